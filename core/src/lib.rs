@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![warn(clippy::std_instead_of_core, clippy::alloc_instead_of_core)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod base64url;
+pub mod claims;
+pub mod cookie;
+pub mod json;
+pub mod jws;
+pub mod rand;
+pub mod refresh;
+pub mod time;
+
+#[cfg(feature = "jwe")]
+pub mod jwe;
+
+#[cfg(feature = "embedded-io")]
+pub mod http;
