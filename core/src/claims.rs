@@ -1,1 +1,423 @@
-//! Placeholder: filled in by its owner.
+//! Registered-claim validation (RFC 7519 §4.1) with the time passed in.
+//!
+//! The core never reads a clock: `now` is Unix seconds from the caller. The rules:
+//!
+//! - `exp`, `nbf`, `iat`, when present, must be JSON numbers (integer or fractional) between 0
+//!   and [`MAX_NUMERIC_DATE`] (the end of year 9999); anything else is
+//!   [`DecodeError::InvalidClaim`]. A fractional value counts as the next whole second.
+//! - Expired iff `now >= exp + leeway` (so `exp == now` is expired at zero leeway, RFC 7519
+//!   §4.1.4); not yet valid iff `now < nbf - leeway`; `iat` is only type-checked. With a leeway of
+//!   15 s these are exactly jose's rules as Auth.js uses them (`clockTolerance: 15`).
+//! - `iss`, `sub` must be strings and `aud` a string or an array of strings when the validation
+//!   names an expected value; each is then compared exactly.
+//! - A registered claim given twice is refused, so the claim checked here is the claim the typed
+//!   claims see.
+//!
+//! The default leeway is [`DEFAULT_LEEWAY`] = 15 s, Auth.js's: a token that a Next.js app accepts
+//! is accepted here, and a device whose clock drifts a few seconds keeps working. Set it to 0 for
+//! the strict RFC reading.
+
+use crate::error::DecodeError;
+use crate::json::{self, ValueKind};
+
+/// Default clock leeway in seconds: Auth.js's `clockTolerance`.
+pub const DEFAULT_LEEWAY: u32 = 15;
+
+/// Largest NumericDate accepted: 9999-12-31T23:59:59Z. Larger values are treated as corrupt.
+pub const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
+
+/// Registered claims that a [`Validation`] can require.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[allow(clippy::struct_excessive_bools, reason = "one flag per registered claim")]
+pub struct Required {
+    /// Require `exp`.
+    pub exp: bool,
+    /// Require `nbf`.
+    pub nbf: bool,
+    /// Require `iat`.
+    pub iat: bool,
+    /// Require `iss`.
+    pub iss: bool,
+    /// Require `sub`.
+    pub sub: bool,
+    /// Require `aud`.
+    pub aud: bool,
+    /// Require `jti`.
+    pub jti: bool,
+}
+
+/// How a token's claims are validated.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Validation<'a> {
+    /// Seconds of clock skew tolerated on `exp` and `nbf`. Default [`DEFAULT_LEEWAY`].
+    pub leeway: u32,
+    /// Expected issuer: `iss` must equal it (and is then required).
+    pub issuer: Option<&'a str>,
+    /// Expected audience: `aud` (a string or an array of strings) must contain it (and is then
+    /// required).
+    pub audience: Option<&'a str>,
+    /// Expected subject: `sub` must equal it (and is then required).
+    pub subject: Option<&'a str>,
+    /// Claims that must be present.
+    pub required: Required,
+    /// Check `exp`/`nbf` against `now`. Default `true`; turning it off is for debugging only.
+    pub validate_time: bool,
+}
+
+impl Default for Validation<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> Validation<'a> {
+    /// The defaults: leeway 15 s, no issuer/audience/subject, nothing required, times checked.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            leeway: DEFAULT_LEEWAY,
+            issuer: None,
+            audience: None,
+            subject: None,
+            required: Required {
+                exp: false,
+                nbf: false,
+                iat: false,
+                iss: false,
+                sub: false,
+                aud: false,
+                jti: false,
+            },
+            validate_time: true,
+        }
+    }
+
+    /// Sets the leeway in seconds.
+    #[must_use]
+    pub const fn with_leeway(mut self, seconds: u32) -> Self {
+        self.leeway = seconds;
+        self
+    }
+
+    /// Requires `iss == issuer`.
+    #[must_use]
+    pub const fn with_issuer(mut self, issuer: &'a str) -> Self {
+        self.issuer = Some(issuer);
+        self
+    }
+
+    /// Requires `aud` to contain `audience`.
+    #[must_use]
+    pub const fn with_audience(mut self, audience: &'a str) -> Self {
+        self.audience = Some(audience);
+        self
+    }
+
+    /// Requires `sub == subject`.
+    #[must_use]
+    pub const fn with_subject(mut self, subject: &'a str) -> Self {
+        self.subject = Some(subject);
+        self
+    }
+
+    /// Sets the claims that must be present.
+    #[must_use]
+    pub const fn with_required(mut self, required: Required) -> Self {
+        self.required = required;
+        self
+    }
+}
+
+/// The registered time claims found in a payload, each rounded up to whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimeClaims {
+    /// `exp`, if present.
+    pub exp: Option<i64>,
+    /// `nbf`, if present.
+    pub nbf: Option<i64>,
+    /// `iat`, if present.
+    pub iat: Option<i64>,
+}
+
+/// Validates the registered claims of `payload` (a JSON object) at `now`.
+///
+/// Returns the time claims found.
+///
+/// # Errors
+///
+/// [`DecodeError::BadJson`] if `payload` is not a JSON object; the claim errors listed in the
+/// module documentation otherwise.
+pub fn validate(payload: &[u8], v: &Validation<'_>, now: i64) -> Result<TimeClaims, DecodeError> {
+    let bad_json = |error| DecodeError::BadJson {
+        part: crate::error::Part::Payload,
+        error,
+    };
+    let mut t = TimeClaims::default();
+    let (mut iss, mut sub, mut aud, mut jti) = (false, false, false, false);
+    for member in json::object_members(payload).map_err(bad_json)? {
+        let (key, value) = member.map_err(bad_json)?;
+        let raw = key.raw();
+        // Fast reject: every registered claim name is 3 bytes unless escaped.
+        if raw.len() != 3 && !raw.contains(&b'\\') {
+            continue;
+        }
+        if key.matches("exp") {
+            set_time(&mut t.exp, "exp", &value)?;
+        } else if key.matches("nbf") {
+            set_time(&mut t.nbf, "nbf", &value)?;
+        } else if key.matches("iat") {
+            set_time(&mut t.iat, "iat", &value)?;
+        } else if key.matches("iss") {
+            once(&mut iss, "iss")?;
+            check_string(&value, "iss", v.issuer, DecodeError::BadIssuer)?;
+        } else if key.matches("sub") {
+            once(&mut sub, "sub")?;
+            check_string(&value, "sub", v.subject, DecodeError::BadSubject)?;
+        } else if key.matches("aud") {
+            once(&mut aud, "aud")?;
+            check_audience(&value, v.audience)?;
+        } else if key.matches("jti") {
+            once(&mut jti, "jti")?;
+        }
+    }
+    let r = &v.required;
+    let missing = [
+        (r.exp && t.exp.is_none(), "exp"),
+        (r.nbf && t.nbf.is_none(), "nbf"),
+        (r.iat && t.iat.is_none(), "iat"),
+        ((r.iss || v.issuer.is_some()) && !iss, "iss"),
+        ((r.sub || v.subject.is_some()) && !sub, "sub"),
+        ((r.aud || v.audience.is_some()) && !aud, "aud"),
+        (r.jti && !jti, "jti"),
+    ];
+    if let Some((_, claim)) = missing.iter().find(|(m, _)| *m) {
+        return Err(DecodeError::MissingClaim { claim });
+    }
+    if v.validate_time {
+        check_time(&t, v.leeway, now)?;
+    }
+    Ok(t)
+}
+
+/// Applies the `exp`/`nbf` rules to already-extracted time claims.
+///
+/// # Errors
+///
+/// [`DecodeError::Expired`] or [`DecodeError::NotYetValid`].
+pub fn check_time(t: &TimeClaims, leeway: u32, now: i64) -> Result<(), DecodeError> {
+    let leeway = i64::from(leeway);
+    if let Some(exp) = t.exp {
+        if now >= exp.saturating_add(leeway) {
+            return Err(DecodeError::Expired { exp, now });
+        }
+    }
+    if let Some(nbf) = t.nbf {
+        if now < nbf.saturating_sub(leeway) {
+            return Err(DecodeError::NotYetValid { nbf, now });
+        }
+    }
+    Ok(())
+}
+
+fn once(seen: &mut bool, claim: &'static str) -> Result<(), DecodeError> {
+    if core::mem::replace(seen, true) {
+        return Err(DecodeError::InvalidClaim { claim });
+    }
+    Ok(())
+}
+
+fn set_time(
+    slot: &mut Option<i64>,
+    claim: &'static str,
+    value: &json::Value<'_>,
+) -> Result<(), DecodeError> {
+    if slot.is_some() {
+        return Err(DecodeError::InvalidClaim { claim });
+    }
+    let text = value.as_number().ok_or(DecodeError::InvalidClaim { claim })?;
+    *slot = Some(numeric_date(text).ok_or(DecodeError::InvalidClaim { claim })?);
+    Ok(())
+}
+
+/// Parses a JSON number as a NumericDate rounded up to whole seconds; `None` when negative,
+/// beyond [`MAX_NUMERIC_DATE`] or not finite.
+#[must_use]
+pub fn numeric_date(text: &str) -> Option<i64> {
+    let bytes = text.as_bytes();
+    // Fast path: a plain non-negative integer of at most 12 digits.
+    if !bytes.is_empty() && bytes.len() <= 12 && bytes.iter().all(u8::is_ascii_digit) {
+        let v = bytes
+            .iter()
+            .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
+        return (v <= MAX_NUMERIC_DATE).then_some(v);
+    }
+    let f: f64 = text.parse().ok()?;
+    // `-0` and `-0.0` are zero, not negative.
+    if !f.is_finite() || f < 0.0 || f > MAX_NUMERIC_DATE as f64 {
+        return None;
+    }
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "0 <= f <= MAX_NUMERIC_DATE, well inside i64"
+    )]
+    let whole = f as i64;
+    #[allow(clippy::cast_precision_loss, reason = "whole < 2^38, exact in f64")]
+    let ceil = if (whole as f64) < f { whole + 1 } else { whole };
+    (ceil <= MAX_NUMERIC_DATE).then_some(ceil)
+}
+
+fn check_string(
+    value: &json::Value<'_>,
+    claim: &'static str,
+    expected: Option<&str>,
+    mismatch: DecodeError,
+) -> Result<(), DecodeError> {
+    if value.kind() != ValueKind::String {
+        return Err(DecodeError::InvalidClaim { claim });
+    }
+    match expected {
+        Some(e) if !value.string_eq(e) => Err(mismatch),
+        _ => Ok(()),
+    }
+}
+
+fn check_audience(value: &json::Value<'_>, expected: Option<&str>) -> Result<(), DecodeError> {
+    const CLAIM: &str = "aud";
+    match value.kind() {
+        ValueKind::String => match expected {
+            Some(e) if !value.string_eq(e) => Err(DecodeError::BadAudience),
+            _ => Ok(()),
+        },
+        ValueKind::Array => {
+            let elements = value
+                .array_elements()
+                .ok_or(DecodeError::InvalidClaim { claim: CLAIM })?;
+            let mut found = expected.is_none();
+            for element in elements {
+                let element = element.map_err(|_| DecodeError::InvalidClaim { claim: CLAIM })?;
+                if element.kind() != ValueKind::String {
+                    return Err(DecodeError::InvalidClaim { claim: CLAIM });
+                }
+                if let Some(e) = expected {
+                    found |= element.string_eq(e);
+                }
+            }
+            if found {
+                Ok(())
+            } else {
+                Err(DecodeError::BadAudience)
+            }
+        }
+        _ => Err(DecodeError::InvalidClaim { claim: CLAIM }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numeric_dates() {
+        assert_eq!(numeric_date("0"), Some(0));
+        assert_eq!(numeric_date("-0"), Some(0));
+        assert_eq!(numeric_date("1700003600"), Some(1_700_003_600));
+        assert_eq!(numeric_date("1700003600.5"), Some(1_700_003_601));
+        assert_eq!(numeric_date("1.7000036E9"), Some(1_700_003_600));
+        assert_eq!(numeric_date("-1"), None);
+        assert_eq!(numeric_date("1e300"), None);
+        assert_eq!(numeric_date("253402300800"), None);
+        assert_eq!(numeric_date("18446744073709551615"), None);
+    }
+
+    fn check(payload: &str, v: &Validation<'_>, now: i64) -> Result<TimeClaims, DecodeError> {
+        validate(payload.as_bytes(), v, now)
+    }
+
+    #[test]
+    fn time_rules_with_and_without_leeway() {
+        let strict = Validation::new().with_leeway(0);
+        let p = r#"{"exp":100,"nbf":50}"#;
+        assert!(check(p, &strict, 99).is_ok());
+        assert_eq!(
+            check(p, &strict, 100),
+            Err(DecodeError::Expired { exp: 100, now: 100 })
+        );
+        assert_eq!(
+            check(p, &strict, 49),
+            Err(DecodeError::NotYetValid { nbf: 50, now: 49 })
+        );
+        assert!(check(p, &strict, 50).is_ok());
+        // jose / Auth.js: accepted while now < exp + 15, nbf rejected iff nbf > now + 15.
+        let authjs = Validation::new();
+        assert!(check(r#"{"exp":100}"#, &authjs, 114).is_ok());
+        assert!(check(r#"{"exp":100}"#, &authjs, 115).is_err());
+        assert!(check(r#"{"nbf":115}"#, &authjs, 100).is_ok());
+        assert!(check(r#"{"nbf":116}"#, &authjs, 100).is_err());
+        // Fractional exp rounds up: 100.5 is still valid at 100, expired at 101.
+        assert!(check(r#"{"exp":100.5}"#, &strict, 100).is_ok());
+        assert!(check(r#"{"exp":100.5}"#, &strict, 101).is_err());
+    }
+
+    #[test]
+    fn claim_types_and_duplicates() {
+        let v = Validation::new();
+        for p in [
+            r#"{"exp":"1"}"#,
+            r#"{"exp":true}"#,
+            r#"{"exp":null}"#,
+            r#"{"nbf":[1]}"#,
+            r#"{"iat":{}}"#,
+            r#"{"exp":-5}"#,
+            r#"{"exp":1,"exp":2}"#,
+        ] {
+            assert!(
+                matches!(check(p, &v, 0), Err(DecodeError::InvalidClaim { .. })),
+                "{p}"
+            );
+        }
+        assert!(matches!(
+            check("[]", &v, 0),
+            Err(DecodeError::BadJson { .. })
+        ));
+    }
+
+    #[test]
+    fn issuer_audience_subject() {
+        let v = Validation::new()
+            .with_issuer("me")
+            .with_audience("app")
+            .with_subject("42");
+        assert!(check(r#"{"iss":"me","aud":"app","sub":"42"}"#, &v, 0).is_ok());
+        assert!(check(r#"{"iss":"me","aud":["x","app"],"sub":"42"}"#, &v, 0).is_ok());
+        assert!(check(r#"{"iss":"\u006de","aud":"app","sub":"42"}"#, &v, 0).is_ok());
+        assert_eq!(
+            check(r#"{"iss":"you","aud":"app","sub":"42"}"#, &v, 0),
+            Err(DecodeError::BadIssuer)
+        );
+        assert_eq!(
+            check(r#"{"iss":"me","aud":["x"],"sub":"42"}"#, &v, 0),
+            Err(DecodeError::BadAudience)
+        );
+        assert_eq!(
+            check(r#"{"iss":"me","aud":"app","sub":"43"}"#, &v, 0),
+            Err(DecodeError::BadSubject)
+        );
+        assert_eq!(
+            check(r#"{"aud":"app","sub":"42"}"#, &v, 0),
+            Err(DecodeError::MissingClaim { claim: "iss" })
+        );
+        assert_eq!(
+            check(r#"{"iss":"me","aud":[1],"sub":"42"}"#, &v, 0),
+            Err(DecodeError::InvalidClaim { claim: "aud" })
+        );
+        let req = Validation::new().with_required(Required {
+            exp: true,
+            ..Required::default()
+        });
+        assert_eq!(
+            check("{}", &req, 0),
+            Err(DecodeError::MissingClaim { claim: "exp" })
+        );
+    }
+}

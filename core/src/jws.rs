@@ -1,1 +1,872 @@
-//! Placeholder: filled in by its owner.
+//! Signed JWTs: JWS compact serialization with HMAC (HS256, HS384, HS512), without heap.
+//!
+//! Auth.js encrypts its session tokens (see the `jwe` module); a signed JWS is what apps that
+//! override `jwt.encode`/`jwt.decode` use, and what most non-JavaScript backends speak.
+//!
+//! - [`HmacKey`] is built once from the secret and keeps the keyed HMAC state, so signing and
+//!   verifying never re-key. Secrets shorter than the hash output are refused (RFC 7518 §3.2).
+//! - [`encode`] writes `header.payload.signature` into a caller buffer; [`encoded_len`] says how
+//!   big it must be.
+//! - [`decode`] checks, in this order: size limit, three segments, strict base64url, header JSON,
+//!   `alg` (must be the key's; `none` and everything else refused), `crit` (refused), the MAC in
+//!   constant time, and only then the payload JSON and the claims. The claims are deserialized
+//!   into any `T: Deserialize<'de>` borrowing from the caller's scratch buffer.
+//!
+//! # Strings in claims
+//!
+//! `&str` fields borrow directly from the decoded payload when the JSON string has no escapes,
+//! and from an unescaping arena at the end of the scratch buffer when it has (`\"`, `\u00e9`,
+//! `\/`...). So borrowed and owned (`heapless::String<N>`) fields both see the unescaped text.
+//! [`scratch_len`] gives a scratch size that always suffices.
+
+use core::fmt;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::{Sha256, Sha384, Sha512};
+
+use crate::base64url;
+use crate::claims::{self, Validation};
+use crate::error::{DecodeError, EncodeError, KeyError, Malformed, Part};
+use crate::json;
+
+/// Default limit on the length of a token accepted by [`decode`]: 16 KiB.
+pub const DEFAULT_MAX_TOKEN_LEN: usize = 16 * 1024;
+
+/// Longest MAC of the supported algorithms (HS512), in bytes.
+pub const MAX_MAC_LEN: usize = 64;
+
+/// An HMAC JWS algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Algorithm {
+    /// HMAC-SHA-256.
+    Hs256,
+    /// HMAC-SHA-384.
+    Hs384,
+    /// HMAC-SHA-512.
+    Hs512,
+}
+
+impl Algorithm {
+    /// The JOSE name (`HS256`...).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Hs256 => "HS256",
+            Self::Hs384 => "HS384",
+            Self::Hs512 => "HS512",
+        }
+    }
+
+    /// MAC length in bytes, which is also the minimum secret length.
+    #[must_use]
+    pub const fn mac_len(self) -> usize {
+        match self {
+            Self::Hs256 => 32,
+            Self::Hs384 => 48,
+            Self::Hs512 => 64,
+        }
+    }
+
+    /// Parses an exact, case-sensitive JOSE name.
+    #[must_use]
+    pub fn from_name(name: &[u8]) -> Option<Self> {
+        match name {
+            b"HS256" => Some(Self::Hs256),
+            b"HS384" => Some(Self::Hs384),
+            b"HS512" => Some(Self::Hs512),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[derive(Clone)]
+enum KeyState {
+    Hs256(Hmac<Sha256>),
+    Hs384(Hmac<Sha384>),
+    Hs512(Hmac<Sha512>),
+}
+
+/// An HMAC key with its precomputed inner and outer hash states.
+///
+/// `Debug` shows the algorithm only, never key material.
+#[derive(Clone)]
+pub struct HmacKey {
+    state: KeyState,
+}
+
+impl fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HmacKey")
+            .field("alg", &self.algorithm())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HmacKey {
+    /// Builds a key for `alg` from `secret`.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::WeakKey`] when `secret` is shorter than the hash output (32, 48 or 64 bytes).
+    pub fn new(alg: Algorithm, secret: &[u8]) -> Result<Self, KeyError> {
+        let min = alg.mac_len();
+        if secret.len() < min {
+            return Err(KeyError::WeakKey {
+                len: secret.len(),
+                min,
+            });
+        }
+        // HMAC accepts keys of any length (long keys are hashed first), so these cannot fail.
+        let state = match alg {
+            Algorithm::Hs256 => KeyState::Hs256(
+                Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?,
+            ),
+            Algorithm::Hs384 => KeyState::Hs384(
+                Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?,
+            ),
+            Algorithm::Hs512 => KeyState::Hs512(
+                Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?,
+            ),
+        };
+        Ok(Self { state })
+    }
+
+    /// Builds a key without the minimum-length check, for RFC test vectors with short keys.
+    #[cfg(test)]
+    fn new_any_len(alg: Algorithm, secret: &[u8]) -> Self {
+        let state = match alg {
+            Algorithm::Hs256 => KeyState::Hs256(Hmac::new_from_slice(secret).unwrap()),
+            Algorithm::Hs384 => KeyState::Hs384(Hmac::new_from_slice(secret).unwrap()),
+            Algorithm::Hs512 => KeyState::Hs512(Hmac::new_from_slice(secret).unwrap()),
+        };
+        Self { state }
+    }
+
+    /// The key's algorithm.
+    #[must_use]
+    pub const fn algorithm(&self) -> Algorithm {
+        match self.state {
+            KeyState::Hs256(_) => Algorithm::Hs256,
+            KeyState::Hs384(_) => Algorithm::Hs384,
+            KeyState::Hs512(_) => Algorithm::Hs512,
+        }
+    }
+
+    /// Computes the MAC of `data` into `out`, returning the MAC's length.
+    pub fn sign(&self, data: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize {
+        fn run<M: Mac + Clone>(m: &M, data: &[u8], out: &mut [u8]) -> usize {
+            let mut m = m.clone();
+            m.update(data);
+            let tag = m.finalize().into_bytes();
+            let n = tag.len().min(out.len());
+            out[..n].copy_from_slice(&tag[..n]);
+            n
+        }
+        match &self.state {
+            KeyState::Hs256(m) => run(m, data, out),
+            KeyState::Hs384(m) => run(m, data, out),
+            KeyState::Hs512(m) => run(m, data, out),
+        }
+    }
+
+    /// Checks in constant time that `tag` is the MAC of `data`.
+    #[must_use]
+    pub fn verify(&self, data: &[u8], tag: &[u8]) -> bool {
+        fn run<M: Mac + Clone>(m: &M, data: &[u8], tag: &[u8]) -> bool {
+            let mut m = m.clone();
+            m.update(data);
+            m.verify_slice(tag).is_ok()
+        }
+        match &self.state {
+            KeyState::Hs256(m) => run(m, data, tag),
+            KeyState::Hs384(m) => run(m, data, tag),
+            KeyState::Hs512(m) => run(m, data, tag),
+        }
+    }
+}
+
+/// Options for [`encode`]: the header's optional `kid`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Header<'a> {
+    /// Key id written as the header's `kid`.
+    pub kid: Option<&'a str>,
+}
+
+fn header_json_len(alg: Algorithm, kid: Option<&str>) -> Result<usize, EncodeError> {
+    // {"alg":"HS256","typ":"JWT"} and ,"kid":<json string> before the closing brace.
+    let base = r#"{"alg":"","typ":"JWT"}"#.len() + alg.name().len();
+    match kid {
+        None => Ok(base),
+        Some(k) => {
+            let kid_len = json::serialized_len(k).map_err(EncodeError::Claims)?;
+            Ok(base + r#","kid":"#.len() + kid_len)
+        }
+    }
+}
+
+fn write_header_json(alg: Algorithm, kid: Option<&str>, out: &mut [u8]) -> Result<(), EncodeError> {
+    let mut w = 0;
+    let mut put = |s: &[u8], w: &mut usize| -> Result<(), EncodeError> {
+        let end = *w + s.len();
+        out.get_mut(*w..end)
+            .ok_or(EncodeError::BufferTooSmall { needed: end })?
+            .copy_from_slice(s);
+        *w = end;
+        Ok(())
+    };
+    put(br#"{"alg":""#, &mut w)?;
+    put(alg.name().as_bytes(), &mut w)?;
+    put(br#"","typ":"JWT""#, &mut w)?;
+    if let Some(k) = kid {
+        put(br#","kid":"#, &mut w)?;
+        let n = json::to_slice(k, out.get_mut(w..).unwrap_or_default())
+            .map_err(EncodeError::Claims)?;
+        w += n;
+    }
+    out.get_mut(w)
+        .map(|b| *b = b'}')
+        .ok_or(EncodeError::BufferTooSmall { needed: w + 1 })
+}
+
+fn total_len(key_alg: Algorithm, header_json: usize, payload_json: usize) -> Option<usize> {
+    let h = base64url::encoded_len(header_json)?;
+    let p = base64url::encoded_len(payload_json)?;
+    let s = base64url::encoded_len(key_alg.mac_len())?;
+    h.checked_add(p)?.checked_add(s)?.checked_add(2)
+}
+
+/// Exact length of the token [`encode`] writes for these claims.
+///
+/// # Errors
+///
+/// [`EncodeError::Claims`] if `claims` cannot be serialized.
+pub fn encoded_len<T: Serialize + ?Sized>(
+    key: &HmacKey,
+    header: &Header<'_>,
+    claims: &T,
+) -> Result<usize, EncodeError> {
+    let hj = header_json_len(key.algorithm(), header.kid)?;
+    let pj = json::serialized_len(claims).map_err(EncodeError::Claims)?;
+    total_len(key.algorithm(), hj, pj).ok_or(EncodeError::BufferTooSmall { needed: usize::MAX })
+}
+
+/// Encodes `claims` as a compact JWS signed with `key` into `out`, returning the token.
+///
+/// The header is `{"alg":"<alg>","typ":"JWT"}` plus `"kid"` when given. `claims` must serialize
+/// to a JSON object. No registered claims are added: set `exp` yourself (Auth.js's custom
+/// encoders must too).
+///
+/// # Errors
+///
+/// [`EncodeError::BufferTooSmall`] with the exact length needed, or [`EncodeError::Claims`] when
+/// `claims` does not serialize to a JSON object.
+pub fn encode<'o, T: Serialize + ?Sized>(
+    key: &HmacKey,
+    header: &Header<'_>,
+    claims: &T,
+    out: &'o mut [u8],
+) -> Result<&'o str, EncodeError> {
+    let pj = json::serialized_len(claims).map_err(EncodeError::Claims)?;
+    encode_with(key, header, pj, out, |dst| {
+        json::to_slice(claims, dst).map_err(EncodeError::Claims)
+    })
+}
+
+/// Exact length of the token [`encode_json`] writes for a payload of `payload_json.len()` bytes.
+#[must_use]
+pub fn encoded_len_json(key: &HmacKey, header: &Header<'_>, payload_json: &[u8]) -> usize {
+    header_json_len(key.algorithm(), header.kid)
+        .ok()
+        .and_then(|hj| total_len(key.algorithm(), hj, payload_json.len()))
+        .unwrap_or(usize::MAX)
+}
+
+/// Like [`encode`], for a payload that is already JSON text (it must be one JSON object and is
+/// used byte for byte). For std callers holding a `serde_json` value or a raw claims string.
+///
+/// # Errors
+///
+/// [`EncodeError::Claims`] when `payload_json` is not a strictly valid JSON object,
+/// [`EncodeError::BufferTooSmall`] with the exact length needed.
+pub fn encode_json<'o>(
+    key: &HmacKey,
+    header: &Header<'_>,
+    payload_json: &[u8],
+    out: &'o mut [u8],
+) -> Result<&'o str, EncodeError> {
+    json::validate(payload_json).map_err(EncodeError::Claims)?;
+    encode_with(key, header, payload_json.len(), out, |dst| {
+        let n = payload_json.len().min(dst.len());
+        dst[..n].copy_from_slice(&payload_json[..n]);
+        Ok(n)
+    })
+}
+
+/// Writes a JWS whose payload JSON (exactly `pj` bytes) is produced by `write_payload`.
+fn encode_with<'o>(
+    key: &HmacKey,
+    header: &Header<'_>,
+    pj: usize,
+    out: &'o mut [u8],
+    write_payload: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+) -> Result<&'o str, EncodeError> {
+    let alg = key.algorithm();
+    let hj = header_json_len(alg, header.kid)?;
+    let total = total_len(alg, hj, pj).ok_or(EncodeError::BufferTooSmall { needed: usize::MAX })?;
+    if out.len() < total {
+        return Err(EncodeError::BufferTooSmall { needed: total });
+    }
+    let h_enc = base64url::encoded_len(hj).unwrap_or(0);
+    let p_enc = base64url::encoded_len(pj).unwrap_or(0);
+    let signing_len = h_enc + 1 + p_enc;
+    // Lay the raw header and payload JSON out so they end where the signing input ends, then
+    // base64url-encode them front to back over themselves (see `encode_in_place`).
+    let raw_start = signing_len - hj - pj;
+    write_header_json(alg, header.kid, &mut out[raw_start..raw_start + hj])?;
+    let written = write_payload(&mut out[raw_start + hj..signing_len])?;
+    if written != pj || out.get(raw_start + hj) != Some(&b'{') {
+        return Err(EncodeError::Claims(json::Error::Unsupported));
+    }
+    encode_in_place(out, raw_start, hj, 0);
+    out[h_enc] = b'.';
+    encode_in_place(out, raw_start + hj, pj, h_enc + 1);
+    let mut mac = [0u8; MAX_MAC_LEN];
+    let n = key.sign(&out[..signing_len], &mut mac);
+    out[signing_len] = b'.';
+    base64url::encode_exact(&mac[..n], &mut out[signing_len + 1..total]);
+    core::str::from_utf8(&out[..total]).map_err(|_| EncodeError::Claims(json::Error::Unsupported))
+}
+
+/// Base64url-encodes `buf[src..src + n]` to `buf[dst..]`, front to back, with `dst <= src`.
+///
+/// Safe as long as the write position never passes the next unread byte: for each 3-byte group
+/// the 3 bytes are read before the 4 characters are written, so it suffices that
+/// `dst + encoded_len(n) <= src + n` rounded as in `encode`, which the layout there guarantees
+/// (the encoded form ends where the raw bytes end or later and starts at or before them).
+fn encode_in_place(buf: &mut [u8], src: usize, n: usize, dst: usize) {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut r = src;
+    let mut w = dst;
+    let end = src + n;
+    while r + 3 <= end {
+        let v = (u32::from(buf[r]) << 16) | (u32::from(buf[r + 1]) << 8) | u32::from(buf[r + 2]);
+        r += 3;
+        buf[w] = ALPHABET[(v >> 18) as usize & 63];
+        buf[w + 1] = ALPHABET[(v >> 12) as usize & 63];
+        buf[w + 2] = ALPHABET[(v >> 6) as usize & 63];
+        buf[w + 3] = ALPHABET[v as usize & 63];
+        w += 4;
+    }
+    match end - r {
+        1 => {
+            let a = buf[r];
+            buf[w] = ALPHABET[usize::from(a >> 2)];
+            buf[w + 1] = ALPHABET[usize::from((a & 0x03) << 4)];
+        }
+        2 => {
+            let (a, b) = (buf[r], buf[r + 1]);
+            buf[w] = ALPHABET[usize::from(a >> 2)];
+            buf[w + 1] = ALPHABET[usize::from(((a & 0x03) << 4) | (b >> 4))];
+            buf[w + 2] = ALPHABET[usize::from((b & 0x0f) << 2)];
+        }
+        _ => {}
+    }
+}
+
+/// Options for [`decode`] beyond claim validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeOptions<'a> {
+    /// Tokens longer than this are refused before any decoding. Default
+    /// [`DEFAULT_MAX_TOKEN_LEN`].
+    pub max_token_len: usize,
+    /// Claim validation.
+    pub validation: Validation<'a>,
+}
+
+impl Default for DecodeOptions<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<'a> DecodeOptions<'a> {
+    /// Default options: 16 KiB limit, [`Validation::new`].
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            validation: Validation::new(),
+        }
+    }
+
+    /// Sets the claim validation.
+    #[must_use]
+    pub const fn with_validation(mut self, validation: Validation<'a>) -> Self {
+        self.validation = validation;
+        self
+    }
+
+    /// Sets the token length limit.
+    #[must_use]
+    pub const fn with_max_token_len(mut self, max: usize) -> Self {
+        self.max_token_len = max;
+        self
+    }
+}
+
+/// A verified, validated token.
+#[derive(Debug, Clone, Copy)]
+pub struct Decoded<'s, T> {
+    /// The typed claims.
+    pub claims: T,
+    /// The registered time claims (rounded up to whole seconds).
+    pub times: claims::TimeClaims,
+    header: &'s [u8],
+    payload: &'s [u8],
+}
+
+impl<'s, T> Decoded<'s, T> {
+    /// The verified header JSON.
+    #[must_use]
+    pub const fn header_json(&self) -> &'s [u8] {
+        self.header
+    }
+
+    /// The verified payload JSON, including members the claims type does not name.
+    #[must_use]
+    pub const fn payload_json(&self) -> &'s [u8] {
+        self.payload
+    }
+}
+
+/// A scratch-buffer size that always suffices for [`decode`] of a token of `token_len` bytes:
+/// room for the decoded header and payload and for unescaping every string in the payload.
+#[must_use]
+pub const fn scratch_len(token_len: usize) -> usize {
+    // decoded bytes <= 3/4 of the token; the unescape arena never exceeds the payload.
+    (token_len / 4 + 1) * 3 * 2
+}
+
+/// The three segments of a compact JWS, split and size-checked.
+struct Segments<'t> {
+    header: &'t [u8],
+    payload: &'t [u8],
+    signature: &'t [u8],
+    signing_input: &'t [u8],
+}
+
+fn split(token: &[u8], max: usize) -> Result<Segments<'_>, DecodeError> {
+    if token.len() > max {
+        return Err(DecodeError::TooLarge {
+            len: token.len(),
+            max,
+        });
+    }
+    let mut dots = token
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'.')
+        .map(|(i, _)| i);
+    let (Some(d1), Some(d2), None) = (dots.next(), dots.next(), dots.next()) else {
+        return Err(DecodeError::Malformed(Malformed::JwsSegments));
+    };
+    let header = &token[..d1];
+    let payload = &token[d1 + 1..d2];
+    if header.is_empty() || payload.is_empty() {
+        return Err(DecodeError::Malformed(Malformed::EmptySegment));
+    }
+    Ok(Segments {
+        header,
+        payload,
+        signature: &token[d2 + 1..],
+        signing_input: &token[..d2],
+    })
+}
+
+/// What the protected header says, for both JWS and JWE.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HeaderFields<'h> {
+    pub(crate) alg: Option<json::Value<'h>>,
+    pub(crate) enc: Option<json::Value<'h>>,
+    pub(crate) kid: Option<json::Value<'h>>,
+    pub(crate) crit: bool,
+}
+
+/// Parses a protected header: a JSON object; `alg`, `enc`, `kid` when present must be strings
+/// and appear once; `crit` (in any form) is recorded.
+pub(crate) fn parse_header(header: &[u8]) -> Result<HeaderFields<'_>, DecodeError> {
+    let bad_json = |error| DecodeError::BadJson {
+        part: Part::Header,
+        error,
+    };
+    let mut f = HeaderFields::default();
+    for member in json::object_members(header).map_err(bad_json)? {
+        let (key, value) = member.map_err(bad_json)?;
+        let slot = if key.matches("alg") {
+            &mut f.alg
+        } else if key.matches("enc") {
+            &mut f.enc
+        } else if key.matches("kid") {
+            &mut f.kid
+        } else if key.matches("crit") {
+            f.crit = true;
+            continue;
+        } else {
+            continue;
+        };
+        if slot.is_some() {
+            return Err(DecodeError::Malformed(Malformed::DuplicateHeader));
+        }
+        if value.kind() != json::ValueKind::String {
+            return Err(DecodeError::Malformed(Malformed::HeaderType));
+        }
+        *slot = Some(value);
+    }
+    Ok(f)
+}
+
+fn check_alg(alg: Option<&json::Value<'_>>, expected: Algorithm) -> Result<(), DecodeError> {
+    let Some(alg) = alg else {
+        return Err(DecodeError::AlgMismatch {
+            expected,
+            found: None,
+        });
+    };
+    if alg.string_eq(expected.name()) {
+        return Ok(());
+    }
+    for other in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+        if alg.string_eq(other.name()) {
+            return Err(DecodeError::AlgMismatch {
+                expected,
+                found: Some(other),
+            });
+        }
+    }
+    Err(DecodeError::UnsupportedAlg)
+}
+
+fn decode_segment<'s>(
+    part: Part,
+    seg: &[u8],
+    scratch: &'s mut [u8],
+) -> Result<(&'s mut [u8], &'s mut [u8]), DecodeError> {
+    let len = base64url::decoded_len(seg.len()).ok_or(DecodeError::BadBase64 {
+        part,
+        error: base64url::Base64Error::InvalidLength,
+    })?;
+    if scratch.len() < len {
+        return Err(DecodeError::BufferTooSmall { needed: len });
+    }
+    let (dst, rest) = scratch.split_at_mut(len);
+    base64url::decode(seg, dst).map_err(|error| DecodeError::BadBase64 { part, error })?;
+    Ok((dst, rest))
+}
+
+/// Verifies and decodes a compact JWS, deserializing its claims into `T`.
+///
+/// `scratch` receives the decoded header and payload and unescaped strings; `T`'s borrowed
+/// fields point into it. [`scratch_len`] gives a size that always suffices.
+///
+/// # Errors
+///
+/// A [`DecodeError`] from the first failing check, in the order given in the module docs.
+pub fn decode<'s, T: Deserialize<'s>>(
+    token: &[u8],
+    key: &HmacKey,
+    options: &DecodeOptions<'_>,
+    now: i64,
+    scratch: &'s mut [u8],
+) -> Result<Decoded<'s, T>, DecodeError> {
+    let seg = split(token, options.max_token_len)?;
+    let (header, rest) = decode_segment(Part::Header, seg.header, scratch)?;
+    let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest)?;
+    let mut mac = [0u8; MAX_MAC_LEN];
+    let sig = match base64url::decode(seg.signature, &mut mac) {
+        Ok(sig) => &*sig,
+        // Longer than any MAC: cannot match.
+        Err(base64url::Base64Error::BufferTooSmall { .. }) => &[],
+        Err(error) => {
+            return Err(DecodeError::BadBase64 {
+                part: Part::Signature,
+                error,
+            })
+        }
+    };
+    let header: &'s [u8] = header;
+    let fields = parse_header(header)?;
+    check_alg(fields.alg.as_ref(), key.algorithm())?;
+    if fields.crit {
+        return Err(DecodeError::UnsupportedCrit);
+    }
+    if sig.len() != key.algorithm().mac_len() || !key.verify(seg.signing_input, sig) {
+        return Err(DecodeError::BadSignature);
+    }
+    let payload: &'s [u8] = payload;
+    finish(header, payload, arena, &options.validation, now)
+}
+
+/// The shared tail of JWS and JWE decoding: claim validation, then typed deserialization.
+pub(crate) fn finish<'s, T: Deserialize<'s>>(
+    header: &'s [u8],
+    payload: &'s [u8],
+    arena: &'s mut [u8],
+    validation: &Validation<'_>,
+    now: i64,
+) -> Result<Decoded<'s, T>, DecodeError> {
+    let times = claims::validate(payload, validation, now)?;
+    let (claims, _) = json::from_slice(payload, arena).map_err(|e| match e {
+        json::Error::ArenaTooSmall { needed } => DecodeError::BufferTooSmall {
+            needed: header.len() + payload.len() + needed,
+        },
+        e if e.is_syntax() => DecodeError::BadJson {
+            part: Part::Payload,
+            error: e,
+        },
+        e => DecodeError::ClaimsMismatch(e),
+    })?;
+    Ok(Decoded {
+        claims,
+        times,
+        header,
+        payload,
+    })
+}
+
+/// Splits, base64-decodes and parses a JWS **without verifying its signature or claims**.
+///
+/// For debugging only (the CLI's `--dangerous-skip-verify`): anyone can forge what this
+/// returns. Returns the header and payload JSON, each checked to be a JSON object.
+///
+/// # Errors
+///
+/// Structure, base64 and JSON errors as [`decode`] reports them.
+pub fn dangerous_inspect_unverified<'s>(
+    token: &[u8],
+    scratch: &'s mut [u8],
+) -> Result<(&'s [u8], &'s [u8]), DecodeError> {
+    let seg = split(token, usize::MAX)?;
+    let (header, rest) = decode_segment(Part::Header, seg.header, scratch)?;
+    let (payload, _) = decode_segment(Part::Payload, seg.payload, rest)?;
+    parse_header(header)?;
+    json::object_members(payload).map_err(|error| DecodeError::BadJson {
+        part: Part::Payload,
+        error,
+    })?;
+    json::validate(payload).map_err(|error| DecodeError::BadJson {
+        part: Part::Payload,
+        error,
+    })?;
+    Ok((header, payload))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RFC7515_KEY: &str =
+        "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
+    const RFC7515_TOKEN: &str = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+
+    fn rfc7515_key() -> HmacKey {
+        let mut k = [0u8; 64];
+        let k = base64url::decode(RFC7515_KEY.as_bytes(), &mut k).unwrap();
+        HmacKey::new(Algorithm::Hs256, k).unwrap()
+    }
+
+    #[derive(Debug, Deserialize, Serialize, PartialEq)]
+    struct Joe<'a> {
+        iss: &'a str,
+        exp: u64,
+        #[serde(rename = "http://example.com/is_root")]
+        is_root: bool,
+    }
+
+    #[test]
+    fn rfc7515_a1_verifies() {
+        let mut scratch = [0u8; 512];
+        let d: Decoded<'_, Joe<'_>> = decode(
+            RFC7515_TOKEN.as_bytes(),
+            &rfc7515_key(),
+            &DecodeOptions::new(),
+            1_300_819_379,
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(d.claims.iss, "joe");
+        assert_eq!(d.claims.exp, 1_300_819_380);
+        assert!(d.claims.is_root);
+        assert_eq!(d.times.exp, Some(1_300_819_380));
+    }
+
+    #[test]
+    fn rfc7515_a1_expired_and_tampered() {
+        let key = rfc7515_key();
+        let mut scratch = [0u8; 512];
+        let strict = DecodeOptions::new().with_validation(Validation::new().with_leeway(0));
+        let e = decode::<Joe<'_>>(
+            RFC7515_TOKEN.as_bytes(),
+            &key,
+            &strict,
+            1_300_819_380,
+            &mut scratch,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            DecodeError::Expired {
+                exp: 1_300_819_380,
+                now: 1_300_819_380
+            }
+        );
+        // Tampered and expired: the signature is checked first.
+        let mut t = RFC7515_TOKEN.as_bytes().to_vec();
+        let last = t.len() - 2;
+        t[last] = if t[last] == b'A' { b'B' } else { b'A' };
+        let e = decode::<Joe<'_>>(&t, &key, &strict, 1_300_819_380, &mut scratch).unwrap_err();
+        assert_eq!(e, DecodeError::BadSignature);
+    }
+
+    fn unhex(s: &str) -> std::vec::Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// RFC 4231 §4.2–4.8 at the HMAC layer (case 5 is truncated to 128 bits).
+    #[test]
+    fn rfc4231_hmac_sha2() {
+        let long_data = b"This is a test using a larger than block-size key and a larger than block-size data. The key needs to be hashed before being used by the HMAC algorithm.";
+        let key4: std::vec::Vec<u8> = (1..=25).collect();
+        let cases: [(&[u8], &[u8], [&str; 3]); 7] = [
+            (&[0x0b; 20], b"Hi There", [
+                "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7",
+                "afd03944d84895626b0825f4ab46907f15f9dadbe4101ec682aa034c7cebc59cfaea9ea9076ede7f4af152e8b2fa9cb6",
+                "87aa7cdea5ef619d4ff0b4241a1d6cb02379f4e2ce4ec2787ad0b30545e17cdedaa833b7d6b8a702038b274eaea3f4e4be9d914eeb61f1702e696c203a126854",
+            ]),
+            (b"Jefe", b"what do ya want for nothing?", [
+                "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843",
+                "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649",
+                "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
+            ]),
+            (&[0xaa; 20], &[0xdd; 50], [
+                "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe",
+                "88062608d3e6ad8a0aa2ace014c8a86f0aa635d947ac9febe83ef4e55966144b2a5ab39dc13814b94e3ab6e101a34f27",
+                "fa73b0089d56a284efb0f0756c890be9b1b5dbdd8ee81a3655f83e33b2279d39bf3e848279a722c806b485a47e67c807b946a337bee8942674278859e13292fb",
+            ]),
+            (&key4, &[0xcd; 50], [
+                "82558a389a443c0ea4cc819899f2083a85f0faa3e578f8077a2e3ff46729665b",
+                "3e8a69b7783c25851933ab6290af6ca77a9981480850009cc5577c6e1f573b4e6801dd23c4a7d679ccf8a386c674cffb",
+                "b0ba465637458c6990e5a8c5f61d4af7e576d97ff94b872de76f8050361ee3dba91ca5c11aa25eb4d679275cc5788063a5f19741120c4f2de2adebeb10a298dd",
+            ]),
+            (&[0x0c; 20], b"Test With Truncation", [
+                "a3b6167473100ee06e0c796c2955552b",
+                "3abf34c3503b2a23a46efc619baef897",
+                "415fad6271580a531d4179bc891d87a6",
+            ]),
+            (&[0xaa; 131], b"Test Using Larger Than Block-Size Key - Hash Key First", [
+                "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54",
+                "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952",
+                "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598",
+            ]),
+            (&[0xaa; 131], long_data, [
+                "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2",
+                "6617178e941f020d351e2f254e8fd32c602420feb0b8fb9adccebb82461e99c5a678cc31e799176d3860e6110c46523e",
+                "e37b6a775dc87dbaa4dfa9f96e5e3ffddebd71f8867289865df5a32d20cdc944b6022cac3c4982b10d5eeb55c3e4de15134676fb6de0446065c97440fa8c6a58",
+            ]),
+        ];
+        let algs = [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512];
+        for (i, (key, data, expected)) in cases.iter().enumerate() {
+            for (alg, want) in algs.iter().zip(expected) {
+                let want = unhex(want);
+                let k = HmacKey::new_any_len(*alg, key);
+                let mut mac = [0u8; MAX_MAC_LEN];
+                let n = k.sign(data, &mut mac);
+                assert_eq!(n, alg.mac_len());
+                assert_eq!(&mac[..want.len()], &want[..], "case {} {alg}", i + 1);
+                if want.len() == n {
+                    assert!(k.verify(data, &want));
+                    let mut bad = want.clone();
+                    bad[0] ^= 1;
+                    assert!(!k.verify(data, &bad));
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn weak_keys_refused() {
+        assert_eq!(
+            HmacKey::new(Algorithm::Hs256, &[1; 31]).unwrap_err(),
+            KeyError::WeakKey { len: 31, min: 32 }
+        );
+        assert!(HmacKey::new(Algorithm::Hs384, &[1; 47]).is_err());
+        assert!(HmacKey::new(Algorithm::Hs512, &[1; 63]).is_err());
+        assert!(HmacKey::new(Algorithm::Hs512, &[1; 64]).is_ok());
+        let dbg = std::format!("{:?}", HmacKey::new(Algorithm::Hs256, &[0x41; 32]).unwrap());
+        assert_eq!(dbg, "HmacKey { alg: HS256, .. }");
+    }
+
+    #[test]
+    fn encode_round_trip_and_exact_len() {
+        let key = HmacKey::new(Algorithm::Hs384, &[7; 48]).unwrap();
+        let claims = Joe {
+            iss: "j\"oe\u{e9}",
+            exp: 2_000_000_000,
+            is_root: false,
+        };
+        for kid in [None, Some("k1"), Some("k\"é")] {
+            let header = Header { kid };
+            let need = encoded_len(&key, &header, &claims).unwrap();
+            let mut small = std::vec![0u8; need - 1];
+            assert_eq!(
+                encode(&key, &header, &claims, &mut small),
+                Err(EncodeError::BufferTooSmall { needed: need })
+            );
+            let mut out = std::vec![0u8; need];
+            let token = encode(&key, &header, &claims, &mut out).unwrap().to_owned();
+            assert_eq!(token.len(), need);
+            let mut scratch = std::vec![0u8; scratch_len(token.len())];
+            let d: Decoded<'_, Joe<'_>> = decode(
+                token.as_bytes(),
+                &key,
+                &DecodeOptions::new(),
+                0,
+                &mut scratch,
+            )
+            .unwrap();
+            assert_eq!(d.claims, claims);
+        }
+    }
+
+    #[test]
+    fn in_place_encoding_matches_plain_encoding_for_all_lengths() {
+        let key = HmacKey::new(Algorithm::Hs256, &[9; 32]).unwrap();
+        for n in 0..200 {
+            let s: std::string::String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let claims = [("x", s.as_str())];
+            let map: std::collections::BTreeMap<&str, &str> = claims.into_iter().collect();
+            let mut out = [0u8; 600];
+            let token = encode(&key, &Header::default(), &map, &mut out).unwrap();
+            let mut parts = token.split('.');
+            let h = parts.next().unwrap();
+            let p = parts.next().unwrap();
+            let mut buf = [0u8; 600];
+            assert_eq!(
+                base64url::decode(h.as_bytes(), &mut buf).unwrap(),
+                br#"{"alg":"HS256","typ":"JWT"}"#
+            );
+            let expect = std::format!(r#"{{"x":"{s}"}}"#);
+            assert_eq!(base64url::decode(p.as_bytes(), &mut buf).unwrap(), expect.as_bytes());
+        }
+    }
+}

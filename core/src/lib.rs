@@ -10,6 +10,7 @@ extern crate std;
 pub mod base64url;
 pub mod claims;
 pub mod cookie;
+pub mod error;
 pub mod json;
 pub mod jws;
 pub mod rand;
@@ -21,3 +22,7 @@ pub mod jwe;
 
 #[cfg(feature = "embedded-io")]
 pub mod http;
+
+pub use claims::Validation;
+pub use error::{DecodeError, EncodeError, KeyError};
+pub use jws::{Algorithm, HmacKey};
