@@ -32,6 +32,9 @@ mod kdf;
 mod key;
 mod kid;
 
+#[cfg(test)]
+mod tests;
+
 pub use cbc_hs512::CbcHs512Key;
 pub use error::{DecryptError, DeriveKeyError, EncryptError};
 pub use gcm::GcmKey;
