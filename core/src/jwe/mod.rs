@@ -1,0 +1,117 @@
+//! Auth.js / next-auth encrypted session tokens (compact JWE, `alg: dir`).
+//!
+//! Auth.js v5 (`@auth/core`) and next-auth v4 store the session as a compact JWE whose
+//! content-encryption key is derived from the configured secret with HKDF-SHA-256. This
+//! module holds the key material and the two content-encryption algorithms those libraries
+//! use:
+//!
+//! - [`AuthJsKey`]: the v5 key. HKDF-SHA-256(secret, salt = session cookie name,
+//!   info = `Auth.js Generated Encryption Key (<salt>)`), 64 bytes for A256CBC-HS512; its
+//!   first 32 bytes are the A256GCM key (the same derivation with length 32). Both views and
+//!   both RFC 7638 thumbprints (`kid`) are computed once, at derivation.
+//! - [`NextAuthV4Key`]: the v4 key, HKDF-SHA-256(secret, empty salt,
+//!   `NextAuth.js Generated Encryption Key`), 32 bytes for A256GCM; or the salted variant used
+//!   for the OAuth check cookies.
+//! - [`CbcHs512Key`] (A256CBC-HS512, RFC 7518 §5.2.5) and [`GcmKey`] (A256GCM), which encrypt
+//!   and decrypt in place in caller buffers.
+//!
+//! # Guarantees
+//!
+//! - No heap, no panics on any input: lengths are checked and reported as errors.
+//! - Keys are derived once; the AES key schedules and the keyed HMAC-SHA-512 state live in
+//!   the key types, so no operation re-keys.
+//! - Authentication tags are compared in constant time, and the tag is verified before any
+//!   ciphertext is decrypted.
+//! - `Debug` never prints key material (only the public `kid` thumbprints). Key types overwrite
+//!   their key schedules on drop (best effort: copies made by moves are not tracked).
+
+mod cbc_hs512;
+mod error;
+mod gcm;
+mod kdf;
+mod key;
+mod kid;
+
+#[cfg(test)]
+mod tests;
+
+pub use cbc_hs512::CbcHs512Key;
+pub use error::{DecryptError, DeriveKeyError, EncryptError};
+pub use gcm::GcmKey;
+pub use kdf::{MAX_INFO_LEN, MAX_SALT_LEN_V4, MAX_SALT_LEN_V5};
+pub use key::{AuthJsKey, NextAuthV4Key};
+pub use kid::{KID_LEN_A256CBC_HS512, KID_LEN_A256GCM};
+
+/// A JWE content-encryption algorithm (`enc` header) supported by this module.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Enc {
+    /// `A256CBC-HS512`: AES-256-CBC with HMAC-SHA-512/256 (RFC 7518 §5.2.5). Auth.js v5.
+    A256CbcHs512,
+    /// `A256GCM`: AES-256-GCM with a 96-bit IV (RFC 7518 §5.3). next-auth v4 and
+    /// `@auth/core` 0.18.1 to 0.22.x.
+    A256Gcm,
+}
+
+impl Enc {
+    /// The `enc` header value: `"A256CBC-HS512"` or `"A256GCM"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::A256CbcHs512 => "A256CBC-HS512",
+            Self::A256Gcm => "A256GCM",
+        }
+    }
+
+    /// Parses an `enc` header value (exact, case-sensitive match).
+    #[must_use]
+    pub fn from_name(name: &[u8]) -> Option<Self> {
+        match name {
+            b"A256CBC-HS512" => Some(Self::A256CbcHs512),
+            b"A256GCM" => Some(Self::A256Gcm),
+            _ => None,
+        }
+    }
+
+    /// Length of the initialization vector in bytes (16 for CBC-HS512, 12 for GCM).
+    #[must_use]
+    pub const fn iv_len(self) -> usize {
+        match self {
+            Self::A256CbcHs512 => CbcHs512Key::IV_LEN,
+            Self::A256Gcm => GcmKey::IV_LEN,
+        }
+    }
+
+    /// Length of the authentication tag in bytes (32 for CBC-HS512, 16 for GCM).
+    #[must_use]
+    pub const fn tag_len(self) -> usize {
+        match self {
+            Self::A256CbcHs512 => CbcHs512Key::TAG_LEN,
+            Self::A256Gcm => GcmKey::TAG_LEN,
+        }
+    }
+
+    /// Ciphertext length for a plaintext of `plaintext_len` bytes: padded to the next multiple
+    /// of 16 (always at least one byte of padding) for CBC-HS512, unchanged for GCM.
+    /// `None` on overflow.
+    #[must_use]
+    pub const fn ciphertext_len(self, plaintext_len: usize) -> Option<usize> {
+        match self {
+            Self::A256CbcHs512 => CbcHs512Key::ciphertext_len(plaintext_len),
+            Self::A256Gcm => Some(plaintext_len),
+        }
+    }
+}
+
+impl core::fmt::Display for Enc {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Overwrites `buf` with zeros in a way the optimizer does not remove as a dead store
+/// (best effort, without `unsafe`).
+fn wipe(buf: &mut [u8]) {
+    buf.fill(0);
+    core::hint::black_box(buf);
+}
