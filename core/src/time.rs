@@ -278,12 +278,6 @@ impl From<UnixMillis> for i64 {
     }
 }
 
-impl From<UnixTime> for Option<UnixMillis> {
-    fn from(t: UnixTime) -> Self {
-        t.to_millis()
-    }
-}
-
 /// A proleptic Gregorian calendar date (no time zone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct CivilDate {
