@@ -212,15 +212,23 @@ impl fmt::Display for DecodeError {
             }
             Self::Malformed(m) => f.write_str(m.message()),
             Self::BadBase64 { part, error } => write!(f, "{}: {error}", part.name()),
-            Self::BadJson { part, error } => write!(f, "{} is not a JSON object: {error}", part.name()),
+            Self::BadJson { part, error } => {
+                write!(f, "{} is not a JSON object: {error}", part.name())
+            }
             Self::UnsupportedAlg => f.write_str("unsupported alg"),
-            Self::AlgMismatch { expected, found: Some(found) } => write!(
+            Self::AlgMismatch {
+                expected,
+                found: Some(found),
+            } => write!(
                 f,
                 "header alg {} does not match the key's {}",
                 found.name(),
                 expected.name()
             ),
-            Self::AlgMismatch { expected, found: None } => {
+            Self::AlgMismatch {
+                expected,
+                found: None,
+            } => {
                 write!(f, "header has no alg (key is {})", expected.name())
             }
             Self::UnsupportedCrit => f.write_str("header has a crit member"),
