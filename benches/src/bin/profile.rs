@@ -1,0 +1,65 @@
+//! Runs one benchmark operation in a loop, for `valgrind --tool=callgrind` or `perf`.
+//!
+//! `profile <op> <workload> <library> [iterations]`, e.g. `profile decode session authcore 1000`.
+//! Ops: `decode`, `encode`; libraries: `authcore`, `jsonwebtoken`, `jwt-simple`, `floor_hmac`.
+//! Instruction counts per operation are the total divided by the iterations (the setup costs
+//! are measured separately by running with 0 iterations and subtracted).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "profiling harness"
+)]
+
+use std::hint::black_box;
+
+use authcore::jws::{self, DecodeOptions};
+use authcore_benches::{
+    authcore_decode, authcore_encode, authcore_key, floor_hs256, floor_key, jwt_simple_decode,
+    jwt_simple_encode, jwt_simple_key, workloads, JsonWebToken,
+};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let [op, workload, lib, rest @ ..] = args.as_slice() else {
+        panic!("usage: profile <decode|encode> <small|session|large> <library> [iterations]");
+    };
+    let n: u64 = rest
+        .first()
+        .map_or(1000, |s| s.parse().expect("iterations"));
+    let w = workloads()
+        .into_iter()
+        .find(|w| w.name == workload)
+        .expect("workload");
+    let key = authcore_key();
+    let options = DecodeOptions::new();
+    let jwt = JsonWebToken::new();
+    let simple = jwt_simple_key();
+    let fk = floor_key();
+    let mut scratch = vec![0u8; jws::scratch_len(w.token.len())];
+    let mut out = vec![0u8; w.token.len()];
+    let claims = w.claims();
+    let simple_claims = w.jwt_simple_claims();
+    for _ in 0..n {
+        match (op.as_str(), lib.as_str()) {
+            ("decode", "authcore") => {
+                black_box(authcore_decode(black_box(&w.token), &key, &options, &mut scratch).exp);
+            }
+            ("decode", "jsonwebtoken") => drop(black_box(jwt.decode(black_box(&w.token)))),
+            ("decode", "jwt-simple") => {
+                drop(black_box(jwt_simple_decode(&simple, black_box(&w.token))));
+            }
+            ("encode", "authcore") => {
+                black_box(authcore_encode(&key, black_box(&claims), &mut out).len());
+            }
+            ("encode", "jsonwebtoken") => drop(black_box(jwt.encode(black_box(&claims)))),
+            ("encode", "jwt-simple") => {
+                drop(black_box(jwt_simple_encode(&simple, simple_claims.clone())));
+            }
+            (_, "floor_hmac") => {
+                black_box(floor_hs256(&fk, black_box(w.signing_input())));
+            }
+            _ => panic!("unknown op/library {op}/{lib}"),
+        }
+    }
+}
