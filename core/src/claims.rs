@@ -156,51 +156,130 @@ pub fn validate(payload: &[u8], v: &Validation<'_>, now: i64) -> Result<TimeClai
         part: crate::error::Part::Payload,
         error,
     };
-    let mut t = TimeClaims::default();
-    let (mut iss, mut sub, mut aud, mut jti) = (false, false, false, false);
+    let mut checker = Checker::new(v);
     for member in json::object_members(payload).map_err(bad_json)? {
         let (key, value) = member.map_err(bad_json)?;
-        let raw = key.raw();
-        // Fast reject: every registered claim name is 3 bytes unless escaped.
-        if raw.len() != 3 && !raw.contains(&b'\\') {
-            continue;
-        }
-        if key.matches("exp") {
-            set_time(&mut t.exp, "exp", &value)?;
-        } else if key.matches("nbf") {
-            set_time(&mut t.nbf, "nbf", &value)?;
-        } else if key.matches("iat") {
-            set_time(&mut t.iat, "iat", &value)?;
-        } else if key.matches("iss") {
-            once(&mut iss, "iss")?;
-            check_string(&value, "iss", v.issuer, DecodeError::BadIssuer)?;
-        } else if key.matches("sub") {
-            once(&mut sub, "sub")?;
-            check_string(&value, "sub", v.subject, DecodeError::BadSubject)?;
-        } else if key.matches("aud") {
-            once(&mut aud, "aud")?;
-            check_audience(&value, v.audience)?;
-        } else if key.matches("jti") {
-            once(&mut jti, "jti")?;
+        if Checker::wants(key.raw()) {
+            checker.check_member(&key, &value)?;
         }
     }
-    let r = &v.required;
-    let missing = [
-        (r.exp && t.exp.is_none(), "exp"),
-        (r.nbf && t.nbf.is_none(), "nbf"),
-        (r.iat && t.iat.is_none(), "iat"),
-        ((r.iss || v.issuer.is_some()) && !iss, "iss"),
-        ((r.sub || v.subject.is_some()) && !sub, "sub"),
-        ((r.aud || v.audience.is_some()) && !aud, "aud"),
-        (r.jti && !jti, "jti"),
-    ];
-    if let Some((_, claim)) = missing.iter().find(|(m, _)| *m) {
-        return Err(DecodeError::MissingClaim { claim });
+    checker.finish(now)
+}
+
+/// The member-by-member state of [`validate`], shared with the one-pass decode (which shows
+/// it the top-level members while the claims type is deserialized, see `jws::finish`).
+#[derive(Debug, Clone)]
+pub(crate) struct Checker<'v> {
+    v: &'v Validation<'v>,
+    t: TimeClaims,
+    iss: bool,
+    sub: bool,
+    aud: bool,
+    jti: bool,
+    /// The first error met through [`json::Observer::member`].
+    pub(crate) error: Option<DecodeError>,
+    /// Whether every top-level member was offered (see [`json::Observer::end`]).
+    pub(crate) complete: bool,
+}
+
+impl<'v> Checker<'v> {
+    pub(crate) fn new(v: &'v Validation<'v>) -> Self {
+        Self {
+            v,
+            t: TimeClaims::default(),
+            iss: false,
+            sub: false,
+            aud: false,
+            jti: false,
+            error: None,
+            complete: false,
+        }
     }
-    if v.validate_time {
-        check_time(&t, v.leeway, now)?;
+
+    /// Whether a member with this raw (still escaped) name may be a registered claim: every
+    /// registered claim name is 3 bytes unless escaped.
+    #[inline]
+    pub(crate) fn wants(raw: &[u8]) -> bool {
+        raw.len() == 3 || raw.contains(&b'\\')
     }
-    Ok(t)
+
+    /// Checks one member of the payload object.
+    pub(crate) fn check_member(
+        &mut self,
+        key: &json::Key<'_>,
+        value: &json::Value<'_>,
+    ) -> Result<(), DecodeError> {
+        let v = self.v;
+        // The unescaped name, when it is 3 bytes long (every registered claim's is).
+        let mut buf = [0u8; 3];
+        let name = match key.as_str() {
+            Some(s) => s.as_bytes(),
+            None => key.unescape_into(&mut buf).map_or(&[][..], str::as_bytes),
+        };
+        match name {
+            b"exp" => set_time(&mut self.t.exp, "exp", value)?,
+            b"nbf" => set_time(&mut self.t.nbf, "nbf", value)?,
+            b"iat" => set_time(&mut self.t.iat, "iat", value)?,
+            b"iss" => {
+                once(&mut self.iss, "iss")?;
+                check_string(value, "iss", v.issuer, DecodeError::BadIssuer)?;
+            }
+            b"sub" => {
+                once(&mut self.sub, "sub")?;
+                check_string(value, "sub", v.subject, DecodeError::BadSubject)?;
+            }
+            b"aud" => {
+                once(&mut self.aud, "aud")?;
+                check_audience(value, v.audience)?;
+            }
+            b"jti" => once(&mut self.jti, "jti")?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The checks after the last member: required claims, then the time rules.
+    pub(crate) fn finish(&self, now: i64) -> Result<TimeClaims, DecodeError> {
+        let (v, t) = (self.v, &self.t);
+        let r = &v.required;
+        let missing = [
+            (r.exp && t.exp.is_none(), "exp"),
+            (r.nbf && t.nbf.is_none(), "nbf"),
+            (r.iat && t.iat.is_none(), "iat"),
+            ((r.iss || v.issuer.is_some()) && !self.iss, "iss"),
+            ((r.sub || v.subject.is_some()) && !self.sub, "sub"),
+            ((r.aud || v.audience.is_some()) && !self.aud, "aud"),
+            (r.jti && !self.jti, "jti"),
+        ];
+        if let Some((_, claim)) = missing.iter().find(|(m, _)| *m) {
+            return Err(DecodeError::MissingClaim { claim });
+        }
+        if v.validate_time {
+            check_time(t, v.leeway, now)?;
+        }
+        Ok(*t)
+    }
+}
+
+impl<'de> json::Observer<'de> for &mut Checker<'_> {
+    #[inline]
+    fn wants(&self, raw_name: &[u8]) -> bool {
+        Checker::wants(raw_name)
+    }
+
+    fn member(&mut self, key: json::Key<'de>, value: json::Value<'de>) -> bool {
+        match self.check_member(&key, &value) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        self.complete = true;
+    }
 }
 
 /// Applies the `exp`/`nbf` rules to already-extracted time claims.

@@ -632,23 +632,49 @@ pub(crate) fn finish<'s, T: Deserialize<'s>>(
     validation: &Validation<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
-    let times = claims::validate(payload, validation, now)?;
-    let (claims, _) = json::from_slice(payload, arena).map_err(|e| match e {
-        json::Error::ArenaTooSmall { needed } => DecodeError::BufferTooSmall {
-            needed: header.len() + payload.len() + needed,
-        },
-        e if e.is_syntax() => DecodeError::BadJson {
-            part: Part::Payload,
-            error: e,
-        },
-        e => DecodeError::ClaimsMismatch(e),
-    })?;
-    Ok(Decoded {
-        claims,
-        times,
-        header,
-        payload,
-    })
+    // One pass: the registered claims are checked as the typed deserialization meets them.
+    // The result is exactly that of `claims::validate` followed by `json::from_slice` (the
+    // reference order: claim errors before type errors):
+    // - the checker sees the same members in the same order as `validate`, so when it fails,
+    //   `validate` fails too, and `validate`'s error is returned;
+    // - otherwise the deserialization ran exactly as `from_slice` would have;
+    // - on success, when the type read the whole top-level object, the checker has seen every
+    //   member `validate` would check; otherwise (`T` is not a map or struct) `validate` runs.
+    let mut checker = claims::Checker::new(validation);
+    let (result, _) = json::from_slice_observed::<T, _>(payload, arena, &mut checker);
+    match result {
+        Ok((claims, _)) => {
+            let times = if checker.complete {
+                checker.finish(now)?
+            } else {
+                claims::validate(payload, validation, now)?
+            };
+            Ok(Decoded {
+                claims,
+                times,
+                header,
+                payload,
+            })
+        }
+        Err(e) => {
+            // Claim errors come first, as in the two-pass order.
+            claims::validate(payload, validation, now)?;
+            if let Some(claim_error) = checker.error {
+                // Unreachable: the checker failed where `validate` did not.
+                return Err(claim_error);
+            }
+            Err(match e {
+                json::Error::ArenaTooSmall { needed } => DecodeError::BufferTooSmall {
+                    needed: header.len() + payload.len() + needed,
+                },
+                e if e.is_syntax() => DecodeError::BadJson {
+                    part: Part::Payload,
+                    error: e,
+                },
+                e => DecodeError::ClaimsMismatch(e),
+            })
+        }
+    }
 }
 
 /// Splits, base64-decodes and parses a JWS **without verifying its signature or claims**.
@@ -856,6 +882,155 @@ mod tests {
             )
             .unwrap();
             assert_eq!(d.claims, claims);
+        }
+    }
+
+    /// The two-pass order the one-pass `finish` must reproduce exactly.
+    fn reference_finish<'s, T: Deserialize<'s>>(
+        header: &'s [u8],
+        payload: &'s [u8],
+        arena: &'s mut [u8],
+        validation: &Validation<'_>,
+        now: i64,
+    ) -> Result<(T, claims::TimeClaims), DecodeError> {
+        let times = claims::validate(payload, validation, now)?;
+        let (claims, _) = json::from_slice(payload, arena).map_err(|e| match e {
+            json::Error::ArenaTooSmall { needed } => DecodeError::BufferTooSmall {
+                needed: header.len() + payload.len() + needed,
+            },
+            e if e.is_syntax() => DecodeError::BadJson {
+                part: Part::Payload,
+                error: e,
+            },
+            e => DecodeError::ClaimsMismatch(e),
+        })?;
+        Ok((claims, times))
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Typed<'a> {
+        #[serde(borrow)]
+        sub: Option<&'a str>,
+        exp: Option<i64>,
+        name: Option<heapless::String<8>>,
+        aud: Option<serde::de::IgnoredAny>,
+        tags: Option<heapless::Vec<&'a str, 2>>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        exp: u32,
+        iat: Option<u32>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    enum Tagged {
+        A { exp: i64 },
+        B(u8),
+    }
+
+    fn same<'a, T: Deserialize<'a> + PartialEq + fmt::Debug>(
+        payload: &'a [u8],
+        arenas: (&'a mut [u8], &'a mut [u8]),
+        validation: &Validation<'_>,
+        now: i64,
+    ) {
+        let h: &[u8] = b"{}";
+        let one = finish::<T>(h, payload, arenas.0, validation, now).map(|d| (d.claims, d.times));
+        let two = reference_finish::<T>(h, payload, arenas.1, validation, now);
+        assert_eq!(
+            one,
+            two,
+            "payload {:?}",
+            core::str::from_utf8(payload).unwrap_or("<bytes>")
+        );
+    }
+
+    fn check_all(payload: &[u8]) {
+        let validations = [
+            Validation::new(),
+            Validation::new()
+                .with_leeway(0)
+                .with_issuer("me")
+                .with_audience("app")
+                .with_subject("42"),
+            Validation::new().with_required(claims::Required {
+                exp: true,
+                jti: true,
+                ..claims::Required::default()
+            }),
+        ];
+        for v in &validations {
+            for now in [0, 150] {
+                for arena_len in [0, 3, 64] {
+                    let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+                    let arenas = (&mut a[..arena_len], &mut b[..arena_len]);
+                    same::<Typed<'_>>(payload, arenas, v, now);
+                }
+                let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+                same::<Strict>(payload, (&mut a, &mut b), v, now);
+                let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+                same::<Tagged>(payload, (&mut a, &mut b), v, now);
+                let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+                same::<heapless::LinearMap<&str, serde::de::IgnoredAny, 8>>(
+                    payload,
+                    (&mut a, &mut b),
+                    v,
+                    now,
+                );
+                let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+                same::<()>(payload, (&mut a, &mut b), v, now);
+                let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+                same::<Option<u8>>(payload, (&mut a, &mut b), v, now);
+            }
+        }
+    }
+
+    /// The one-pass `finish` returns exactly what claim validation followed by typed
+    /// deserialization returns, for valid, invalid and mutated payloads and several targets.
+    #[test]
+    fn one_pass_finish_matches_two_pass_order() {
+        let seeds: &[&str] = &[
+            r#"{"sub":"42","exp":100,"name":"Ada","aud":"app","iss":"me","jti":"x","tags":["a"]}"#,
+            r#"{"exp":100,"nbf":50,"iat":10,"aud":["x","app"],"sub":"4\u0032"}"#,
+            r#"{"exp":"1","sub":42}"#,
+            r#"{"exp":1,"exp":2}"#,
+            r#"{"\u0065xp":100.5,"iat":1e3,"n":{"exp":"nested"},"l":[1,{"a":[]}]}"#,
+            r#"{"A":{"exp":5}}"#,
+            r#"{"B":7}"#,
+            r#"{"iat":5,"exp":200,"name":"too long a name"}"#,
+            r#"{"sub":"a\"b","aud":["app",1],"exp":-1}"#,
+            r#"[{"exp":1}]"#,
+            r#" { "exp" : 120 , "iat" : 3 } "#,
+            "7",
+            "null",
+        ];
+        let alphabet = b"{}[]\",:0123456789-.eE \\u tnfalsexpiubjdA";
+        let mut x: u32 = 0x9e37_79b9;
+        let mut rnd = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            usize::try_from(x).unwrap() % n
+        };
+        for seed in seeds {
+            check_all(seed.as_bytes());
+            for _ in 0..300 {
+                let mut p = seed.as_bytes().to_vec();
+                for _ in 0..=rnd(3) {
+                    let at = rnd(p.len() + 1);
+                    let c = alphabet[rnd(alphabet.len())];
+                    match rnd(3) {
+                        0 if at < p.len() => p[at] = c,
+                        1 if at < p.len() => {
+                            p.remove(at);
+                        }
+                        _ => p.insert(at, c),
+                    }
+                }
+                check_all(&p);
+            }
         }
     }
 

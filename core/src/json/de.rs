@@ -3,14 +3,43 @@
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
+use super::members::{Key, Value};
 use super::scan::{self, UnescapeError};
 use super::{Error, MAX_DEPTH};
 
 /// Escaped member names up to this many bytes are unescaped on the stack, not in the arena.
 const NAME_BUFFER: usize = 64;
 
+/// Watches the members of the top-level object while a value is deserialized, so that a
+/// caller can check some members (the registered JWT claims) without a second pass.
+pub(crate) trait Observer<'de> {
+    /// Whether the member with this raw (still escaped) name is to be shown to
+    /// [`Observer::member`].
+    fn wants(&self, raw_name: &[u8]) -> bool;
+    /// Sees a wanted member of the top-level object before the target type reads its value;
+    /// `false` aborts the deserialization (with an unspecified error).
+    fn member(&mut self, key: Key<'de>, value: Value<'de>) -> bool;
+    /// The target type read the top-level object to its closing brace, so every member was
+    /// offered to [`Observer::wants`].
+    fn end(&mut self);
+}
+
+/// Observes nothing.
+impl Observer<'_> for () {
+    #[inline(always)]
+    fn wants(&self, _raw_name: &[u8]) -> bool {
+        false
+    }
+    #[inline(always)]
+    fn member(&mut self, _key: Key<'_>, _value: Value<'_>) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn end(&mut self) {}
+}
+
 /// Deserializer over one input and one unescape arena.
-pub(crate) struct Deserializer<'de> {
+pub(crate) struct Deserializer<'de, O = ()> {
     input: &'de [u8],
     pos: usize,
     /// The unused part of the arena.
@@ -18,6 +47,8 @@ pub(crate) struct Deserializer<'de> {
     arena_used: usize,
     /// Number of arrays/objects open at `pos`.
     depth: usize,
+    /// Sees the top-level object's members.
+    observer: O,
 }
 
 /// A number token.
@@ -104,15 +135,20 @@ impl Finite for f64 {
     }
 }
 
-impl<'de> Deserializer<'de> {
-    pub(crate) fn new(input: &'de [u8], arena: &'de mut [u8]) -> Self {
+impl<'de, O: Observer<'de>> Deserializer<'de, O> {
+    pub(crate) fn new(input: &'de [u8], arena: &'de mut [u8], observer: O) -> Self {
         Self {
             input,
             pos: 0,
             arena,
             arena_used: 0,
             depth: 0,
+            observer,
         }
+    }
+
+    pub(crate) fn into_observer(self) -> O {
+        self.observer
     }
 
     pub(crate) fn position(&self) -> usize {
@@ -286,7 +322,7 @@ impl<'de> Deserializer<'de> {
     }
 }
 
-impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
+impl<'de, O: Observer<'de>> de::Deserializer<'de> for &mut Deserializer<'de, O> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -543,7 +579,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 }
 
-impl<'de> Deserializer<'de> {
+impl<'de, O: Observer<'de>> Deserializer<'de, O> {
     /// Visits the object at `self.pos` (`{`); `fields` names the struct's fields, if any, so
     /// that a mismatch inside a member can name it.
     fn visit_object<V: Visitor<'de>>(
@@ -565,6 +601,25 @@ impl<'de> Deserializer<'de> {
         Ok(value)
     }
 
+    /// Shows the observer the top-level member whose name starts at `key_start`; `self.pos`
+    /// is just after its colon. Reads ahead without moving `self.pos`.
+    fn observe(&mut self, raw: &'de [u8], key_start: usize) -> Result<(), Error> {
+        // The target type's identifier deserialization validated the name already.
+        let name = core::str::from_utf8(raw).map_err(|_| Error::InvalidUtf8 {
+            offset: key_start + 1,
+        })?;
+        let escaped = raw.contains(&b'\\');
+        let value_start = scan::skip_ws(self.input, self.pos);
+        let value_end = scan::skip_value(self.input, value_start, MAX_DEPTH - 1)?;
+        let key = Key::new(name, escaped, key_start);
+        let value = Value::new(self.input, value_start, value_end, 1);
+        if self.observer.member(key, value) {
+            Ok(())
+        } else {
+            Err(Error::mismatch(None))
+        }
+    }
+
     /// Before the next element or member: `Ok(false)` at the closing bracket (not consumed),
     /// `Ok(true)` when an element follows (separator consumed).
     fn has_next(&mut self, first: &mut bool, close: u8) -> Result<bool, Error> {
@@ -583,12 +638,12 @@ impl<'de> Deserializer<'de> {
 }
 
 /// Elements of an array.
-struct SeqAccess<'a, 'de> {
-    de: &'a mut Deserializer<'de>,
+struct SeqAccess<'a, 'de, O> {
+    de: &'a mut Deserializer<'de, O>,
     first: bool,
 }
 
-impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
+impl<'de, O: Observer<'de>> de::SeqAccess<'de> for SeqAccess<'_, 'de, O> {
     type Error = Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
@@ -603,8 +658,8 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_, 'de> {
 }
 
 /// Members of an object.
-struct MapAccess<'a, 'de> {
-    de: &'a mut Deserializer<'de>,
+struct MapAccess<'a, 'de, O> {
+    de: &'a mut Deserializer<'de, O>,
     first: bool,
     /// The struct's field names (empty for maps).
     fields: &'static [&'static str],
@@ -612,7 +667,7 @@ struct MapAccess<'a, 'de> {
     key_start: usize,
 }
 
-impl MapAccess<'_, '_> {
+impl<O> MapAccess<'_, '_, O> {
     /// Names the struct field of the current member in a mismatch that has no field yet.
     #[cold]
     fn annotate(&self, err: Error) -> Error {
@@ -635,7 +690,7 @@ impl MapAccess<'_, '_> {
     }
 }
 
-impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
+impl<'de, O: Observer<'de>> de::MapAccess<'de> for MapAccess<'_, 'de, O> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -643,6 +698,9 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
         if !self.de.has_next(&mut self.first, b'}')? {
+            if self.de.depth == 1 {
+                self.de.observer.end();
+            }
             return Ok(None);
         }
         if self.de.peek()? != b'"' {
@@ -652,12 +710,24 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
         }
         self.key_start = self.de.pos;
         let key = seed.deserialize(MapKey { de: &mut *self.de })?;
+        let key_end = self.de.pos;
         if self.de.peek()? != b':' {
             return Err(Error::Syntax {
                 offset: self.de.pos,
             });
         }
         self.de.pos += 1;
+        if self.de.depth == 1 {
+            // The name was a string ending just before `key_end`.
+            let raw = self
+                .de
+                .input
+                .get(self.key_start + 1..key_end.saturating_sub(1))
+                .unwrap_or_default();
+            if self.de.observer.wants(raw) {
+                self.de.observe(raw, self.key_start)?;
+            }
+        }
         Ok(Some(key))
     }
 
@@ -668,11 +738,11 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_, 'de> {
 }
 
 /// `{"Variant": value}` enums.
-struct VariantAccess<'a, 'de> {
-    de: &'a mut Deserializer<'de>,
+struct VariantAccess<'a, 'de, O> {
+    de: &'a mut Deserializer<'de, O>,
 }
 
-impl<'de> de::EnumAccess<'de> for VariantAccess<'_, 'de> {
+impl<'de, O: Observer<'de>> de::EnumAccess<'de> for VariantAccess<'_, 'de, O> {
     type Error = Error;
     type Variant = Self;
 
@@ -688,7 +758,7 @@ impl<'de> de::EnumAccess<'de> for VariantAccess<'_, 'de> {
     }
 }
 
-impl<'de> de::VariantAccess<'de> for VariantAccess<'_, 'de> {
+impl<'de, O: Observer<'de>> de::VariantAccess<'de> for VariantAccess<'_, 'de, O> {
     type Error = Error;
 
     fn unit_variant(self) -> Result<(), Error> {
@@ -714,11 +784,11 @@ impl<'de> de::VariantAccess<'de> for VariantAccess<'_, 'de> {
 
 /// Deserializer for a member name: a string, also readable as an integer (`{"1": ..}` into a
 /// map with integer keys, as `serde_json` writes them).
-struct MapKey<'a, 'de> {
-    de: &'a mut Deserializer<'de>,
+struct MapKey<'a, 'de, O> {
+    de: &'a mut Deserializer<'de, O>,
 }
 
-impl<'de> MapKey<'_, 'de> {
+impl<'de, O: Observer<'de>> MapKey<'_, 'de, O> {
     /// Reads the name as an integer.
     fn integer<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let start = self.de.pos;
@@ -735,7 +805,7 @@ impl<'de> MapKey<'_, 'de> {
     }
 }
 
-impl<'de> de::Deserializer<'de> for MapKey<'_, 'de> {
+impl<'de, O: Observer<'de>> de::Deserializer<'de> for MapKey<'_, 'de, O> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {

@@ -30,6 +30,14 @@ pub struct Key<'a> {
 }
 
 impl<'a> Key<'a> {
+    pub(super) fn new(raw: &'a str, escaped: bool, offset: usize) -> Self {
+        Self {
+            raw,
+            escaped,
+            offset,
+        }
+    }
+
     /// The raw name between the quotes (still escaped, valid UTF-8).
     #[must_use]
     pub fn raw(&self) -> &'a [u8] {
@@ -125,7 +133,7 @@ pub struct Value<'a> {
 }
 
 impl<'a> Value<'a> {
-    fn new(input: &'a [u8], start: usize, end: usize, depth: usize) -> Self {
+    pub(super) fn new(input: &'a [u8], start: usize, end: usize, depth: usize) -> Self {
         let kind = match input.get(start) {
             Some(b'n') => ValueKind::Null,
             Some(b't' | b'f') => ValueKind::Bool,

@@ -60,6 +60,7 @@ mod ser;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use de::Observer;
 pub use members::{Elements, Key, Members, Value, ValueKind};
 
 /// Maximum number of arrays/objects that may be open at the same time.
@@ -322,18 +323,33 @@ pub fn from_slice<'de, T: serde::Deserialize<'de>>(
     input: &'de [u8],
     arena: &'de mut [u8],
 ) -> Result<(T, usize), Error> {
-    let mut de = de::Deserializer::new(input, arena);
+    let (result, ()) = from_slice_observed(input, arena, ());
+    result
+}
+
+/// [`from_slice`] that also shows the members of the top-level object to `observer` as the
+/// target type reads them (see [`de::Observer`]), and gives the observer back.
+///
+/// Unless the observer aborts, the result is exactly [`from_slice`]'s: the observer only reads
+/// ahead. When it aborts, the error is unspecified (the observer knows why).
+pub(crate) fn from_slice_observed<'de, T: serde::Deserialize<'de>, O: Observer<'de>>(
+    input: &'de [u8],
+    arena: &'de mut [u8],
+    observer: O,
+) -> (Result<(T, usize), Error>, O) {
+    let mut de = de::Deserializer::new(input, arena, observer);
     let result = T::deserialize(&mut de).and_then(|value| {
         scan::expect_end(input, de.position())?;
         Ok(value)
     });
-    match result {
+    let result = match result {
         Ok(value) => Ok((value, de.arena_used())),
         Err(err) => match validate(input) {
             Err(syntax) => Err(syntax),
             Ok(()) => Err(err.at(de.position())),
         },
-    }
+    };
+    (result, de.into_observer())
 }
 
 /// Iterates over the members of the top-level JSON object `input`.
