@@ -66,6 +66,20 @@ const DECODE: [u8; 256] = {
     table
 };
 
+/// [`DECODE`] widened: invalid bytes map to all ones, so that any of them in a group sets bits
+/// above the group's 24.
+const DECODE_WIDE: [u32; 256] = {
+    let mut table = [u32::MAX; 256];
+    let mut i = 0;
+    while i < 256 {
+        if DECODE[i] != INVALID {
+            table[i] = DECODE[i] as u32;
+        }
+        i += 1;
+    }
+    table
+};
+
 const ENCODE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 /// Length of the unpadded base64url encoding of `n` bytes, or `None` on overflow.
@@ -112,21 +126,16 @@ pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Base6
         Some(o) => o,
         None => return Err(Base64Error::BufferTooSmall { needed: len }),
     };
-    let mut chunks = input.chunks_exact(4);
-    let mut dst = out.chunks_exact_mut(3);
-    for (src, d) in (&mut chunks).zip(&mut dst) {
-        let a = DECODE[usize::from(src[0])];
-        let b = DECODE[usize::from(src[1])];
-        let c = DECODE[usize::from(src[2])];
-        let e = DECODE[usize::from(src[3])];
-        if (a | b | c | e) & 0xc0 != 0 {
-            return Err(first_invalid(input));
-        }
-        let v = (u32::from(a) << 18) | (u32::from(b) << 12) | (u32::from(c) << 6) | u32::from(e);
-        let [_, x, y, z] = v.to_be_bytes();
-        d[0] = x;
-        d[1] = y;
-        d[2] = z;
+    let groups = decode_groups(input, out);
+    let (done_in, done_out) = (groups * 4, groups * 3);
+    let (Some(tail_in), Some(tail_out)) = (input.get(done_in..), out.get_mut(done_out..)) else {
+        return Err(Base64Error::InvalidLength);
+    };
+    let mut chunks = tail_in.chunks_exact(4);
+    let mut dst = tail_out.chunks_exact_mut(3);
+    if (&mut chunks).zip(&mut dst).next().is_some() {
+        // `decode_groups` stopped at a full group: it holds a byte outside the alphabet.
+        return Err(first_invalid(input));
     }
     let rest = chunks.remainder();
     let tail = dst.into_remainder();
@@ -160,6 +169,103 @@ pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Base6
         _ => return Err(Base64Error::InvalidLength),
     }
     Ok(out)
+}
+
+/// Decodes whole 4-character groups from the front of `input` into the front of `out` (3 bytes
+/// each) until a group holds a byte outside the alphabet, `input` has no whole group left, or
+/// `out` has no room for one; returns the number of groups decoded.
+#[inline]
+fn decode_groups(input: &[u8], out: &mut [u8]) -> usize {
+    /// A group of four characters as 24 bits; bits above them are set when one is invalid.
+    #[inline(always)]
+    fn group(c: [u8; 4]) -> u32 {
+        let [a, b, c, d] = c.map(|b| DECODE_WIDE[usize::from(b)]);
+        (a << 18) | (b << 12) | (c << 6) | d
+    }
+    let mut i = 0;
+    let mut o = 0;
+    // Eight characters make six bytes, stored as one 8-byte write whose last two bytes the next
+    // step overwrites; so this loop runs while 8 bytes of `out` are left.
+    while let (Some(src), Some(dst)) = (input.get(i..i + 8), out.get_mut(o..o + 8)) {
+        let Ok(&[c0, c1, c2, c3, c4, c5, c6, c7]) = <&[u8; 8]>::try_from(src) else {
+            break;
+        };
+        let hi = group([c0, c1, c2, c3]);
+        let lo = group([c4, c5, c6, c7]);
+        if (hi | lo) >> 24 != 0 {
+            break;
+        }
+        let v = (u64::from(hi) << 40) | (u64::from(lo) << 16);
+        dst.copy_from_slice(&v.to_be_bytes());
+        i += 8;
+        o += 6;
+    }
+    while let (Some(src), Some(dst)) = (input.get(i..i + 4), out.get_mut(o..o + 3)) {
+        let (Ok(&[c0, c1, c2, c3]), Ok(dst)) =
+            (<&[u8; 4]>::try_from(src), <&mut [u8; 3]>::try_from(dst))
+        else {
+            break;
+        };
+        let v = group([c0, c1, c2, c3]);
+        if v >> 24 != 0 {
+            break;
+        }
+        let [_, x, y, z] = v.to_be_bytes();
+        *dst = [x, y, z];
+        i += 4;
+        o += 3;
+    }
+    i / 4
+}
+
+/// Decodes the longest prefix of `input` made of base64url characters into the front of `out`,
+/// as [`decode`] would decode exactly that prefix; returns the characters read and the bytes
+/// written.
+///
+/// `None` when [`decode`] would refuse that prefix (length `1 (mod 4)`, non-canonical last
+/// character) or `out` is too small: callers then take their exact, slower path. This is the
+/// one pass over a JWS or JWE segment that both finds its end (the `.`, which is outside the
+/// alphabet) and decodes it.
+#[must_use]
+pub fn decode_prefix(input: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
+    let groups = decode_groups(input, out);
+    let (mut read, written) = (groups * 4, groups * 3);
+    let rest = input.get(read..)?;
+    let run = rest
+        .iter()
+        .take(4)
+        .take_while(|&&b| DECODE[usize::from(b)] != INVALID)
+        .count();
+    let tail = out.get_mut(written..)?;
+    let tail_len = match (rest.get(..run)?, tail) {
+        ([], _) => 0,
+        ([s0, s1], [d0, ..]) => {
+            let (a, b) = (DECODE[usize::from(*s0)], DECODE[usize::from(*s1)]);
+            if b & 0x0f != 0 {
+                return None;
+            }
+            *d0 = (a << 2) | (b >> 4);
+            1
+        }
+        ([s0, s1, s2], [d0, d1, ..]) => {
+            let (a, b, c) = (
+                DECODE[usize::from(*s0)],
+                DECODE[usize::from(*s1)],
+                DECODE[usize::from(*s2)],
+            );
+            if c & 0x03 != 0 {
+                return None;
+            }
+            *d0 = (a << 2) | (b >> 4);
+            *d1 = (b << 4) | (c >> 2);
+            2
+        }
+        // One character (length 1 mod 4), a whole group `decode_groups` had no room for, or
+        // no room for the tail.
+        _ => return None,
+    };
+    read += run;
+    Some((read, written + tail_len))
 }
 
 /// Checks that `input` is canonical unpadded base64url without decoding it, returning the
@@ -290,6 +396,31 @@ mod tests {
             encode(b"foo", &mut out),
             Err(Base64Error::BufferTooSmall { needed: 4 })
         );
+    }
+
+    #[test]
+    fn decode_prefix_is_decode_of_the_alphabet_run() {
+        let data: std::vec::Vec<u8> = (0..=255u8).rev().collect();
+        let mut enc = [0u8; 400];
+        for n in 0..60 {
+            let e = encode(&data[..n], &mut enc).unwrap().as_bytes().to_vec();
+            for suffix in [&b""[..], b".", b".abc", b"=", b" x"] {
+                let mut input = e.clone();
+                input.extend_from_slice(suffix);
+                for room in [0, n / 2, n, n + 1, n + 8] {
+                    let mut a = std::vec![0u8; room];
+                    let mut b = std::vec![0u8; room];
+                    let want = decode(&e, &mut b).ok().map(|d| (e.len(), d.to_vec()));
+                    let got = decode_prefix(&input, &mut a).map(|(r, w)| (r, a[..w].to_vec()));
+                    assert_eq!(got, want, "n={n} room={room} suffix={suffix:?}");
+                }
+            }
+        }
+        // Non-canonical and 1 (mod 4) runs are refused.
+        let mut out = [0u8; 8];
+        assert_eq!(decode_prefix(b"Zh.x", &mut out), None);
+        assert_eq!(decode_prefix(b"Zm9vY.x", &mut out), None);
+        assert_eq!(decode_prefix(b"Zm9v.", &mut out), Some((4, 3)));
     }
 
     #[test]
