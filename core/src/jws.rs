@@ -586,10 +586,40 @@ pub fn decode<'s, T: Deserialize<'s>>(
     now: i64,
     scratch: &'s mut [u8],
 ) -> Result<Decoded<'s, T>, DecodeError> {
+    let mut mac = [0u8; MAX_MAC_LEN];
+    if let Some(fast) = split_decode(token, options.max_token_len, scratch, &mut mac) {
+        // `split_decode` checked that the lengths fit, so the `min`s change nothing.
+        let (header, rest) = scratch.split_at_mut(fast.header.min(scratch.len()));
+        let (payload, arena) = rest.split_at_mut(fast.payload.min(rest.len()));
+        let signing_input = token.get(..fast.signing_input).unwrap_or_default();
+        let sig = mac.get(..fast.signature).unwrap_or_default();
+        return verify_and_finish(
+            header,
+            payload,
+            arena,
+            signing_input,
+            sig,
+            key,
+            options,
+            now,
+        );
+    }
+    decode_step_by_step(token, key, options, now, scratch)
+}
+
+/// [`decode`] one check after the other, for the exact error of a token the one-pass
+/// [`split_decode`] did not take.
+fn decode_step_by_step<'s, T: Deserialize<'s>>(
+    token: &[u8],
+    key: &HmacKey,
+    options: &DecodeOptions<'_>,
+    now: i64,
+    scratch: &'s mut [u8],
+) -> Result<Decoded<'s, T>, DecodeError> {
+    let mut mac = [0u8; MAX_MAC_LEN];
     let seg = split(token, options.max_token_len)?;
     let (header, rest) = decode_segment(Part::Header, seg.header, scratch)?;
     let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest)?;
-    let mut mac = [0u8; MAX_MAC_LEN];
     let sig = match base64url::decode(seg.signature, &mut mac) {
         Ok(sig) => &*sig,
         // Longer than any MAC: it cannot match, but report bad base64 first if it is that too.
@@ -611,13 +641,90 @@ pub fn decode<'s, T: Deserialize<'s>>(
             })
         }
     };
+    verify_and_finish(
+        header,
+        payload,
+        arena,
+        seg.signing_input,
+        sig,
+        key,
+        options,
+        now,
+    )
+}
+
+/// Lengths found by [`split_decode`].
+struct FastSplit {
+    /// Decoded header bytes, at the front of the scratch buffer.
+    header: usize,
+    /// Decoded payload bytes, right after the header.
+    payload: usize,
+    /// Decoded signature bytes.
+    signature: usize,
+    /// Length of `header.payload` in the token.
+    signing_input: usize,
+}
+
+/// The one-pass form of [`split`] and the three segment decodes for a well-formed token: each
+/// segment is decoded up to the first byte outside the base64url alphabet, which must be the
+/// `.` (or the end, after the signature). `None` for anything else (including a token that is
+/// too large or a scratch buffer that is too small): the caller then runs the checks one by one
+/// for the exact error, so this changes no result.
+fn split_decode(
+    token: &[u8],
+    max: usize,
+    scratch: &mut [u8],
+    mac: &mut [u8; MAX_MAC_LEN],
+) -> Option<FastSplit> {
+    if token.len() > max {
+        return None;
+    }
+    let (h_chars, header) = base64url::decode_prefix(token, scratch)?;
+    if h_chars == 0 || token.get(h_chars) != Some(&b'.') {
+        return None;
+    }
+    let p_start = h_chars + 1;
+    let (p_chars, payload) =
+        base64url::decode_prefix(token.get(p_start..)?, scratch.get_mut(header..)?)?;
+    let signing_input = p_start + p_chars;
+    if p_chars == 0 || token.get(signing_input) != Some(&b'.') {
+        return None;
+    }
+    let s_start = signing_input + 1;
+    let (s_chars, signature) = base64url::decode_prefix(token.get(s_start..)?, mac)?;
+    if s_start + s_chars != token.len() {
+        return None;
+    }
+    Some(FastSplit {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
+}
+
+/// Decoding after the segments are decoded: header, `alg`, `crit`, signature, then [`finish`].
+#[allow(
+    clippy::too_many_arguments,
+    reason = "internal; the decoded parts of one token"
+)]
+fn verify_and_finish<'s, T: Deserialize<'s>>(
+    header: &'s mut [u8],
+    payload: &'s mut [u8],
+    arena: &'s mut [u8],
+    signing_input: &[u8],
+    sig: &[u8],
+    key: &HmacKey,
+    options: &DecodeOptions<'_>,
+    now: i64,
+) -> Result<Decoded<'s, T>, DecodeError> {
     let header: &'s [u8] = header;
     let fields = parse_header(header)?;
     check_alg(fields.alg.as_ref(), key.algorithm())?;
     if fields.crit {
         return Err(DecodeError::UnsupportedCrit);
     }
-    if sig.len() != key.algorithm().mac_len() || !key.verify(seg.signing_input, sig) {
+    if sig.len() != key.algorithm().mac_len() || !key.verify(signing_input, sig) {
         return Err(DecodeError::BadSignature);
     }
     let payload: &'s [u8] = payload;
@@ -1030,6 +1137,67 @@ mod tests {
                     }
                 }
                 check_all(&p);
+            }
+        }
+    }
+
+    /// The one-pass split and decode gives exactly the step-by-step result, for valid and
+    /// mutated tokens, tight scratch buffers and token limits.
+    #[test]
+    fn one_pass_split_matches_step_by_step() {
+        let key = HmacKey::new(Algorithm::Hs256, &[7; 32]).unwrap();
+        let claims = Joe {
+            iss: "joe",
+            exp: 2_000_000_000,
+            is_root: true,
+        };
+        let mut out = [0u8; 256];
+        let token = std::vec::Vec::from(
+            encode(&key, &Header { kid: Some("k") }, &claims, &mut out)
+                .unwrap()
+                .as_bytes(),
+        );
+        let alphabet = b"..AZaz09-_=+/ eyJ";
+        let mut x: u32 = 0x1234_5678;
+        let mut rnd = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            usize::try_from(x).unwrap() % n
+        };
+        for round in 0..4000 {
+            let mut t = token.clone();
+            if round > 0 {
+                for _ in 0..=rnd(2) {
+                    let at = rnd(t.len() + 1);
+                    let c = alphabet[rnd(alphabet.len())];
+                    match rnd(3) {
+                        0 if at < t.len() => t[at] = c,
+                        1 if at < t.len() => {
+                            t.remove(at);
+                        }
+                        _ => t.insert(at, c),
+                    }
+                }
+            }
+            let (scratch_size, max) = if round == 0 {
+                (scratch_len(t.len()), DEFAULT_MAX_TOKEN_LEN)
+            } else {
+                (
+                    [scratch_len(t.len()), 20, 90, 115, 120][rnd(5)],
+                    [DEFAULT_MAX_TOKEN_LEN, token.len() - 1][rnd(2)],
+                )
+            };
+            let options = DecodeOptions::new().with_max_token_len(max);
+            let mut s1 = std::vec![0u8; scratch_size];
+            let mut s2 = std::vec![0u8; scratch_size];
+            let one = decode::<Joe<'_>>(&t, &key, &options, 0, &mut s1)
+                .map(|d| (d.claims, d.times, d.header, d.payload));
+            let two = decode_step_by_step::<Joe<'_>>(&t, &key, &options, 0, &mut s2)
+                .map(|d| (d.claims, d.times, d.header, d.payload));
+            assert_eq!(one, two, "token {:?}", core::str::from_utf8(&t));
+            if round == 0 {
+                assert!(one.is_ok());
             }
         }
     }
