@@ -26,21 +26,32 @@
 //!   their key schedules on drop (best effort: copies made by moves are not tracked).
 
 mod cbc_hs512;
+mod decode;
+mod encode;
 mod error;
 mod gcm;
 mod kdf;
 mod key;
 mod kid;
+mod plaintext;
 
 #[cfg(test)]
 mod tests;
 
 pub use cbc_hs512::CbcHs512Key;
+pub use decode::{decode_authjs, decode_nextauth_v4, scratch_len};
+pub use encode::{
+    encode_authjs, encode_authjs_json, encode_nextauth_v4, encode_nextauth_v4_json,
+    encoded_len_authjs, encoded_len_authjs_json, encoded_len_nextauth_v4,
+    encoded_len_nextauth_v4_json, DEFAULT_MAX_AGE,
+};
 pub use error::{DecryptError, DeriveKeyError, EncryptError};
 pub use gcm::GcmKey;
 pub use kdf::{MAX_INFO_LEN, MAX_SALT_LEN_V4, MAX_SALT_LEN_V5};
 pub use key::{AuthJsKey, NextAuthV4Key};
 pub use kid::{KID_LEN_A256CBC_HS512, KID_LEN_A256GCM};
+
+pub use crate::jws::{DecodeOptions, Decoded, DEFAULT_MAX_TOKEN_LEN};
 
 /// A JWE content-encryption algorithm (`enc` header) supported by this module.
 #[non_exhaustive]
@@ -107,6 +118,13 @@ impl core::fmt::Display for Enc {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A content-encryption key chosen for a token.
+#[derive(Clone, Copy)]
+enum ContentKey<'k> {
+    CbcHs512(&'k CbcHs512Key),
+    Gcm(&'k GcmKey),
 }
 
 /// Overwrites `buf` with zeros in a way the optimizer does not remove as a dead store
