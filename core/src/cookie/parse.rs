@@ -1,0 +1,293 @@
+//! `Cookie` request header parsing and `decodeURIComponent`.
+
+use core::fmt;
+
+use super::CookieError;
+
+/// One `name=value` pair of a `Cookie` request header, borrowed from the header.
+///
+/// The name and value have surrounding spaces and tabs removed, and a value wrapped in
+/// double quotes has the quotes removed; the value is otherwise raw (not percent-decoded):
+/// use [`RequestCookie::decode_into`] for the value Auth.js sees.
+///
+/// `Debug` prints the name and only the length of the value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RequestCookie<'h> {
+    name: &'h [u8],
+    raw_value: &'h [u8],
+}
+
+impl<'h> RequestCookie<'h> {
+    /// The cookie name, trimmed of spaces and tabs. It may be empty (`=x`), as in the
+    /// `cookie` package.
+    #[must_use]
+    pub const fn name(&self) -> &'h [u8] {
+        self.name
+    }
+
+    /// The value as sent, trimmed and unquoted but not percent-decoded.
+    #[must_use]
+    pub const fn raw_value(&self) -> &'h [u8] {
+        self.raw_value
+    }
+
+    /// Whether the value contains `%` (and so may need [`Self::decode_into`]).
+    #[must_use]
+    pub fn has_escapes(&self) -> bool {
+        self.raw_value.contains(&b'%')
+    }
+
+    /// Length of the value [`Self::decode_into`] returns.
+    #[must_use]
+    pub fn decoded_len(&self) -> usize {
+        decoded_len(self.raw_value)
+    }
+
+    /// The value as Auth.js sees it; see [`decode_value`].
+    ///
+    /// # Errors
+    ///
+    /// [`CookieError::BufferTooSmall`] when the value has valid escapes and the decoded
+    /// value does not fit `out` (`out.len() >= self.raw_value().len()` always suffices).
+    pub fn decode_into<'a>(&self, out: &'a mut [u8]) -> Result<&'a [u8], CookieError>
+    where
+        'h: 'a,
+    {
+        decode_value(self.raw_value, out)
+    }
+}
+
+impl fmt::Debug for RequestCookie<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RequestCookie")
+            .field("name", &Lossy(self.name))
+            .field("value_len", &self.raw_value.len())
+            .finish()
+    }
+}
+
+/// Prints bytes as text, escaping what is not printable ASCII.
+struct Lossy<'a>(&'a [u8]);
+
+impl fmt::Debug for Lossy<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"")?;
+        for chunk in self.0.utf8_chunks() {
+            for c in chunk.valid().chars() {
+                fmt::Display::fmt(&c.escape_debug(), f)?;
+            }
+            for b in chunk.invalid() {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        f.write_str("\"")
+    }
+}
+
+/// Iterator over the pairs of a `Cookie` header, in header order, duplicates included.
+///
+/// Created by [`parse`].
+#[derive(Clone)]
+pub struct Cookies<'h> {
+    rest: &'h [u8],
+}
+
+impl fmt::Debug for Cookies<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cookies")
+            .field("remaining_len", &self.rest.len())
+            .finish()
+    }
+}
+
+impl<'h> Iterator for Cookies<'h> {
+    type Item = RequestCookie<'h>;
+
+    fn next(&mut self) -> Option<RequestCookie<'h>> {
+        while !self.rest.is_empty() {
+            let (pair, rest) = match self.rest.iter().position(|&b| b == b';') {
+                Some(i) => (
+                    self.rest.get(..i).unwrap_or_default(),
+                    self.rest.get(i + 1..).unwrap_or_default(),
+                ),
+                None => (self.rest, &[][..]),
+            };
+            self.rest = rest;
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+                continue; // not a `name=value` pair: skipped, as by the `cookie` package
+            };
+            let name = trim(pair.get(..eq).unwrap_or_default());
+            let value = unquote(trim(pair.get(eq + 1..).unwrap_or_default()));
+            return Some(RequestCookie {
+                name,
+                raw_value: value,
+            });
+        }
+        None
+    }
+}
+
+impl core::iter::FusedIterator for Cookies<'_> {}
+
+/// Iterates the `name=value` pairs of a `Cookie` request header as the `cookie` npm
+/// package's `parse` (0.7) does.
+///
+/// - Pairs are separated by `;`; a piece without `=` is skipped; the name is the text before
+///   the first `=`, the value everything after it (it may contain `=`).
+/// - Spaces and tabs (only those) around names and values are removed.
+/// - A value that starts and ends with `"` loses both quotes (a lone `"` becomes empty).
+/// - A header shorter than 2 bytes yields nothing.
+/// - Duplicates are all yielded, in order; the `cookie` package (and [`get`]) keeps the
+///   first one.
+///
+/// Values are not percent-decoded; see [`decode_value`].
+#[must_use]
+pub fn parse(header: &[u8]) -> Cookies<'_> {
+    Cookies {
+        rest: if header.len() < 2 { &[] } else { header },
+    }
+}
+
+/// The first cookie named `name` in `header`, as the object returned by the `cookie`
+/// package's `parse` holds it (the first occurrence of a duplicate name wins, even when its
+/// value is empty).
+#[must_use]
+pub fn get<'h>(header: &'h [u8], name: &str) -> Option<RequestCookie<'h>> {
+    parse(header).find(|c| c.name == name.as_bytes())
+}
+
+/// Decodes a cookie value as the `cookie` package does: unchanged when it has no `%`,
+/// otherwise `decodeURIComponent(value)`, and unchanged again when that would throw.
+///
+/// `decodeURIComponent` throws for a `%` not followed by two hex digits, and for escapes
+/// that do not form a valid UTF-8 character (lone continuation bytes, a multi-byte
+/// character not entirely escaped, overlong forms, surrogates, code points above
+/// U+10FFFF). Raw bytes that are not `%` are passed through. The result borrows `raw`
+/// (zero copy) when nothing is decoded and `out` otherwise.
+///
+/// # Errors
+///
+/// [`CookieError::BufferTooSmall`] when the value decodes and does not fit `out`; a buffer
+/// of `raw.len()` bytes always suffices, [`decoded_len`] gives the exact size.
+pub fn decode_value<'a>(raw: &'a [u8], out: &'a mut [u8]) -> Result<&'a [u8], CookieError> {
+    if !raw.contains(&b'%') {
+        return Ok(raw);
+    }
+    let Some(needed) = percent_decoded_len(raw) else {
+        return Ok(raw);
+    };
+    let dst = out
+        .get_mut(..needed)
+        .ok_or(CookieError::BufferTooSmall { needed })?;
+    write_decoded(raw, dst);
+    Ok(dst)
+}
+
+/// Exact length of the value [`decode_value`] returns for `raw`.
+#[must_use]
+pub fn decoded_len(raw: &[u8]) -> usize {
+    if raw.contains(&b'%') {
+        percent_decoded_len(raw).unwrap_or(raw.len())
+    } else {
+        raw.len()
+    }
+}
+
+/// Length of `decodeURIComponent(raw)`, or `None` if it would throw.
+pub(super) fn percent_decoded_len(raw: &[u8]) -> Option<usize> {
+    let mut len = 0_usize;
+    walk(raw, |bytes| len += bytes.len()).then_some(len)
+}
+
+/// Feeds the decoded bytes of `raw` to `emit`, one byte or one escaped character at a time;
+/// returns `false` (possibly after emitting a prefix) where `decodeURIComponent` throws.
+fn walk(raw: &[u8], mut emit: impl FnMut(&[u8])) -> bool {
+    let mut rest = raw;
+    while let Some((&b, tail)) = rest.split_first() {
+        if b != b'%' {
+            emit(core::slice::from_ref(&b));
+            rest = tail;
+            continue;
+        }
+        let Some((lead, mut tail)) = escape(rest) else {
+            return false;
+        };
+        let width = match lead {
+            0x00..=0x7f => 1,
+            0xc0..=0xdf => 2,
+            0xe0..=0xef => 3,
+            0xf0..=0xf7 => 4,
+            _ => return false,
+        };
+        let mut buf = [lead, 0, 0, 0];
+        for slot in buf.iter_mut().take(width).skip(1) {
+            let Some((cont, t)) = escape(tail) else {
+                return false; // each byte of the character must be escaped
+            };
+            *slot = cont;
+            tail = t;
+        }
+        let Some(char_bytes) = buf.get(..width) else {
+            return false;
+        };
+        if core::str::from_utf8(char_bytes).is_err() {
+            return false; // bad continuation, overlong, surrogate or > U+10FFFF
+        }
+        emit(char_bytes);
+        rest = tail;
+    }
+    true
+}
+
+/// The byte of a leading `%XY` escape and the text after it.
+fn escape(s: &[u8]) -> Option<(u8, &[u8])> {
+    match s {
+        [b'%', hi, lo, rest @ ..] => Some(((hex(*hi)? << 4) | hex(*lo)?, rest)),
+        _ => None,
+    }
+}
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Removes spaces and tabs at both ends.
+fn trim(s: &[u8]) -> &[u8] {
+    let ws = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = s.iter().position(|b| !ws(b)).unwrap_or(s.len());
+    let end = s.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+    s.get(start..end).unwrap_or_default()
+}
+
+/// `cookie` 0.7: a value whose first and last bytes are `"` loses them; a lone `"` becomes
+/// empty (JavaScript's `slice(start, end)` with `start > end`).
+fn unquote(v: &[u8]) -> &[u8] {
+    match v {
+        [b'"'] => &[],
+        [b'"', inner @ .., b'"'] => inner,
+        _ => v,
+    }
+}
+
+/// Writes the value [`decode_value`] returns for `raw` into `dst`, which should be
+/// [`decoded_len`] bytes long (bytes that do not fit are dropped).
+pub(super) fn write_decoded(raw: &[u8], dst: &mut [u8]) {
+    let mut written = 0_usize;
+    let mut put = |bytes: &[u8]| {
+        let end = written.saturating_add(bytes.len());
+        if let Some(slot) = dst.get_mut(written..end) {
+            slot.copy_from_slice(bytes);
+        }
+        written = end;
+    };
+    if raw.contains(&b'%') && percent_decoded_len(raw).is_some() {
+        walk(raw, put);
+    } else {
+        put(raw);
+    }
+}

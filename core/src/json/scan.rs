@@ -1,0 +1,475 @@
+//! Byte-level scanning shared by the validator, the member iterator and the deserializer:
+//! whitespace, strings, escapes, numbers, literals and whole values.
+//!
+//! Every function takes the whole input and an offset, and reports errors with absolute
+//! offsets. Nothing here indexes out of range or recurses.
+
+use super::{Error, MAX_DEPTH};
+
+// The open-container stack of `skip_value` is a bit mask.
+const _: () = assert!(MAX_DEPTH <= 64);
+
+/// Whether `b` is one of the four JSON whitespace bytes.
+#[inline]
+const fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// Returns the offset of the first non-whitespace byte at or after `pos`.
+#[inline]
+pub(crate) fn skip_ws(input: &[u8], mut pos: usize) -> usize {
+    while let Some(&b) = input.get(pos) {
+        if !is_ws(b) {
+            break;
+        }
+        pos += 1;
+    }
+    pos
+}
+
+/// Checks that only whitespace follows `pos`.
+pub(crate) fn expect_end(input: &[u8], pos: usize) -> Result<(), Error> {
+    let pos = skip_ws(input, pos);
+    if pos < input.len() {
+        return Err(Error::TrailingCharacters { offset: pos });
+    }
+    Ok(())
+}
+
+/// The error for byte `b` at `offset` where a value should start.
+#[cold]
+pub(crate) fn value_start_error(b: u8, offset: usize) -> Error {
+    match b {
+        b'+' | b'.' | b'N' | b'I' => Error::InvalidNumber { offset },
+        _ => Error::Syntax { offset },
+    }
+}
+
+/// Byte at `pos`, or [`Error::UnexpectedEnd`].
+#[inline]
+pub(crate) fn byte_at(input: &[u8], pos: usize) -> Result<u8, Error> {
+    input.get(pos).copied().ok_or(Error::UnexpectedEnd)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Strings
+
+/// A scanned, validated string token.
+#[derive(Clone, Copy)]
+pub(crate) struct Str<'a> {
+    /// The text between the quotes, escapes still in place (valid UTF-8).
+    pub(crate) raw: &'a str,
+    /// Offset just past the closing quote.
+    pub(crate) end: usize,
+    /// Whether `raw` contains at least one escape.
+    pub(crate) escaped: bool,
+}
+
+/// Whether a string byte needs attention: quote, backslash or control character.
+#[inline]
+const fn is_special(b: u8) -> bool {
+    b == b'"' || b == b'\\' || b < 0x20
+}
+
+/// Offset of the first special byte at or after `i` (or `input.len()`).
+#[inline]
+fn find_special(input: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Eight bytes at a time: flag bytes equal to `"` or `\`, or below 0x20. The lowest flagged
+    // byte is always a true match (borrows only propagate upwards), so it is exact.
+    while let Some(chunk) = input.get(i..i + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let v = u64::from_le_bytes(bytes);
+        let quote = v ^ (ONES * 0x22);
+        let backslash = v ^ (ONES * 0x5C);
+        let hits = ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | (v.wrapping_sub(ONES * 0x20) & !v))
+            & HIGH;
+        if hits != 0 {
+            for (k, &b) in bytes.iter().enumerate() {
+                if is_special(b) {
+                    return i + k;
+                }
+            }
+        }
+        i += 8;
+    }
+    while let Some(&b) = input.get(i) {
+        if is_special(b) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Scans the string whose opening quote is at `start`.
+pub(crate) fn scan_string(input: &[u8], start: usize) -> Result<Str<'_>, Error> {
+    let content = start + 1;
+    let mut i = content;
+    let mut escaped = false;
+    loop {
+        i = find_special(input, i);
+        match input.get(i) {
+            None => return Err(Error::UnexpectedEnd),
+            Some(b'"') => break,
+            Some(b'\\') => {
+                escaped = true;
+                i = scan_escape(input, i)?;
+            }
+            Some(_) => return Err(Error::ControlCharacter { offset: i }),
+        }
+    }
+    let bytes = input.get(content..i).unwrap_or_default();
+    match core::str::from_utf8(bytes) {
+        Ok(raw) => Ok(Str {
+            raw,
+            end: i + 1,
+            escaped,
+        }),
+        Err(e) => Err(Error::InvalidUtf8 {
+            offset: content + e.valid_up_to(),
+        }),
+    }
+}
+
+/// Value of an ASCII hex digit.
+#[inline]
+const fn hex_value(b: u8) -> Option<u16> {
+    match b {
+        b'0'..=b'9' => Some((b - b'0') as u16),
+        b'a'..=b'f' => Some((b - b'a' + 10) as u16),
+        b'A'..=b'F' => Some((b - b'A' + 10) as u16),
+        _ => None,
+    }
+}
+
+/// Why an escape could not be read.
+enum EscapeError {
+    /// The input ended inside it.
+    End,
+    /// It is malformed.
+    Invalid,
+}
+
+/// Reads the four hex digits at `at`.
+fn hex4(input: &[u8], at: usize) -> Result<u16, EscapeError> {
+    let mut value = 0u16;
+    for k in 0..4 {
+        let b = input.get(at + k).ok_or(EscapeError::End)?;
+        value = (value << 4) | hex_value(*b).ok_or(EscapeError::Invalid)?;
+    }
+    Ok(value)
+}
+
+/// Decodes the escape whose backslash is at `i`; returns the character and the offset after it.
+fn decode_escape(input: &[u8], i: usize) -> Result<(char, usize), EscapeError> {
+    let c = match input.get(i + 1).ok_or(EscapeError::End)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let unit = hex4(input, i + 2)?;
+            return match unit {
+                0xD800..=0xDBFF => {
+                    match (input.get(i + 6), input.get(i + 7)) {
+                        (Some(b'\\'), Some(b'u')) => {}
+                        (None, _) | (Some(b'\\'), None) => return Err(EscapeError::End),
+                        _ => return Err(EscapeError::Invalid),
+                    }
+                    let low = hex4(input, i + 8)?;
+                    if !(0xDC00..=0xDFFF).contains(&low) {
+                        return Err(EscapeError::Invalid);
+                    }
+                    let code =
+                        0x1_0000 + ((u32::from(unit) - 0xD800) << 10) + (u32::from(low) - 0xDC00);
+                    let c = char::from_u32(code).ok_or(EscapeError::Invalid)?;
+                    Ok((c, i + 12))
+                }
+                0xDC00..=0xDFFF => Err(EscapeError::Invalid),
+                _ => {
+                    let c = char::from_u32(u32::from(unit)).ok_or(EscapeError::Invalid)?;
+                    Ok((c, i + 6))
+                }
+            };
+        }
+        _ => return Err(EscapeError::Invalid),
+    };
+    Ok((c, i + 2))
+}
+
+/// Validates the escape whose backslash is at `i`; returns the offset after it.
+#[inline]
+fn scan_escape(input: &[u8], i: usize) -> Result<usize, Error> {
+    match decode_escape(input, i) {
+        Ok((_, next)) => Ok(next),
+        Err(EscapeError::End) => Err(Error::UnexpectedEnd),
+        Err(EscapeError::Invalid) => Err(Error::InvalidEscape { offset: i }),
+    }
+}
+
+/// One piece of unescaped text.
+pub(crate) enum Piece<'a> {
+    /// A run of bytes without escapes.
+    Raw(&'a [u8]),
+    /// The UTF-8 encoding of one escaped character (`len` bytes of `bytes`).
+    Char { bytes: [u8; 4], len: usize },
+}
+
+impl Piece<'_> {
+    /// The unescaped bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        match self {
+            Self::Raw(raw) => raw,
+            Self::Char { bytes, len } => bytes.get(..*len).unwrap_or_default(),
+        }
+    }
+}
+
+/// Unescapes raw string text (between the quotes) piece by piece. Yields `Err(offset in raw)`
+/// at a bad escape (impossible for text that went through [`scan_string`]).
+#[derive(Clone)]
+pub(crate) struct Pieces<'a> {
+    raw: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Pieces<'a> {
+    pub(crate) fn new(raw: &'a [u8]) -> Self {
+        Self { raw, pos: 0 }
+    }
+}
+
+impl<'a> Iterator for Pieces<'a> {
+    type Item = Result<Piece<'a>, usize>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let rest = self.raw.get(self.pos..)?;
+        if rest.is_empty() {
+            return None;
+        }
+        if rest.first() != Some(&b'\\') {
+            let len = rest.iter().position(|&b| b == b'\\').unwrap_or(rest.len());
+            self.pos += len;
+            return Some(Ok(Piece::Raw(rest.get(..len).unwrap_or_default())));
+        }
+        match decode_escape(self.raw, self.pos) {
+            Ok((c, next)) => {
+                let mut bytes = [0u8; 4];
+                let len = c.encode_utf8(&mut bytes).len();
+                self.pos = next;
+                Some(Ok(Piece::Char { bytes, len }))
+            }
+            Err(_) => {
+                let at = self.pos;
+                self.pos = self.raw.len();
+                Some(Err(at))
+            }
+        }
+    }
+}
+
+/// Whether raw string text unescapes to exactly `expected`.
+pub(crate) fn unescaped_eq(raw: &[u8], expected: &[u8]) -> bool {
+    let mut rest = expected;
+    for piece in Pieces::new(raw) {
+        let Ok(piece) = piece else { return false };
+        let bytes = piece.bytes();
+        match rest.strip_prefix(bytes) {
+            Some(tail) => rest = tail,
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// Length of raw string text once unescaped.
+pub(crate) fn unescaped_len(raw: &[u8]) -> usize {
+    Pieces::new(raw)
+        .map(|piece| piece.map_or(0, |p| p.bytes().len()))
+        .sum()
+}
+
+/// Why [`unescape_into`] failed.
+pub(crate) enum UnescapeError {
+    /// `out` is too small.
+    TooSmall,
+    /// Bad escape at this offset of the raw text.
+    Invalid(usize),
+}
+
+/// Unescapes raw string text into `out`; returns the length written.
+pub(crate) fn unescape_into(raw: &[u8], out: &mut [u8]) -> Result<usize, UnescapeError> {
+    let mut len = 0;
+    for piece in Pieces::new(raw) {
+        let piece = piece.map_err(UnescapeError::Invalid)?;
+        let bytes = piece.bytes();
+        let end = len + bytes.len();
+        out.get_mut(len..end)
+            .ok_or(UnescapeError::TooSmall)?
+            .copy_from_slice(bytes);
+        len = end;
+    }
+    Ok(len)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers and literals
+
+/// Offset of the first non-digit at or after `i`.
+#[inline]
+fn skip_digits(input: &[u8], mut i: usize) -> usize {
+    while let Some(b'0'..=b'9') = input.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Scans the number starting at `start`; returns the offset after it and whether it is an
+/// integer (no fraction, no exponent).
+pub(crate) fn scan_number(input: &[u8], start: usize) -> Result<(usize, bool), Error> {
+    let mut i = start;
+    if input.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match input.get(i) {
+        Some(b'0') => {
+            i += 1;
+            if let Some(b'0'..=b'9') = input.get(i) {
+                return Err(Error::InvalidNumber { offset: i });
+            }
+        }
+        Some(b'1'..=b'9') => i = skip_digits(input, i + 1),
+        _ => return Err(Error::InvalidNumber { offset: i }),
+    }
+    let mut integer = true;
+    if input.get(i) == Some(&b'.') {
+        integer = false;
+        i += 1;
+        let Some(b'0'..=b'9') = input.get(i) else {
+            return Err(Error::InvalidNumber { offset: i });
+        };
+        i = skip_digits(input, i + 1);
+    }
+    if let Some(b'e' | b'E') = input.get(i) {
+        integer = false;
+        i += 1;
+        if let Some(b'+' | b'-') = input.get(i) {
+            i += 1;
+        }
+        let Some(b'0'..=b'9') = input.get(i) else {
+            return Err(Error::InvalidNumber { offset: i });
+        };
+        i = skip_digits(input, i + 1);
+    }
+    Ok((i, integer))
+}
+
+/// Checks that `literal` (`true`, `false`, `null`) starts at `start`; returns the offset after.
+#[inline]
+pub(crate) fn scan_literal(input: &[u8], start: usize, literal: &[u8]) -> Result<usize, Error> {
+    let end = start + literal.len();
+    if input.get(start..end) == Some(literal) {
+        return Ok(end);
+    }
+    for (k, expected) in literal.iter().enumerate() {
+        match input.get(start + k) {
+            None => return Err(Error::UnexpectedEnd),
+            Some(b) if b != expected => return Err(Error::Syntax { offset: start + k }),
+            Some(_) => {}
+        }
+    }
+    Err(Error::Syntax { offset: start })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole values
+
+/// Scans `"name"`, whitespace and `:` starting at `pos` (where the quote must be); returns
+/// the offset after the colon.
+fn scan_member_name(input: &[u8], pos: usize) -> Result<usize, Error> {
+    match byte_at(input, pos)? {
+        b'"' => {}
+        _ => return Err(Error::Syntax { offset: pos }),
+    }
+    let pos = skip_ws(input, scan_string(input, pos)?.end);
+    match byte_at(input, pos)? {
+        b':' => Ok(pos + 1),
+        _ => Err(Error::Syntax { offset: pos }),
+    }
+}
+
+/// Validates and skips one value (after optional whitespace) starting at `pos`; returns the
+/// offset just after it. At most `budget` arrays/objects may be open at once inside it.
+/// Iterative: the open containers are a bit stack.
+pub(crate) fn skip_value(input: &[u8], pos: usize, budget: usize) -> Result<usize, Error> {
+    // Bit k set: the container opened k levels below the innermost one is an object.
+    let mut objects: u64 = 0;
+    let mut depth = 0usize;
+    let mut i = pos;
+    loop {
+        // A value starts here.
+        i = skip_ws(input, i);
+        let b = byte_at(input, i)?;
+        match b {
+            b'{' | b'[' => {
+                if depth >= budget {
+                    return Err(Error::TooDeep { offset: i });
+                }
+                let is_object = b == b'{';
+                objects = (objects << 1) | u64::from(is_object);
+                depth += 1;
+                i = skip_ws(input, i + 1);
+                let close = if is_object { b'}' } else { b']' };
+                if input.get(i) == Some(&close) {
+                    i += 1;
+                    depth -= 1;
+                    objects >>= 1;
+                } else {
+                    if is_object {
+                        i = scan_member_name(input, i)?;
+                    }
+                    continue;
+                }
+            }
+            b'"' => i = scan_string(input, i)?.end,
+            b'-' | b'0'..=b'9' => i = scan_number(input, i)?.0,
+            b't' => i = scan_literal(input, i, b"true")?,
+            b'f' => i = scan_literal(input, i, b"false")?,
+            b'n' => i = scan_literal(input, i, b"null")?,
+            _ => return Err(value_start_error(b, i)),
+        }
+        // A value ended: close containers until one continues with a comma.
+        loop {
+            if depth == 0 {
+                return Ok(i);
+            }
+            i = skip_ws(input, i);
+            let in_object = objects & 1 == 1;
+            match byte_at(input, i)? {
+                b',' => {
+                    i += 1;
+                    if in_object {
+                        i = scan_member_name(input, skip_ws(input, i))?;
+                    }
+                    break;
+                }
+                b']' if !in_object => {}
+                b'}' if in_object => {}
+                _ => return Err(Error::Syntax { offset: i }),
+            }
+            i += 1;
+            depth -= 1;
+            objects >>= 1;
+        }
+    }
+}
