@@ -2,6 +2,13 @@
 //! then the conformance checks of AUTHJS.md §10 items 6–9 (encode shape, decode tolerance,
 //! secret rotation, cross-version isolation) and the decoder's check order.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test helpers outside #[test] functions"
+)]
+
 use authcore::base64url;
 use authcore::jwe::{self, AuthJsKey, DecodeOptions, Enc, NextAuthV4Key};
 use authcore::rand::{RandomError, RandomSource};

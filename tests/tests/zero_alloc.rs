@@ -62,3 +62,85 @@ fn jws_encode_and_decode_do_not_allocate() {
     });
     assert_eq!(allocs, 0);
 }
+
+#[test]
+fn jwe_key_derivation_encode_and_decode_do_not_allocate() {
+    use authcore::jwe::{self, AuthJsKey, NextAuthV4Key};
+    use authcore::rand::{RandomError, RandomSource};
+
+    struct CounterRng(u8);
+    impl RandomSource for CounterRng {
+        fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RandomError> {
+            for b in dst {
+                self.0 = self.0.wrapping_mul(31).wrapping_add(7);
+                *b = self.0;
+            }
+            Ok(())
+        }
+    }
+
+    let claims = Session {
+        name: "Ada \"the\" Countess \u{e9}",
+        email: heapless::String::try_from("ada@example.com").unwrap(),
+        picture: None,
+        sub: "user-1",
+        iat: 1,
+        exp: 2,
+        access_token: "ya29.a0AfH6SMC",
+    };
+    let now = 1_700_000_000;
+    let mut out5 = [0u8; 1024];
+    let mut out4 = [0u8; 1024];
+    let mut scratch = [0u8; 2048];
+    let mut bad = [0u8; 1024];
+    let ((), allocs) = count(|| {
+        let k5 = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
+        let k4 = NextAuthV4Key::derive(b"secret").unwrap();
+        let mut rng = CounterRng(1);
+        let len5 = jwe::encode_authjs(&k5, &claims, now, 3600, &mut rng, &mut out5)
+            .unwrap()
+            .len();
+        let len4 = jwe::encode_nextauth_v4(&k4, &claims, now, 3600, &mut rng, &mut out4)
+            .unwrap()
+            .len();
+        assert_eq!(len5, jwe::encoded_len_authjs(&claims, now, 3600).unwrap());
+        let keys = [k5];
+        let d: jwe::Decoded<'_, Session<'_>> = jwe::decode_authjs(
+            &out5[..len5],
+            &keys,
+            &DecodeOptions::new(),
+            now,
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(d.claims.name, claims.name);
+        assert_eq!(d.claims.exp, now + 3600);
+        let d: jwe::Decoded<'_, Session<'_>> =
+            jwe::decode_nextauth_v4(&out4[..len4], &k4, &DecodeOptions::new(), now, &mut scratch)
+                .unwrap();
+        assert_eq!(d.claims.email, claims.email);
+        // Errors (a bad tag, an expired token) do not allocate either.
+        bad[..len5].copy_from_slice(&out5[..len5]);
+        bad[len5 - 1] = if bad[len5 - 1] == b'A' { b'B' } else { b'A' };
+        let options = DecodeOptions::new();
+        assert!(jwe::decode_authjs::<Session<'_>>(
+            &bad[..len5],
+            &keys,
+            &options,
+            now,
+            &mut scratch
+        )
+        .is_err());
+        assert!(jwe::decode_nextauth_v4::<Session<'_>>(
+            &out4[..len4],
+            &k4,
+            &options,
+            now + 7200,
+            &mut scratch
+        )
+        .is_err());
+        let raw = br#"{"sub":"user-1","iat":5}"#;
+        assert!(jwe::encode_authjs_json(&keys[0], raw, now, 60, &mut rng, &mut out4).is_ok());
+    });
+    assert_eq!(allocs, 0);
+}
