@@ -154,6 +154,51 @@ fn valid_vectors_decode_with_exactly_the_scratch_they_need() {
     }
 }
 
+#[test]
+fn buffer_too_small_always_names_a_size_that_works() {
+    // Escaped strings need the unescape arena, so every scratch size from nothing to
+    // `scratch_len` is tried: each refusal must name a size that then succeeds.
+    let k = key("secret");
+    let keys = std::slice::from_ref(&k);
+    let payload = br#"{"name":"Ad\u00e9 \"q\" \ud83d\ude00","sub":"s","list":["\n","\/"]}"#;
+    let mut out = vec![0u8; 1024];
+    let token = jwe::encode_authjs_json(&k, payload, NOW, 60, &mut TestRng(3), &mut out)
+        .unwrap()
+        .to_owned();
+    #[derive(Deserialize)]
+    #[allow(dead_code)]
+    struct Borrowing<'a> {
+        name: &'a str,
+        list: Vec<&'a str>,
+    }
+    for size in 0..=jwe::scratch_len(token.len()) {
+        let mut scratch = vec![0u8; size];
+        let r = jwe::decode_authjs::<Borrowing<'_>>(
+            token.as_bytes(),
+            keys,
+            &DecodeOptions::new(),
+            NOW,
+            &mut scratch,
+        );
+        match r {
+            Ok(d) => assert_eq!(d.claims.name, "Adé \"q\" 😀"),
+            Err(DecodeError::BufferTooSmall { needed }) => {
+                assert!(needed > size, "{size}: {needed}");
+                let mut enough = vec![0u8; needed];
+                jwe::decode_authjs::<Borrowing<'_>>(
+                    token.as_bytes(),
+                    keys,
+                    &DecodeOptions::new(),
+                    NOW,
+                    &mut enough,
+                )
+                .unwrap_or_else(|e| panic!("{size}: needed {needed}: {e}"));
+            }
+            Err(e) => panic!("{size}: {e}"),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Helpers to build tokens the encoder would never write.
 
