@@ -373,8 +373,8 @@ pub struct RefreshMachine<const AT: usize = 2048, const RT: usize = 512> {
     stale: u32,
     /// No attempt before this time (backoff, Retry-After, minimum interval).
     not_before: i64,
-    /// Refresh as soon as allowed, whatever the windows say.
-    forced: bool,
+    /// Refresh from this time on, whatever the windows say (token rejected upstream).
+    forced_at: Option<i64>,
     expired_reported: bool,
     rng: u32,
     events: Deque<Event, EVENT_QUEUE_LEN>,
@@ -400,7 +400,7 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
             failures: 0,
             stale: 0,
             not_before: i64::MIN,
-            forced: false,
+            forced_at: None,
             expired_reported: false,
             // xorshift must not start at zero.
             rng: if seed == 0 { 0x9E37_79B9 } else { seed },
@@ -496,7 +496,7 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
             Status::Expired
         } else if now >= self.mandatory_at() {
             Status::Mandatory
-        } else if now >= self.advisory_at() || self.forced {
+        } else if now >= self.advisory_at() || self.forced_at.is_some_and(|t| now >= t) {
             Status::Advisory
         } else {
             Status::Fresh
@@ -558,7 +558,7 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         self.failures = 0;
         self.stale = 0;
         self.not_before = i64::MIN;
-        self.forced = false;
+        self.forced_at = None;
         self.expired_reported = false;
         Ok(())
     }
@@ -571,7 +571,7 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         self.in_flight = false;
         self.terminal = false;
         self.last_error = None;
-        self.forced = false;
+        self.forced_at = None;
     }
 
     /// Advances time: reports [`Event::Expired`] and [`RefreshError::NoRefreshToken`] when due.
@@ -594,11 +594,11 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         }
     }
 
-    /// The resource server rejected the access token (HTTP 401): refresh as soon as backoff
-    /// allows, whatever the expiry says.
-    pub fn handle_token_rejected(&mut self) {
-        if self.has_credential {
-            self.forced = true;
+    /// The resource server rejected the access token (HTTP 401) at `now`: refresh as soon as
+    /// backoff allows, whatever the expiry says.
+    pub fn handle_token_rejected(&mut self, now: i64) {
+        if self.has_credential && self.forced_at.is_none() {
+            self.forced_at = Some(now);
         }
     }
 
@@ -755,11 +755,8 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
 
     /// When the next attempt may start.
     fn refresh_at(&self) -> i64 {
-        let due = if self.forced {
-            i64::MIN
-        } else {
-            self.advisory_at()
-        };
+        let due = self.advisory_at();
+        let due = self.forced_at.map_or(due, |forced| due.min(forced));
         due.max(self.not_before)
     }
 
@@ -801,9 +798,12 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         self.last_error = None;
         self.terminal = false;
         self.failures = 0;
-        self.forced = false;
+        self.forced_at = None;
         self.expired_reported = false;
-        let stale = self.expires_at <= old_expires_at || self.advisory_at() <= now;
+        // A token that does not move the expiry, or that would be due again before the
+        // minimum interval, means the server is not helping: back off instead of looping.
+        let min_next = now.saturating_add(i64::from(self.config.min_refresh_interval));
+        let stale = self.expires_at <= old_expires_at || self.advisory_at() < min_next;
         let wait = if stale {
             self.stale = self.stale.saturating_add(1);
             self.config.backoff(self.config.stale_backoff, self.stale)
