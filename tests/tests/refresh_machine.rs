@@ -699,3 +699,147 @@ fn tokens_that_do_not_fit_keep_the_old_state() {
     assert_eq!(sim.m.access_token(T0 + 3550), Ok("a1"));
     assert_eq!(sim.m.refresh_token(), Some("r1"));
 }
+
+// ---------------------------------------------------------------- heap
+
+mod zero_heap {
+    use authcore::http::embedded_io::{ErrorKind, ErrorType, Read, Write};
+    use authcore::http::{self, Target};
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    use super::*;
+
+    thread_local! {
+        static COUNT: Cell<u64> = const { Cell::new(0) };
+    }
+
+    /// Counts this thread's allocations (other test threads do not disturb a measurement).
+    /// Stand-in for the shared `authcore_tests::alloc` once both branches are merged.
+    struct Counting;
+
+    #[allow(
+        unsafe_code,
+        reason = "a GlobalAlloc impl is unsafe by definition; it only forwards"
+    )]
+    // SAFETY: every method forwards to `System` with the caller's arguments unchanged.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            // SAFETY: same contract as ours.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: same contract as ours.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+        unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            // SAFETY: same contract as ours.
+            unsafe { System.realloc(ptr, layout, new_size) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOC: Counting = Counting;
+
+    fn count<R>(f: impl FnOnce() -> R) -> (R, u64) {
+        let before = COUNT.with(Cell::get);
+        let r = f();
+        (r, COUNT.with(Cell::get) - before)
+    }
+
+    /// An in-memory transport: replays a canned response one byte per read, discards writes.
+    struct Canned<'a> {
+        input: &'a [u8],
+        written: usize,
+    }
+
+    impl ErrorType for Canned<'_> {
+        type Error = ErrorKind;
+    }
+
+    impl Read for Canned<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+            let n = buf.len().min(self.input.len()).min(1);
+            buf[..n].copy_from_slice(&self.input[..n]);
+            self.input = &self.input[n..];
+            Ok(n)
+        }
+    }
+
+    impl Write for Canned<'_> {
+        fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+            self.written += buf.len();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> Result<(), ErrorKind> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn whole_refresh_cycle_does_not_allocate() {
+        let responses: [&[u8]; 3] = [
+            b"HTTP/1.1 503 Busy\r\nRetry-After: 10\r\nContent-Length: 35\r\n\r\n{\"error\":\"temporarily_unavailable\"}",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n19\r\n{\"access_token\":\"a\\/2\",\"e\r\n27\r\nxpires_in\":\"3600\",\"refresh_token\":\"r2\"}\r\n0\r\n\r\n",
+            b"HTTP/1.1 400 Bad\r\nContent-Length: 25\r\n\r\n{\"error\":\"invalid_grant\"}",
+        ];
+        let client = Client::secret_basic("app", "secret").with_scope("openid");
+        let target = Target {
+            host: "auth.example",
+            path: "/token",
+        };
+        let mut machine = Machine::new(Config::default(), 5);
+        let mut request_buf = [0u8; 256];
+        let mut response_buf = [0u8; 512];
+        let ((), allocs) = count(|| {
+            machine
+                .set_credential(T0, "a1", Some("r1"), T0 + 3600)
+                .unwrap();
+            let mut now = machine.poll_timeout().unwrap();
+            let mut seen = [0usize; 3];
+            for response in responses {
+                machine.handle_timeout(now);
+                let request = machine
+                    .poll_request(now, &client, &mut request_buf)
+                    .unwrap()
+                    .unwrap();
+                let mut transport = Canned {
+                    input: response,
+                    written: 0,
+                };
+                let reply = http::exchange(
+                    &mut transport,
+                    &target,
+                    &request,
+                    &mut response_buf,
+                    &mut || false,
+                )
+                .unwrap();
+                machine.handle_response(now, reply).unwrap();
+                while let Some(event) = machine.poll_event() {
+                    match event {
+                        Event::RefreshFailed {
+                            terminal: false, ..
+                        } => seen[0] += 1,
+                        Event::Refreshed { .. } => seen[1] += 1,
+                        Event::RefreshFailed { terminal: true, .. } => seen[2] += 1,
+                        _ => {}
+                    }
+                }
+                let _ = machine.access_token(now);
+                let _ = machine.status(now);
+                now = machine.poll_timeout().unwrap_or(now).max(now);
+                if seen[1] == 1 {
+                    machine.handle_token_rejected(now);
+                }
+            }
+            assert_eq!(seen, [1, 1, 1]);
+            assert_eq!(machine.refresh_token(), Some("r2"));
+            assert_eq!(machine.session_error(), Some(REFRESH_TOKEN_ERROR));
+        });
+        assert_eq!(allocs, 0);
+    }
+}

@@ -381,8 +381,9 @@ pub struct RefreshMachine<const AT: usize = 2048, const RT: usize = 512> {
 }
 
 impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
-    /// An empty machine. `seed` feeds the jitter generator: pass a random value (from the
-    /// platform's `RandomSource`) so devices spread their refreshes; any value is safe.
+    /// An empty machine. `seed` feeds the jitter generator (xorshift32; jitter needs spread, not
+    /// secrecy): pass 4 bytes from the platform's random source so devices spread their
+    /// refreshes. Any value is safe.
     pub const fn new(config: Config, seed: u32) -> Self {
         Self {
             config,
