@@ -387,8 +387,11 @@ fn fill<T: Read>(
     if deadline_passed() {
         return Err(ExchangeError::Timeout);
     }
+    let room = free.len();
     let n = transport.read(free).map_err(ExchangeError::Read)?;
-    *filled = filled.saturating_add(n.min(capacity));
+    // A transport claiming more than it was given room for is not trusted past the buffer.
+    let n = n.min(room);
+    *filled = filled.saturating_add(n);
     Ok(n)
 }
 

@@ -257,3 +257,34 @@ fn deadline_is_checked_between_reads() {
         TransportFailure::NotSent
     );
 }
+
+/// Claims to have read more than it was given room for.
+struct Liar;
+
+impl ErrorType for Liar {
+    type Error = ErrorKind;
+}
+
+impl Read for Liar {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        buf.fill(b'x');
+        Ok(buf.len() + 100)
+    }
+}
+
+impl Write for Liar {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+}
+
+#[test]
+fn lying_transport_cannot_cause_a_panic() {
+    let mut buf = [0u8; 300];
+    let result = exchange(&mut Liar, &TARGET, &request(), &mut buf, &mut || false);
+    assert_eq!(result, Err(ExchangeError::Malformed));
+}

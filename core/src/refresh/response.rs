@@ -325,7 +325,8 @@ impl Iterator for Unescape<'_> {
                 if (0xD800..0xDC00).contains(&high) {
                     let low = hex4(rest.get(8..12)?)?;
                     self.pos = self.pos.saturating_add(6);
-                    let code = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                    let code =
+                        0x10000 + (high.checked_sub(0xD800)? << 10) + low.checked_sub(0xDC00)?;
                     return char::from_u32(code);
                 }
                 return char::from_u32(high);
