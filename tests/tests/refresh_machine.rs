@@ -473,8 +473,12 @@ fn error_table() {
         } else {
             let gaps: Vec<i64> = sim.sent.windows(2).map(|w| w[1].0 - w[0].0).collect();
             if let Some(wait) = retry_after {
-                // Retry-After decides the pace.
-                assert!(gaps.iter().all(|&g| g == i64::from(wait)), "{gaps:?}");
+                // Retry-After is a floor; exponential backoff takes over once it is longer.
+                assert!(gaps[..5].iter().all(|&g| g == i64::from(wait)), "{gaps:?}");
+                assert!(
+                    gaps.iter().all(|&g| (i64::from(wait)..=300).contains(&g)),
+                    "{gaps:?}"
+                );
             } else {
                 // Backoff: 5, 10, 20, ... capped at 300 s, less up to a quarter of jitter:
                 // never faster than one request per 3 s and never silent for 5 min.
@@ -492,7 +496,7 @@ fn oauth(code: OAuthError, status: u16) -> RefreshError {
 
 #[test]
 fn retry_after_is_honoured_and_capped() {
-    for (retry_after, wait) in [(120, 120), (0, 0), (99_999, 600)] {
+    for (retry_after, wait) in [(120, 120), (0, 5), (3, 5), (99_999, 600)] {
         let mut sim = Sim::exact(3600);
         sim.now = T0 + 3545;
         sim.step(&mut |_, _| http(429, Some(retry_after), ""));

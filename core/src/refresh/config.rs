@@ -65,7 +65,7 @@ impl Config {
     }
 
     /// Start the advisory window up to this many seconds earlier, chosen at random per
-    /// credential (and use up to a quarter of each backoff delay likewise). Default **30 s**: a
+    /// credential (and shorten each backoff delay by up to a quarter, at most this much). Default **30 s**: a
     /// fleet of devices that signed in together (after an outage, say) spreads its refreshes over
     /// half a minute instead of hitting the token endpoint in the same second.
     #[must_use]
@@ -117,7 +117,8 @@ impl Config {
         self
     }
 
-    /// Largest `Retry-After` honoured; larger values are lowered to it. Default **600 s**: a
+    /// Largest `Retry-After` honoured; larger values are lowered to it. `Retry-After` is a lower
+    /// bound on the wait: it lengthens the backoff, never shortens it. Default **600 s**: a
     /// wrong header cannot silence refresh for hours.
     #[must_use]
     pub const fn retry_after_max(mut self, secs: u32) -> Self {

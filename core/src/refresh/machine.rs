@@ -829,17 +829,18 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
             None
         } else {
             self.failures = self.failures.saturating_add(1);
-            let delay = match retry_after {
-                Some(secs) => secs.min(self.config.retry_after_max),
-                None => {
-                    let base = self
-                        .config
-                        .backoff(self.config.backoff_initial, self.failures);
-                    // Take up to a quarter off, so a fleet does not retry in lockstep.
-                    let spread = self.draw(base / 4);
-                    base.saturating_sub(spread)
-                }
-            };
+            let base = self
+                .config
+                .backoff(self.config.backoff_initial, self.failures);
+            // Take up to a quarter off (bounded by `jitter_max`), so a fleet does not retry in
+            // lockstep.
+            let spread = self.draw((base / 4).min(self.config.jitter_max));
+            let backoff = base.saturating_sub(spread);
+            // Retry-After is a lower bound (RFC 9110 §10.2.3), capped; it never shortens the
+            // backoff, so `Retry-After: 0` on every answer cannot make a tight loop.
+            let delay = retry_after.map_or(backoff, |secs| {
+                secs.min(self.config.retry_after_max).max(backoff)
+            });
             let at = now.saturating_add(i64::from(delay));
             self.not_before = at;
             Some(at)
