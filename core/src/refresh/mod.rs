@@ -13,6 +13,20 @@
 //! With the `embedded-io` feature, `crate::http` sends the request and reads the response over
 //! any `embedded_io::Read + Write` transport.
 //!
+//! # Deliberate differences from the Auth.js guide (AUTHJS.md §7)
+//!
+//! - Refresh starts *before* expiry (advisory window, default 60 s) instead of at
+//!   `now >= expires_at`, and a token inside the mandatory window (default 10 s) is not handed
+//!   out, so a token never expires in transit.
+//! - Single flight: one request per credential at a time (Auth.js issues #2071, #6851, #11240).
+//! - A failed refresh sets `error = "RefreshTokenError"` ([`REFRESH_TOKEN_ERROR`]) and a later
+//!   success clears it (issue #7025); transient failures back off instead of retrying on every
+//!   read, terminal ones stop.
+//! - `refresh_token` absent from the response keeps the old one (as the guide does); a response
+//!   that cannot be stored keeps the whole old state and is reported, never half-applied.
+//! - Client authentication defaults to nothing: the caller picks `client_secret_basic`
+//!   (RFC 6749's default) or `client_secret_post` (what the guide sends).
+//!
 //! # Example
 //!
 //! ```
