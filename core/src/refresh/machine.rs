@@ -381,6 +381,20 @@ pub struct RefreshMachine<const AT: usize = 2048, const RT: usize = 512> {
 }
 
 impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
+    /// Like [`Self::new`], drawing the jitter seed from `random`.
+    ///
+    /// # Errors
+    ///
+    /// [`RandomError`](crate::rand::RandomError) when the source fails.
+    pub fn with_random(
+        config: Config,
+        random: &mut impl crate::rand::RandomSource,
+    ) -> Result<Self, crate::rand::RandomError> {
+        let mut seed = [0u8; 4];
+        random.fill_bytes(&mut seed)?;
+        Ok(Self::new(config, u32::from_le_bytes(seed)))
+    }
+
     /// An empty machine. `seed` feeds the jitter generator (xorshift32; jitter needs spread, not
     /// secrecy): pass 4 bytes from the platform's random source so devices spread their
     /// refreshes. Any value is safe.
