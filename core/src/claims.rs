@@ -28,7 +28,10 @@ pub const MAX_NUMERIC_DATE: i64 = 253_402_300_799;
 
 /// Registered claims that a [`Validation`] can require.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[allow(clippy::struct_excessive_bools, reason = "one flag per registered claim")]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "one flag per registered claim"
+)]
 pub struct Required {
     /// Require `exp`.
     pub exp: bool,
@@ -235,7 +238,9 @@ fn set_time(
     if slot.is_some() {
         return Err(DecodeError::InvalidClaim { claim });
     }
-    let text = value.as_number().ok_or(DecodeError::InvalidClaim { claim })?;
+    let text = value
+        .as_number()
+        .ok_or(DecodeError::InvalidClaim { claim })?;
     *slot = Some(numeric_date(text).ok_or(DecodeError::InvalidClaim { claim })?);
     Ok(())
 }

@@ -125,15 +125,15 @@ impl HmacKey {
         }
         // HMAC accepts keys of any length (long keys are hashed first), so these cannot fail.
         let state = match alg {
-            Algorithm::Hs256 => KeyState::Hs256(
-                Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?,
-            ),
-            Algorithm::Hs384 => KeyState::Hs384(
-                Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?,
-            ),
-            Algorithm::Hs512 => KeyState::Hs512(
-                Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?,
-            ),
+            Algorithm::Hs256 => {
+                KeyState::Hs256(Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?)
+            }
+            Algorithm::Hs384 => {
+                KeyState::Hs384(Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?)
+            }
+            Algorithm::Hs512 => {
+                KeyState::Hs512(Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?)
+            }
         };
         Ok(Self { state })
     }
@@ -226,8 +226,8 @@ fn write_header_json(alg: Algorithm, kid: Option<&str>, out: &mut [u8]) -> Resul
     put(br#"","typ":"JWT""#, &mut w)?;
     if let Some(k) = kid {
         put(br#","kid":"#, &mut w)?;
-        let n = json::to_slice(k, out.get_mut(w..).unwrap_or_default())
-            .map_err(EncodeError::Claims)?;
+        let n =
+            json::to_slice(k, out.get_mut(w..).unwrap_or_default()).map_err(EncodeError::Claims)?;
         w += n;
     }
     out.get_mut(w)
@@ -592,8 +592,18 @@ pub fn decode<'s, T: Deserialize<'s>>(
     let mut mac = [0u8; MAX_MAC_LEN];
     let sig = match base64url::decode(seg.signature, &mut mac) {
         Ok(sig) => &*sig,
-        // Longer than any MAC: cannot match.
-        Err(base64url::Base64Error::BufferTooSmall { .. }) => &[],
+        // Longer than any MAC: it cannot match, but report bad base64 first if it is that too.
+        Err(base64url::Base64Error::BufferTooSmall { .. }) => {
+            match base64url::validate(seg.signature) {
+                Ok(_) => &[],
+                Err(error) => {
+                    return Err(DecodeError::BadBase64 {
+                        part: Part::Signature,
+                        error,
+                    })
+                }
+            }
+        }
         Err(error) => {
             return Err(DecodeError::BadBase64 {
                 part: Part::Signature,
@@ -813,7 +823,7 @@ mod tests {
         assert!(HmacKey::new(Algorithm::Hs512, &[1; 63]).is_err());
         assert!(HmacKey::new(Algorithm::Hs512, &[1; 64]).is_ok());
         let dbg = std::format!("{:?}", HmacKey::new(Algorithm::Hs256, &[0x41; 32]).unwrap());
-        assert_eq!(dbg, "HmacKey { alg: HS256, .. }");
+        assert_eq!(dbg, "HmacKey { alg: Hs256, .. }");
     }
 
     #[test]
@@ -833,7 +843,8 @@ mod tests {
                 Err(EncodeError::BufferTooSmall { needed: need })
             );
             let mut out = std::vec![0u8; need];
-            let token = encode(&key, &header, &claims, &mut out).unwrap().to_owned();
+            let token =
+                std::string::String::from(encode(&key, &header, &claims, &mut out).unwrap());
             assert_eq!(token.len(), need);
             let mut scratch = std::vec![0u8; scratch_len(token.len())];
             let d: Decoded<'_, Joe<'_>> = decode(
@@ -852,7 +863,9 @@ mod tests {
     fn in_place_encoding_matches_plain_encoding_for_all_lengths() {
         let key = HmacKey::new(Algorithm::Hs256, &[9; 32]).unwrap();
         for n in 0..200 {
-            let s: std::string::String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            let s: std::string::String = (0..n)
+                .map(|i| char::from(b'a' + u8::try_from(i % 26).unwrap()))
+                .collect();
             let claims = [("x", s.as_str())];
             let map: std::collections::BTreeMap<&str, &str> = claims.into_iter().collect();
             let mut out = [0u8; 600];
@@ -866,7 +879,10 @@ mod tests {
                 br#"{"alg":"HS256","typ":"JWT"}"#
             );
             let expect = std::format!(r#"{{"x":"{s}"}}"#);
-            assert_eq!(base64url::decode(p.as_bytes(), &mut buf).unwrap(), expect.as_bytes());
+            assert_eq!(
+                base64url::decode(p.as_bytes(), &mut buf).unwrap(),
+                expect.as_bytes()
+            );
         }
     }
 }

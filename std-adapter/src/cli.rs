@@ -12,7 +12,11 @@ use serde_json::Value;
 
 /// Command-line arguments.
 #[derive(Debug, Parser)]
-#[command(name = "authcore", version, about = "Encode, decode and inspect Auth.js session tokens")]
+#[command(
+    name = "authcore",
+    version,
+    about = "Encode, decode and inspect Auth.js session tokens"
+)]
 pub struct Cli {
     /// What to do.
     #[command(subcommand)]
@@ -273,7 +277,11 @@ fn decode_secret(raw: &[u8], encoding: SecretEncoding) -> Result<Vec<u8>, CliErr
     }
 }
 
-fn first_key(args: &SecretArgs, alg: Algorithm, env: &dyn Environment) -> Result<HmacKey, CliError> {
+fn first_key(
+    args: &SecretArgs,
+    alg: Algorithm,
+    env: &dyn Environment,
+) -> Result<HmacKey, CliError> {
     let secrets = load_secrets(args, env)?;
     if secrets.len() > 1 {
         return Err(CliError::Usage(
@@ -300,12 +308,15 @@ fn encode(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
         claims.entry("iat").or_insert_with(|| Value::from(now));
     }
     let payload = serde_json::to_vec(&claims).map_err(|e| CliError::Usage(e.to_string()))?;
-    let header = Header { kid: a.kid.as_deref() };
+    let header = Header {
+        kid: a.kid.as_deref(),
+    };
     let mut out = vec![0u8; jws::encoded_len_json(&key, &header, &payload)];
-    let token = jws::encode_json(&key, &header, &payload, &mut out).map_err(|e| CliError::Failed {
-        kind: e.kind(),
-        message: e.to_string(),
-    })?;
+    let token =
+        jws::encode_json(&key, &header, &payload, &mut out).map_err(|e| CliError::Failed {
+            kind: e.kind(),
+            message: e.to_string(),
+        })?;
     Ok(token.to_owned())
 }
 
@@ -328,7 +339,13 @@ fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
         }
         let options = DecodeOptions::new().with_validation(validation);
         let now = a.now.unwrap_or_else(|| env.now());
-        let d = jws::decode::<serde::de::IgnoredAny>(token.as_bytes(), &key, &options, now, &mut scratch)?;
+        let d = jws::decode::<serde::de::IgnoredAny>(
+            token.as_bytes(),
+            &key,
+            &options,
+            now,
+            &mut scratch,
+        )?;
         (d.header_json(), d.payload_json())
     };
     render(header, payload)

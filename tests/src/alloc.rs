@@ -15,7 +15,10 @@ thread_local! {
 #[derive(Debug)]
 pub struct Counting;
 
-#[allow(unsafe_code, reason = "a GlobalAlloc impl is unsafe by definition; it only forwards")]
+#[allow(
+    unsafe_code,
+    reason = "a GlobalAlloc impl is unsafe by definition; it only forwards"
+)]
 // SAFETY: every method forwards to `System` with the caller's arguments unchanged.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {

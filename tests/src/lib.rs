@@ -1,5 +1,12 @@
 //! Shared helpers for the workspace-level tests: vector loading, the reason → error-kind map of
 //! `tests/vectors/README.md`, and JSON comparison.
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::panic,
+    clippy::missing_panics_doc,
+    reason = "test support: a broken vector file should fail the test loudly"
+)]
 
 pub mod alloc;
 

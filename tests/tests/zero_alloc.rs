@@ -1,5 +1,11 @@
 //! Proves that the core's public API never touches the heap: a counting global allocator
 //! observes every operation. Buffers are prepared before counting starts.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
 
 use authcore::jws::{self, DecodeOptions, Header};
 use authcore::{Algorithm, HmacKey};
@@ -58,7 +64,14 @@ fn jws_encode_and_decode_do_not_allocate() {
         bad[..len].copy_from_slice(&out[..len]);
         bad[len - 1] ^= 1;
         let mut scratch2 = [0u8; 2048];
-        assert!(jws::decode::<Session<'_>>(&bad[..len], &key, &DecodeOptions::new(), 0, &mut scratch2).is_err());
+        assert!(jws::decode::<Session<'_>>(
+            &bad[..len],
+            &key,
+            &DecodeOptions::new(),
+            0,
+            &mut scratch2
+        )
+        .is_err());
     });
     assert_eq!(allocs, 0);
 }

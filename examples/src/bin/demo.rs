@@ -36,7 +36,9 @@ fn run() -> Result<(), String> {
     let now = 1_700_000_000;
     let key = HmacKey::new(Algorithm::Hs256, b"demo secret: 32 bytes or longer!!")
         .map_err(|e| format!("key: {e}"))?;
-    println!("1. key built once: {key:?} (the HMAC state is precomputed; the secret is never printed)");
+    println!(
+        "1. key built once: {key:?} (the HMAC state is precomputed; the secret is never printed)"
+    );
 
     let claims = Session {
         name: "Ada Lovelace",
@@ -47,14 +49,29 @@ fn run() -> Result<(), String> {
         exp: now + 30 * 24 * 3600,
     };
     let mut out = [0u8; 1024];
-    let token = jws::encode(&key, &Header { kid: Some("2026-11") }, &claims, &mut out)
-        .map_err(|e| format!("encode: {e}"))?;
-    println!("2. signed a session token of {} bytes into a stack buffer:\n   {token}", token.len());
+    let token = jws::encode(
+        &key,
+        &Header {
+            kid: Some("2026-11"),
+        },
+        &claims,
+        &mut out,
+    )
+    .map_err(|e| format!("encode: {e}"))?;
+    println!(
+        "2. signed a session token of {} bytes into a stack buffer:\n   {token}",
+        token.len()
+    );
 
     let mut scratch = [0u8; 2048];
-    let decoded: jws::Decoded<'_, Session<'_>> =
-        jws::decode(token.as_bytes(), &key, &DecodeOptions::new(), now + 60, &mut scratch)
-            .map_err(|e| format!("decode: {e}"))?;
+    let decoded: jws::Decoded<'_, Session<'_>> = jws::decode(
+        token.as_bytes(),
+        &key,
+        &DecodeOptions::new(),
+        now + 60,
+        &mut scratch,
+    )
+    .map_err(|e| format!("decode: {e}"))?;
     if decoded.claims != claims {
         return Err("decoded claims differ from the encoded ones".into());
     }
@@ -69,17 +86,39 @@ fn run() -> Result<(), String> {
     let at = tampered.iter().position(|&b| b == b'.').unwrap_or(0) + 5;
     tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
     let mut scratch = [0u8; 2048];
-    match jws::decode::<Session<'_>>(&tampered, &key, &DecodeOptions::new(), now + 60, &mut scratch) {
+    match jws::decode::<Session<'_>>(
+        &tampered,
+        &key,
+        &DecodeOptions::new(),
+        now + 60,
+        &mut scratch,
+    ) {
         Err(e) if e.kind() == "bad_signature" => {
-            println!("4. a token with one payload character changed is refused: {}: {e}", e.kind());
+            println!(
+                "4. a token with one payload character changed is refused: {}: {e}",
+                e.kind()
+            );
         }
-        other => return Err(format!("tampered token: expected bad_signature, got {other:?}")),
+        other => {
+            return Err(format!(
+                "tampered token: expected bad_signature, got {other:?}"
+            ))
+        }
     }
 
     let later = claims.exp + 15;
-    match jws::decode::<Session<'_>>(token.as_bytes(), &key, &DecodeOptions::new(), later, &mut scratch) {
+    match jws::decode::<Session<'_>>(
+        token.as_bytes(),
+        &key,
+        &DecodeOptions::new(),
+        later,
+        &mut scratch,
+    ) {
         Err(e) if e.kind() == "expired" => {
-            println!("5. the same token 30 days later (past the 15 s leeway) is refused: {}: {e}", e.kind());
+            println!(
+                "5. the same token 30 days later (past the 15 s leeway) is refused: {}: {e}",
+                e.kind()
+            );
         }
         other => return Err(format!("expired token: expected expired, got {other:?}")),
     }
