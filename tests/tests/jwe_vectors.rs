@@ -510,6 +510,59 @@ fn encode_errors() {
 }
 
 #[test]
+fn seal_encrypts_a_stamped_plaintext_as_is() {
+    let k5 = key("secret");
+    let k4 = NextAuthV4Key::derive(b"secret").unwrap();
+    let plaintext = br#"{"sub":"u","iat":1700000000,"exp":1700000060,"jti":"given"}"#;
+    let mut rng = TestRng(4);
+    // Through a trait object, as the session pipeline holds its random source.
+    let dyn_rng: &mut dyn RandomSource = &mut rng;
+    let mut out = vec![0u8; jwe::sealed_len_authjs(plaintext.len()).unwrap()];
+    let t5 = jwe::seal_authjs(&k5, plaintext, dyn_rng, &mut out)
+        .unwrap()
+        .to_owned();
+    let mut out4 = vec![0u8; jwe::sealed_len_nextauth_v4(plaintext.len()).unwrap()];
+    let t4 = jwe::seal_nextauth_v4(&k4, plaintext, &mut TestRng(4), &mut out4)
+        .unwrap()
+        .to_owned();
+    check_shape(&t5, &v5_header(&k5), 22, 43);
+    check_shape(&t4, r#"{"alg":"dir","enc":"A256GCM"}"#, 16, 22);
+    let mut scratch = vec![0u8; 1024];
+    let d = jwe::decode_authjs::<Value>(
+        t5.as_bytes(),
+        std::slice::from_ref(&k5),
+        &DecodeOptions::new(),
+        NOW,
+        &mut scratch,
+    )
+    .unwrap();
+    assert_eq!(d.payload_json(), plaintext);
+    let d = jwe::decode_nextauth_v4::<Value>(
+        t4.as_bytes(),
+        &k4,
+        &DecodeOptions::new(),
+        NOW,
+        &mut scratch,
+    )
+    .unwrap();
+    assert_eq!(d.payload_json(), plaintext);
+    let mut small = vec![0u8; out.len() - 1];
+    assert_eq!(
+        jwe::seal_authjs(&k5, plaintext, &mut TestRng(4), &mut small),
+        Err(EncodeError::BufferTooSmall { needed: out.len() })
+    );
+    for bad in [&b"[]"[..], b"", b"{", b"{}x"] {
+        assert_eq!(
+            jwe::seal_authjs(&k5, bad, &mut TestRng(4), &mut out)
+                .unwrap_err()
+                .kind(),
+            "bad_claims"
+        );
+    }
+    assert_eq!(jwe::sealed_len_authjs(usize::MAX), None);
+}
+
+#[test]
 fn tokens_differ_by_iv_and_jti() {
     let k = key("secret");
     let mut a = vec![0u8; 1024];

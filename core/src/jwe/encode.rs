@@ -49,10 +49,16 @@ pub fn encode_authjs<'o, T: Serialize + ?Sized>(
     claims: &T,
     now: i64,
     max_age: u32,
-    rng: &mut impl RandomSource,
+    rng: &mut (impl RandomSource + ?Sized),
     out: &'o mut [u8],
 ) -> Result<&'o str, EncodeError> {
-    encode_with(authjs(key), Source::Claims(claims), now, max_age, rng, out)
+    encode_with(
+        authjs(key),
+        &Source::Claims(claims),
+        Some((now, max_age)),
+        rng,
+        out,
+    )
 }
 
 /// Like [`encode_authjs`], for claims that are already JSON text: `payload_json` must be one
@@ -67,14 +73,13 @@ pub fn encode_authjs_json<'o>(
     payload_json: &[u8],
     now: i64,
     max_age: u32,
-    rng: &mut impl RandomSource,
+    rng: &mut (impl RandomSource + ?Sized),
     out: &'o mut [u8],
 ) -> Result<&'o str, EncodeError> {
     encode_with(
         authjs(key),
-        Source::<()>::Json(payload_json),
-        now,
-        max_age,
+        &Source::<()>::Json(payload_json),
+        Some((now, max_age)),
         rng,
         out,
     )
@@ -95,10 +100,16 @@ pub fn encode_nextauth_v4<'o, T: Serialize + ?Sized>(
     claims: &T,
     now: i64,
     max_age: u32,
-    rng: &mut impl RandomSource,
+    rng: &mut (impl RandomSource + ?Sized),
     out: &'o mut [u8],
 ) -> Result<&'o str, EncodeError> {
-    encode_with(v4(key), Source::Claims(claims), now, max_age, rng, out)
+    encode_with(
+        v4(key),
+        &Source::Claims(claims),
+        Some((now, max_age)),
+        rng,
+        out,
+    )
 }
 
 /// Like [`encode_nextauth_v4`], for claims that are already JSON text (see
@@ -113,14 +124,13 @@ pub fn encode_nextauth_v4_json<'o>(
     payload_json: &[u8],
     now: i64,
     max_age: u32,
-    rng: &mut impl RandomSource,
+    rng: &mut (impl RandomSource + ?Sized),
     out: &'o mut [u8],
 ) -> Result<&'o str, EncodeError> {
     encode_with(
         v4(key),
-        Source::<()>::Json(payload_json),
-        now,
-        max_age,
+        &Source::<()>::Json(payload_json),
+        Some((now, max_age)),
         rng,
         out,
     )
@@ -141,8 +151,7 @@ pub fn encoded_len_authjs<T: Serialize + ?Sized>(
         Enc::A256CbcHs512,
         HEADER_V5_LEN,
         &Source::Claims(claims),
-        now,
-        max_age,
+        Some((now, max_age)),
     )
     .map(|p| p.total)
 }
@@ -158,7 +167,13 @@ pub fn encoded_len_authjs_json(
     max_age: u32,
 ) -> Result<usize, EncodeError> {
     let source = Source::<()>::Json(payload_json);
-    plan(Enc::A256CbcHs512, HEADER_V5_LEN, &source, now, max_age).map(|p| p.total)
+    plan(
+        Enc::A256CbcHs512,
+        HEADER_V5_LEN,
+        &source,
+        Some((now, max_age)),
+    )
+    .map(|p| p.total)
 }
 
 /// Exact length of the token [`encode_nextauth_v4`] writes for these arguments.
@@ -175,8 +190,7 @@ pub fn encoded_len_nextauth_v4<T: Serialize + ?Sized>(
         Enc::A256Gcm,
         HEADER_V4.len(),
         &Source::Claims(claims),
-        now,
-        max_age,
+        Some((now, max_age)),
     )
     .map(|p| p.total)
 }
@@ -192,7 +206,66 @@ pub fn encoded_len_nextauth_v4_json(
     max_age: u32,
 ) -> Result<usize, EncodeError> {
     let source = Source::<()>::Json(payload_json);
-    plan(Enc::A256Gcm, HEADER_V4.len(), &source, now, max_age).map(|p| p.total)
+    plan(Enc::A256Gcm, HEADER_V4.len(), &source, Some((now, max_age))).map(|p| p.total)
+}
+
+/// Encrypts `plaintext_json` as-is into an Auth.js v5 token (same header and cipher as
+/// [`encode_authjs`]), without stamping `iat`, `exp` or `jti`: for callers that stamp the
+/// claims themselves (the session pipeline's `stamp_claims`). `plaintext_json` must be a
+/// strictly valid JSON object; the 16-byte IV comes from `rng`. [`sealed_len_authjs`] gives the
+/// exact length.
+///
+/// # Errors
+///
+/// [`EncodeError::Claims`] when `plaintext_json` is not a valid JSON object;
+/// [`EncodeError::BufferTooSmall`] with the exact length needed; [`EncodeError::Random`].
+pub fn seal_authjs<'o>(
+    key: &AuthJsKey,
+    plaintext_json: &[u8],
+    rng: &mut (impl RandomSource + ?Sized),
+    out: &'o mut [u8],
+) -> Result<&'o str, EncodeError> {
+    encode_with(
+        authjs(key),
+        &Source::<()>::Exact(plaintext_json),
+        None,
+        rng,
+        out,
+    )
+}
+
+/// Encrypts `plaintext_json` as-is into a next-auth v4 token (see [`seal_authjs`]).
+///
+/// # Errors
+///
+/// As [`seal_authjs`]; also [`EncodeError::TooLong`] beyond A256GCM's 2^36 - 32 bytes.
+pub fn seal_nextauth_v4<'o>(
+    key: &NextAuthV4Key,
+    plaintext_json: &[u8],
+    rng: &mut (impl RandomSource + ?Sized),
+    out: &'o mut [u8],
+) -> Result<&'o str, EncodeError> {
+    encode_with(
+        v4(key),
+        &Source::<()>::Exact(plaintext_json),
+        None,
+        rng,
+        out,
+    )
+}
+
+/// Exact length of the token [`seal_authjs`] writes for a plaintext of `plaintext_len` bytes,
+/// `None` on overflow.
+#[must_use]
+pub fn sealed_len_authjs(plaintext_len: usize) -> Option<usize> {
+    lengths(Enc::A256CbcHs512, HEADER_V5_LEN, plaintext_len).map(|p| p.total)
+}
+
+/// Exact length of the token [`seal_nextauth_v4`] writes for a plaintext of `plaintext_len`
+/// bytes, `None` on overflow.
+#[must_use]
+pub fn sealed_len_nextauth_v4(plaintext_len: usize) -> Option<usize> {
+    lengths(Enc::A256Gcm, HEADER_V4.len(), plaintext_len).map(|p| p.total)
 }
 
 /// What to encrypt with, and the `kid` to write (Auth.js v5 only).
@@ -244,6 +317,8 @@ enum Source<'a, T: ?Sized> {
     Claims(&'a T),
     /// JSON text, filtered member by member.
     Json(&'a [u8]),
+    /// A complete plaintext (a JSON object), used as is: nothing filtered or stamped.
+    Exact(&'a [u8]),
 }
 
 impl<T: Serialize + ?Sized> Source<'_, T> {
@@ -257,6 +332,11 @@ impl<T: Serialize + ?Sized> Source<'_, T> {
                 let mut counter = Sink::counter();
                 filter_json(payload, &times, &mut counter)?;
                 Ok(counter.len())
+            }
+            Self::Exact(plaintext) => {
+                json::validate(plaintext).map_err(EncodeError::Claims)?;
+                json::object_members(plaintext).map_err(EncodeError::Claims)?;
+                Ok(plaintext.len())
             }
         }
     }
@@ -281,6 +361,12 @@ impl<T: Serialize + ?Sized> Source<'_, T> {
                     return Err(changed);
                 }
                 sink.len()
+            }
+            Self::Exact(plaintext) => {
+                dst.get_mut(..plaintext.len())
+                    .ok_or(changed)?
+                    .copy_from_slice(plaintext);
+                plaintext.len()
             }
         };
         if written == expected {
@@ -316,44 +402,53 @@ struct Plan {
     total: usize,
 }
 
+/// The lengths of a token whose plaintext comes from `source`, stamped at `issue` =
+/// `(now, max_age)` (or used as is when `None`).
 fn plan<T: Serialize + ?Sized>(
     enc: Enc,
     header_json_len: usize,
     source: &Source<'_, T>,
-    now: i64,
-    max_age: u32,
+    issue: Option<(i64, u32)>,
 ) -> Result<Plan, EncodeError> {
-    let (iat, exp) = issue_times(now, max_age)?;
+    let (iat, exp) = match issue {
+        Some((now, max_age)) => issue_times(now, max_age)?,
+        None => (0, 0),
+    };
     let plaintext = source.len(Times {
         iat,
         exp,
         jti: JTI_PLACEHOLDER,
     })?;
-    let lengths = || -> Option<Plan> {
-        let header_b64 = base64url::encoded_len(header_json_len)?;
-        let iv_b64 = base64url::encoded_len(enc.iv_len())?;
-        let ciphertext = enc.ciphertext_len(plaintext)?;
-        let ciphertext_b64 = base64url::encoded_len(ciphertext)?;
-        let tag_b64 = base64url::encoded_len(enc.tag_len())?;
-        // header . (empty encrypted key) . iv . ciphertext . tag
-        let total = header_b64
-            .checked_add(iv_b64)?
-            .checked_add(ciphertext_b64)?
-            .checked_add(tag_b64)?
-            .checked_add(4)?;
-        Some(Plan {
-            iat,
-            exp,
-            header_b64,
-            iv_b64,
-            plaintext,
-            ciphertext,
-            ciphertext_b64,
-            tag_b64,
-            total,
-        })
-    };
-    lengths().ok_or(EncodeError::TooLong)
+    let mut plan = lengths(enc, header_json_len, plaintext).ok_or(EncodeError::TooLong)?;
+    plan.iat = iat;
+    plan.exp = exp;
+    Ok(plan)
+}
+
+/// The lengths of a token with `plaintext` bytes of plaintext (times left at zero).
+fn lengths(enc: Enc, header_json_len: usize, plaintext: usize) -> Option<Plan> {
+    let header_b64 = base64url::encoded_len(header_json_len)?;
+    let iv_b64 = base64url::encoded_len(enc.iv_len())?;
+    let ciphertext = enc.ciphertext_len(plaintext)?;
+    let ciphertext_b64 = base64url::encoded_len(ciphertext)?;
+    let tag_b64 = base64url::encoded_len(enc.tag_len())?;
+    // header . (empty encrypted key) . iv . ciphertext . tag
+    let total = header_b64
+        .checked_add(iv_b64)?
+        .checked_add(ciphertext_b64)?
+        .checked_add(tag_b64)?
+        .checked_add(4)?;
+    Some(Plan {
+        iat: 0,
+        exp: 0,
+        header_b64,
+        iv_b64,
+        plaintext,
+        ciphertext,
+        ciphertext_b64,
+        tag_b64,
+        total,
+    })
 }
 
 /// Splits the first `n` bytes off `rest` (`None`, leaving `rest` empty, if it is shorter).
@@ -365,17 +460,16 @@ fn take<'a>(rest: &mut &'a mut [u8], n: usize) -> Option<&'a mut [u8]> {
 
 fn encode_with<'o, T: Serialize + ?Sized>(
     target: Target<'_>,
-    source: Source<'_, T>,
-    now: i64,
-    max_age: u32,
-    rng: &mut impl RandomSource,
+    source: &Source<'_, T>,
+    issue: Option<(i64, u32)>,
+    rng: &mut (impl RandomSource + ?Sized),
     out: &'o mut [u8],
 ) -> Result<&'o str, EncodeError> {
     let enc = target.enc();
     let mut header_buf = [0u8; HEADER_V5_LEN];
     let header_len = target.header_json(&mut header_buf);
     let header = header_buf.get(..header_len).unwrap_or_default();
-    let p = plan(enc, header_len, &source, now, max_age)?;
+    let p = plan(enc, header_len, source, issue)?;
     let token = out
         .get_mut(..p.total)
         .ok_or(EncodeError::BufferTooSmall { needed: p.total })?;

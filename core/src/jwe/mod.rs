@@ -19,6 +19,7 @@
 //!   next-auth: the exact headers, a random IV, and the claims with fresh `iat`, `exp` and a
 //!   random `jti` replacing any given ones, appended after the other members. The `_json`
 //!   variants take the claims as JSON text; the `encoded_len_*` functions give exact lengths.
+//!   [`seal_authjs`] and [`seal_nextauth_v4`] encrypt an already stamped plaintext as is.
 //!
 //! # Keys and ciphers
 //!
@@ -75,7 +76,8 @@ pub use decode::{decode_authjs, decode_nextauth_v4, scratch_len};
 pub use encode::{
     encode_authjs, encode_authjs_json, encode_nextauth_v4, encode_nextauth_v4_json,
     encoded_len_authjs, encoded_len_authjs_json, encoded_len_nextauth_v4,
-    encoded_len_nextauth_v4_json, DEFAULT_MAX_AGE,
+    encoded_len_nextauth_v4_json, seal_authjs, seal_nextauth_v4, sealed_len_authjs,
+    sealed_len_nextauth_v4, DEFAULT_MAX_AGE,
 };
 pub use error::{DecryptError, DeriveKeyError, EncryptError};
 pub use gcm::GcmKey;
