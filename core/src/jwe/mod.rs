@@ -40,8 +40,10 @@
 //!   the key types, so no operation re-keys.
 //! - Authentication tags are compared in constant time, and the tag is verified before any
 //!   ciphertext is decrypted.
-//! - `Debug` never prints key material (only the public `kid` thumbprints). Key types overwrite
-//!   their key schedules on drop (best effort: copies made by moves are not tracked).
+//! - `Debug` never prints key material (only the public `kid` thumbprints). Key types zeroize
+//!   their key schedules and keyed HMAC states on drop (through the cipher and hash crates'
+//!   `zeroize` features; copies left behind by moves are not tracked), and intermediate key
+//!   bytes are zeroized as soon as they are used.
 //! - After a decode error that follows decryption (a claim check, a claims type mismatch) the
 //!   scratch buffer holds the authentic plaintext; a padding error wipes it.
 //!
@@ -161,9 +163,7 @@ enum ContentKey<'k> {
     Gcm(&'k GcmKey),
 }
 
-/// Overwrites `buf` with zeros in a way the optimizer does not remove as a dead store
-/// (best effort, without `unsafe`).
+/// Overwrites `buf` with zeros in a way the optimizer does not remove as a dead store.
 fn wipe(buf: &mut [u8]) {
-    buf.fill(0);
-    core::hint::black_box(buf);
+    zeroize::Zeroize::zeroize(buf);
 }

@@ -137,3 +137,16 @@ fn scratch_len_bound() {
         assert!(s >= n.saturating_add(n / 2));
     }
 }
+
+#[test]
+fn key_types_zeroize_on_drop() {
+    fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    // What the markers on our key types rely on.
+    zeroized_on_drop::<aes::Aes256>();
+    zeroized_on_drop::<aes_gcm::Aes256Gcm>();
+    zeroized_on_drop::<Sha512>();
+    zeroized_on_drop::<CbcHs512Key>();
+    zeroized_on_drop::<GcmKey>();
+    zeroized_on_drop::<AuthJsKey>();
+    zeroized_on_drop::<NextAuthV4Key>();
+}
