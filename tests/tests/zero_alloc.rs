@@ -157,3 +157,134 @@ fn jwe_key_derivation_encode_and_decode_do_not_allocate() {
     });
     assert_eq!(allocs, 0);
 }
+
+struct Fixed(u8);
+
+impl authcore::rand::RandomSource for Fixed {
+    fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), authcore::rand::RandomError> {
+        for b in dst {
+            self.0 = self.0.wrapping_mul(31).wrapping_add(7);
+            *b = self.0;
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn whole_session_cycle_does_not_allocate() {
+    use authcore::cookie::Flavor;
+    use authcore::session::{
+        Account, Buffers, Config, DefaultCallbacks, Engine, JwsCodec, OAuthCallbacks, ReadStep,
+        RefreshOutcome, SignIn, User,
+    };
+    let key = HmacKey::new(Algorithm::Hs256, &[0x42; 32]).unwrap();
+    let engine = Engine::new(Config::new(Flavor::AuthJs, true), JwsCodec::new(&key));
+    let (mut t, mut s, mut b, mut c) = ([0u8; 8192], [0u8; 16384], [0u8; 1024], [0u8; 8192]);
+    let mut header = [0u8; 8192];
+    let now_ms = 1_700_000_000_000;
+    let ((), allocs) = count(|| {
+        let user = User {
+            id: Some("1"),
+            name: Some("Ada"),
+            email: Some("ada@example.com"),
+            image: None,
+        };
+        let sign_in = SignIn {
+            user,
+            account: Some(Account {
+                provider: "p",
+                kind: "oauth",
+                provider_account_id: "1",
+                access_token: Some("a1"),
+                refresh_token: Some("r1"),
+                expires_at: Some(now_ms / 1000 + 3600),
+                ..Account::default()
+            }),
+            profile: None,
+            is_new_user: None,
+        };
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut b,
+            cookies: &mut c,
+        };
+        let r = engine
+            .sign_in(
+                &mut OAuthCallbacks::<64>,
+                &sign_in,
+                b"",
+                now_ms,
+                &mut Fixed(1),
+                bufs,
+            )
+            .unwrap();
+        // Browser: the name=value part of the first Set-Cookie.
+        let set = r.set_cookies().next().unwrap();
+        let pair = set.split(';').next().unwrap();
+        header[..pair.len()].copy_from_slice(pair.as_bytes());
+        let len = pair.len();
+
+        // A plain read with the default callbacks.
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut b,
+            cookies: &mut c,
+        };
+        let r = engine
+            .session(
+                &mut DefaultCallbacks::<64>,
+                &header[..len],
+                now_ms + 1000,
+                &mut Fixed(2),
+                bufs,
+            )
+            .unwrap();
+        assert!(r.authenticated);
+
+        // A read that refreshes: past expiry, the token endpoint answers with rotation.
+        let later = now_ms + 3_601_000;
+        let client = authcore::refresh::Client::secret_basic("app", "s3cret");
+        let config = authcore::refresh::Config::default();
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut b,
+            cookies: &mut c,
+        };
+        let mut cb = OAuthCallbacks::<64>;
+        let step = engine
+            .session_with_refresh(
+                &mut cb,
+                &header[..len],
+                later,
+                &config,
+                &client,
+                &mut Fixed(3),
+                bufs,
+            )
+            .unwrap();
+        let ReadStep::Refresh(pending) = step else {
+            panic!("refresh expected")
+        };
+        let mut req = [0u8; 256];
+        let request = pending.request(&client, &mut req).unwrap();
+        assert!(request.authorization.is_some());
+        let body = br#"{"access_token":"a2","refresh_token":"r2","expires_in":3600}"#;
+        let outcome = RefreshOutcome::Response(authcore::refresh::HttpResponse {
+            status: 200,
+            retry_after: None,
+            body,
+        });
+        let step = engine
+            .resume(&mut cb, pending, outcome, later, &client, &mut Fixed(4))
+            .unwrap();
+        let ReadStep::Done(r) = step else {
+            panic!("done expected")
+        };
+        assert!(r.authenticated);
+        assert_eq!(r.set_cookie_count(), 1);
+    });
+    assert_eq!(allocs, 0);
+}
