@@ -30,6 +30,8 @@ pub enum Command {
     Encode(EncodeArgs),
     /// Verify and decode a token (argument or stdin); print `{"header":…,"claims":…}`.
     Decode(DecodeArgs),
+    /// Exchange a refresh token at a token endpoint; print the new token set as JSON.
+    Refresh(crate::refresh_cli::RefreshArgs),
 }
 
 impl Command {
@@ -39,6 +41,7 @@ impl Command {
         match self {
             Self::Encode(_) => true,
             Self::Decode(d) => d.token.is_none(),
+            Self::Refresh(r) => r.needs_stdin(),
         }
     }
 }
@@ -203,6 +206,7 @@ pub fn run(command: &Command, stdin: &str, env: &dyn Environment) -> Result<Stri
     match command {
         Command::Encode(a) => encode(a, stdin, env),
         Command::Decode(a) => decode(a, stdin, env),
+        Command::Refresh(a) => crate::refresh_cli::run(a, stdin, env),
     }
 }
 
