@@ -20,15 +20,24 @@ pub trait ApiResponse {
     fn www_authenticate(&self) -> Option<&str>;
 }
 
-impl<B> ApiResponse for ureq::http::Response<B> {
+/// The two facts [`ApiResponse`] asks for, for clients whose response type is foreign.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiStatus<T> {
+    /// The status code.
+    pub status: u16,
+    /// The `WWW-Authenticate` header.
+    pub www_authenticate: Option<String>,
+    /// The response itself.
+    pub response: T,
+}
+
+impl<T> ApiResponse for ApiStatus<T> {
     fn status(&self) -> u16 {
-        self.status().as_u16()
+        self.status
     }
 
     fn www_authenticate(&self) -> Option<&str> {
-        self.headers()
-            .get("www-authenticate")
-            .and_then(|v| v.to_str().ok())
+        self.www_authenticate.as_deref()
     }
 }
 
@@ -99,25 +108,13 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for AuthorizedError<E> {}
 #[derive(Clone)]
 pub struct Authorized {
     refresher: Refresher,
-    agent: ureq::Agent,
 }
 
 impl Authorized {
-    /// Wraps `refresher`, with a default `ureq` agent for [`get`](Self::get).
+    /// Wraps `refresher`.
     #[must_use]
-    pub fn new(refresher: Refresher) -> Self {
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .new_agent();
-        Self { refresher, agent }
-    }
-
-    /// Uses `agent` for [`get`](Self::get) (it must not turn statuses into errors).
-    #[must_use]
-    pub fn with_agent(mut self, agent: ureq::Agent) -> Self {
-        self.agent = agent;
-        self
+    pub const fn new(refresher: Refresher) -> Self {
+        Self { refresher }
     }
 
     /// The refresher.
@@ -184,23 +181,6 @@ impl Authorized {
             Ok(None) => Ok(response),
             Err(e) => Err(AuthorizedError::Token(e)),
         }
-    }
-
-    /// `GET url` with the `ureq` agent, as [`send`](Self::send) does it.
-    ///
-    /// # Errors
-    ///
-    /// As [`send`](Self::send), with `ureq`'s error for the request itself.
-    pub fn get(
-        &self,
-        url: &str,
-    ) -> Result<ureq::http::Response<ureq::Body>, AuthorizedError<ureq::Error>> {
-        self.send(|token| {
-            self.agent
-                .get(url)
-                .header("authorization", token.authorization().expose())
-                .call()
-        })
     }
 }
 

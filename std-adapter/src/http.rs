@@ -1,31 +1,47 @@
 //! HTTPS to the token endpoint: endpoint validation, timeouts, and a blocking transport.
 //!
 //! The [`Transport`] trait is the one place the refresh code does network IO: one `POST` of a
-//! form body, one response. [`UreqTransport`] implements it with `ureq` 3 over rustls (ring
-//! provider, webpki roots). It is blocking; async callers never run it on their runtime (the
-//! refresh runs on its own thread, see [`crate::refresh`]).
+//! form body, one response. [`HttpsTransport`] implements it with `std::net`, rustls (ring
+//! provider, Mozilla roots from `webpki-roots`) and the core's own HTTP/1.1 exchange
+//! ([`authcore::http::exchange`], the code firmware uses), so servers and devices frame and
+//! parse token responses identically. It is blocking; async callers never run it on their
+//! runtime (the refresh runs on its own thread, see [`crate::refresh`]).
 //!
-//! Token requests are sent on a fresh connection each time (no pool: one request an hour does
-//! not need one, and a stale pooled socket would blur "not sent" and "no response"), redirects
-//! are not followed (a redirected `POST` would carry the client secret elsewhere), and every
-//! status is returned as a response (the machine classifies it).
+//! Why not an HTTP client crate: `ureq` 3 logs every byte it sends and receives (the
+//! `Authorization` header, the refresh token in the body, the tokens in the answer) at `TRACE`
+//! level through `log`, which the canary test caught; `reqwest` 0.13's rustls feature builds
+//! aws-lc-rs (cmake and a large C build). A token request is one `POST` and one small
+//! response, which the core already knows how to write and read.
+//!
+//! Each token request uses a fresh connection (one request an hour needs no pool, and a
+//! stale pooled socket would blur "not sent" and "no response"), redirects are not followed (a
+//! redirected `POST` would carry the client secret elsewhere), and every status is returned as
+//! a response (the machine classifies it).
 
 use std::fmt;
 use std::io;
-use std::net::IpAddr;
-use std::time::Duration;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs as _};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use authcore::refresh::TransportFailure;
-use ureq::http::Uri;
-
-/// Most bytes read from a token endpoint response body.
-pub const MAX_BODY: u64 = 256 * 1024;
+use authcore::http::{embedded_io, ExchangeError, Target};
+use authcore::refresh::{Request, TransportFailure};
+use embedded_io_adapters::std::FromStd;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
 
 /// A token endpoint URL that passed [`Endpoint::parse`]: `https://`, or `http://` to a
 /// loopback address.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Endpoint {
-    uri: Uri,
+    https: bool,
+    /// `host[:port]` as written (for the `Host` header).
+    authority: String,
+    /// Host without brackets (for DNS and TLS).
+    host: String,
+    port: u16,
+    /// Path and query, starting with `/`.
+    path: String,
 }
 
 impl Endpoint {
@@ -33,60 +49,116 @@ impl Endpoint {
     ///
     /// `https://` is required, except for loopback hosts (`127.0.0.0/8`, `[::1]`,
     /// `localhost`), which may use `http://` for tests and local development. A URL with
-    /// user information (`https://user:pass@host/`) is refused: credentials go in the request.
+    /// user information (`https://user:pass@host/`) or a fragment is refused.
     ///
     /// # Errors
     ///
     /// [`EndpointError`] naming the problem.
     pub fn parse(url: &str) -> Result<Self, EndpointError> {
-        let uri: Uri = url.parse().map_err(|_| EndpointError::InvalidUrl)?;
-        let authority = uri.authority().ok_or(EndpointError::InvalidUrl)?;
-        if authority.as_str().contains('@') {
-            return Err(EndpointError::UserInfo);
-        }
-        let host = authority.host();
-        if host.is_empty() {
+        if url.bytes().any(|b| !(0x21..=0x7E).contains(&b)) || url.contains('#') {
             return Err(EndpointError::InvalidUrl);
         }
-        match uri.scheme_str() {
-            Some("https") => {}
-            Some("http") if is_loopback(host) => {}
-            Some("http") => return Err(EndpointError::InsecureScheme),
-            _ => return Err(EndpointError::UnsupportedScheme),
+        let (scheme, rest) = url.split_once("://").ok_or(EndpointError::InvalidUrl)?;
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let path = if path.starts_with('?') {
+            format!("/{path}")
+        } else {
+            path.to_owned()
+        };
+        if authority.contains('@') {
+            return Err(EndpointError::UserInfo);
         }
-        Ok(Self { uri })
+        let (host, port) = split_host_port(authority).ok_or(EndpointError::InvalidUrl)?;
+        let https = if scheme.eq_ignore_ascii_case("https") {
+            true
+        } else if scheme.eq_ignore_ascii_case("http") {
+            if !is_loopback(host) {
+                return Err(EndpointError::InsecureScheme);
+            }
+            false
+        } else {
+            return Err(EndpointError::UnsupportedScheme);
+        };
+        let port = match port {
+            Some(p) => p,
+            None if https => 443,
+            None => 80,
+        };
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        Ok(Self {
+            https,
+            authority: authority.to_owned(),
+            host: bare.to_owned(),
+            port,
+            path,
+        })
     }
 
     /// The URL.
     #[must_use]
     pub fn as_str(&self) -> String {
-        self.uri.to_string()
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.path)
     }
 
-    /// The host (without port).
+    /// The host (without port or brackets).
     #[must_use]
     pub fn host(&self) -> &str {
-        self.uri.host().unwrap_or_default()
+        &self.host
     }
 
-    /// The parsed URI.
+    /// The port.
     #[must_use]
-    pub fn uri(&self) -> &Uri {
-        &self.uri
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether the endpoint uses TLS.
+    #[must_use]
+    pub const fn is_https(&self) -> bool {
+        self.https
     }
 }
 
 impl fmt::Debug for Endpoint {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // Query strings could carry anything; print scheme, authority and path only.
-        write!(
-            f,
-            "Endpoint({}://{}{})",
-            self.uri.scheme_str().unwrap_or_default(),
-            self.uri.authority().map_or("", |a| a.as_str()),
-            self.uri.path()
-        )
+        // A query string could carry anything; print scheme, authority and path only.
+        let scheme = if self.https { "https" } else { "http" };
+        let path = self.path.split('?').next().unwrap_or_default();
+        write!(f, "Endpoint({scheme}://{}{path})", self.authority)
     }
+}
+
+/// Splits `host[:port]` (IPv6 in brackets); `None` when empty or the port is not a number.
+fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let (host, rest) = authority.split_at(end + 1);
+        match rest {
+            "" => (host, None),
+            _ => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host == "[]" || (!host.starts_with('[') && host.contains(':')) {
+        return None;
+    }
+    let port = match port {
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse().ok()?),
+        Some(_) => return None,
+        None => None,
+    };
+    Some((host, port))
 }
 
 /// Whether `host` (as in a URL authority, IPv6 in brackets) is a loopback address.
@@ -236,7 +308,7 @@ pub enum TransportErrorKind {
     Io,
     /// The response was not valid HTTP/1.1.
     Protocol,
-    /// The response was larger than [`MAX_BODY`].
+    /// The response was larger than [`MAX_RESPONSE`].
     TooLarge,
     /// The request could not be built.
     Request,
@@ -294,28 +366,48 @@ pub trait Transport: Send + Sync + fmt::Debug {
     ) -> Result<TokenHttpResponse, TransportError>;
 }
 
-/// The blocking `ureq` transport over rustls.
-pub struct UreqTransport {
-    agent: ureq::Agent,
+/// Most bytes of a token response (headers and body) [`HttpsTransport`] accepts.
+pub const MAX_RESPONSE: usize = 64 * 1024;
+
+/// The blocking transport: `std::net` + rustls + the core's HTTP/1.1 exchange.
+///
+/// Timeouts: [`Timeouts::connect`] bounds each TCP connect attempt, [`Timeouts::read`] each
+/// socket read and write (the TLS handshake included), and [`Timeouts::total`] is checked
+/// before every read, so a request never takes much longer than `total + read`.
+pub struct HttpsTransport {
+    tls: Arc<ClientConfig>,
     timeouts: Timeouts,
 }
 
-impl UreqTransport {
-    /// A transport with these timeouts.
+impl HttpsTransport {
+    /// A transport trusting the Mozilla root certificates (`webpki-roots`).
     #[must_use]
     pub fn new(timeouts: Timeouts) -> Self {
-        let config = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .max_idle_connections(0)
-            .max_idle_connections_per_host(0)
-            .user_agent(concat!("authcore-std/", env!("CARGO_PKG_VERSION")))
-            .timeout_connect(Some(timeouts.connect))
-            .timeout_per_read(Some(timeouts.read))
-            .timeout_global(Some(timeouts.total))
-            .build();
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        Self::with_roots(timeouts, roots)
+    }
+
+    /// A transport trusting only `roots` (a private CA, tests).
+    #[must_use]
+    pub fn with_roots(timeouts: Timeouts, roots: RootCertStore) -> Self {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+        // The ring provider supports the default versions; fall back to a config without
+        // roots (every handshake then fails, reported as a TLS error) rather than panic.
+        let tls = tls.unwrap_or_else(|_| {
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .map(|b| {
+                    b.with_root_certificates(RootCertStore::empty())
+                        .with_no_client_auth()
+                })
+                .unwrap_or_else(|_| unreachable_config())
+        });
         Self {
-            agent: config.new_agent(),
+            tls: Arc::new(tls),
             timeouts,
         }
     }
@@ -325,119 +417,149 @@ impl UreqTransport {
     pub const fn timeouts(&self) -> Timeouts {
         self.timeouts
     }
+
+    fn connect(&self, endpoint: &Endpoint) -> Result<TcpStream, TransportError> {
+        let addrs: Vec<SocketAddr> = (endpoint.host(), endpoint.port())
+            .to_socket_addrs()
+            .map_err(|_| not_sent(TransportErrorKind::Dns))?
+            .collect();
+        if addrs.is_empty() {
+            return Err(not_sent(TransportErrorKind::Dns));
+        }
+        let mut last = not_sent(TransportErrorKind::Connect);
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, self.timeouts.connect) {
+                Ok(stream) => {
+                    let read = Some(self.timeouts.read.max(Duration::from_millis(1)));
+                    stream
+                        .set_read_timeout(read)
+                        .and_then(|()| stream.set_write_timeout(read))
+                        .map_err(|_| not_sent(TransportErrorKind::Connect))?;
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
+                Err(_) => last = not_sent(TransportErrorKind::Connect),
+            }
+        }
+        Err(last)
+    }
 }
 
-impl Default for UreqTransport {
+/// Only reached if ring cannot do TLS 1.3, which it can.
+fn unreachable_config() -> ClientConfig {
+    #[allow(clippy::panic, reason = "ring always supports TLS 1.3")]
+    {
+        panic!("the ring provider supports no TLS version")
+    }
+}
+
+impl Default for HttpsTransport {
     fn default() -> Self {
         Self::new(Timeouts::DEFAULT)
     }
 }
 
-impl fmt::Debug for UreqTransport {
+impl fmt::Debug for HttpsTransport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UreqTransport")
+        f.debug_struct("HttpsTransport")
             .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
     }
 }
 
-impl Transport for UreqTransport {
+impl Transport for HttpsTransport {
     fn post_form(
         &self,
         endpoint: &Endpoint,
         form: &FormPost<'_>,
     ) -> Result<TokenHttpResponse, TransportError> {
-        let mut request = self
-            .agent
-            .post(endpoint.uri().clone())
-            .header("content-type", authcore::refresh::request::CONTENT_TYPE)
-            .header("accept", authcore::refresh::request::ACCEPT);
-        if let Some(auth) = form.authorization {
-            request = request.header("authorization", auth);
-        }
-        let mut response = request.send(form.body).map_err(classify)?;
-        let status = response.status().as_u16();
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(|e| match e {
-                ureq::Error::BodyExceedsLimit(_) => TransportError {
-                    failure: TransportFailure::NoResponse,
-                    kind: TransportErrorKind::TooLarge,
-                },
-                other => no_response(&other),
-            })?;
-        Ok(TokenHttpResponse {
-            status,
-            retry_after,
-            body,
-        })
+        let deadline = Instant::now() + self.timeouts.total;
+        let tcp = self.connect(endpoint)?;
+        let target = Target {
+            host: &endpoint.authority,
+            path: &endpoint.path,
+        };
+        let request = Request {
+            body: form.body,
+            authorization: form.authorization,
+        };
+        let mut buf = vec![0u8; MAX_RESPONSE];
+        let result = if endpoint.is_https() {
+            let name = ServerName::try_from(endpoint.host().to_owned())
+                .map_err(|_| not_sent(TransportErrorKind::Request))?;
+            let mut conn = ClientConnection::new(Arc::clone(&self.tls), name)
+                .map_err(|_| not_sent(TransportErrorKind::Tls))?;
+            let mut tcp = tcp;
+            while conn.is_handshaking() {
+                if Instant::now() >= deadline {
+                    return Err(not_sent(TransportErrorKind::Timeout));
+                }
+                conn.complete_io(&mut tcp)
+                    .map_err(|_| not_sent(TransportErrorKind::Tls))?;
+            }
+            let mut stream = FromStd::new(StreamOwned::new(conn, tcp));
+            exchange(&mut stream, &target, &request, &mut buf, deadline)
+        } else {
+            let mut stream = FromStd::new(tcp);
+            exchange(&mut stream, &target, &request, &mut buf, deadline)
+        };
+        buf.fill(0);
+        result
     }
 }
 
-/// `Retry-After` as delta-seconds (RFC 9110 §10.2.3). HTTP-dates are ignored (the machine's
-/// own backoff applies).
-#[must_use]
-pub fn parse_retry_after(value: &str) -> Option<u32> {
-    let v = value.trim();
-    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    Some(
-        v.parse::<u64>()
-            .map_or(u32::MAX, |n| u32::try_from(n).unwrap_or(u32::MAX)),
-    )
+fn exchange<T>(
+    stream: &mut T,
+    target: &Target<'_>,
+    request: &Request<'_>,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> Result<TokenHttpResponse, TransportError>
+where
+    T: embedded_io::Read + embedded_io::Write + embedded_io::ErrorType<Error = io::Error>,
+{
+    let response = authcore::http::exchange(stream, target, request, buf, &mut || {
+        Instant::now() >= deadline
+    })
+    .map_err(|e| classify(&e))?;
+    Ok(TokenHttpResponse {
+        status: response.status,
+        retry_after: response.retry_after,
+        body: response.body.to_vec(),
+    })
 }
 
-/// Sorts a send error into "never left" and "may have arrived".
-fn classify(e: ureq::Error) -> TransportError {
-    use ureq::Error as E;
-    let not_sent = |kind| TransportError {
+fn not_sent(kind: TransportErrorKind) -> TransportError {
+    TransportError {
         failure: TransportFailure::NotSent,
         kind,
-    };
-    match &e {
-        E::HostNotFound | E::Timeout(ureq::Timeout::Resolve) => not_sent(TransportErrorKind::Dns),
-        E::ConnectionFailed | E::Timeout(ureq::Timeout::Connect) => {
-            not_sent(TransportErrorKind::Connect)
-        }
-        E::Tls(_) | E::Rustls(_) | E::Pem(_) => not_sent(TransportErrorKind::Tls),
-        E::BadUri(_) | E::Http(_) | E::RequireHttpsOnly(_) | E::InvalidProxyUrl => {
-            not_sent(TransportErrorKind::Request)
-        }
-        E::Io(io) if connect_refused(io) => not_sent(TransportErrorKind::Connect),
-        _ => no_response(&e),
     }
 }
 
-fn connect_refused(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::AddrNotAvailable
-            | io::ErrorKind::NetworkUnreachable
-            | io::ErrorKind::HostUnreachable
-    )
-}
-
-fn no_response(e: &ureq::Error) -> TransportError {
+/// Sorts an exchange error into the machine's two classes and a coarse kind.
+fn classify(e: &ExchangeError<io::Error>) -> TransportError {
+    let timed_out = |io: &io::Error| {
+        matches!(
+            io.kind(),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+        )
+    };
     let kind = match e {
-        ureq::Error::Timeout(_) => TransportErrorKind::Timeout,
-        ureq::Error::Protocol(_) | ureq::Error::LargeResponseHeader(..) => {
-            TransportErrorKind::Protocol
+        ExchangeError::InvalidTarget => TransportErrorKind::Request,
+        ExchangeError::Timeout => TransportErrorKind::Timeout,
+        ExchangeError::Write(io) | ExchangeError::Flush(io) | ExchangeError::Read(io)
+            if timed_out(io) =>
+        {
+            TransportErrorKind::Timeout
         }
-        ureq::Error::Io(io) if io.kind() == io::ErrorKind::TimedOut => TransportErrorKind::Timeout,
+        ExchangeError::ResponseTooLarge { .. } => TransportErrorKind::TooLarge,
+        ExchangeError::TooManyHeaders
+        | ExchangeError::Malformed
+        | ExchangeError::UnsupportedTransferEncoding => TransportErrorKind::Protocol,
         _ => TransportErrorKind::Io,
     };
     TransportError {
-        failure: TransportFailure::NoResponse,
+        failure: e.transport_failure(),
         kind,
     }
 }
@@ -475,15 +597,5 @@ mod tests {
         );
         assert_eq!(Endpoint::parse("/token"), Err(EndpointError::InvalidUrl));
         assert_eq!(Endpoint::parse("not a url"), Err(EndpointError::InvalidUrl));
-    }
-
-    #[test]
-    fn retry_after() {
-        assert_eq!(parse_retry_after("7"), Some(7));
-        assert_eq!(parse_retry_after(" 0 "), Some(0));
-        assert_eq!(parse_retry_after("99999999999"), Some(u32::MAX));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
-        assert_eq!(parse_retry_after("-1"), None);
-        assert_eq!(parse_retry_after(""), None);
     }
 }

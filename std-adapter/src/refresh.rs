@@ -34,7 +34,7 @@ use authcore::refresh::{
 
 use crate::breaker::CircuitBreaker;
 use crate::clock::{Clock, SystemClock};
-use crate::http::{Endpoint, FormPost, Transport, TransportError, UreqTransport};
+use crate::http::{Endpoint, FormPost, HttpsTransport, Transport, TransportError};
 use crate::secret::Secret;
 use crate::single_flight::Flight;
 use crate::store::{MemoryStore, StoreError, TokenSet, TokenStore};
@@ -220,7 +220,7 @@ pub enum Error {
         /// The machine's classification.
         error: RefreshError,
         /// The raw OAuth `error` code when the core does not know it (`RefreshError::OAuth`
-        /// with `OAuthError::Other`); only `[A-Za-z0-9_.-]`, at most 64 bytes.
+        /// with `OAuthError::Other`); only `[a-z0-9_]`, at most 40 bytes, never a known secret.
         code: Option<String>,
     },
     /// An earlier refresh failed for good; no request is made: sign in again.
@@ -412,7 +412,7 @@ impl RefresherBuilder {
         self
     }
 
-    /// How requests are sent (default: [`UreqTransport`] with default timeouts).
+    /// How requests are sent (default: [`HttpsTransport`] with default timeouts).
     #[must_use]
     pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
         self.transport = transport;
@@ -572,7 +572,7 @@ impl Refresher {
             client,
             key: "default".to_owned(),
             store: Arc::new(MemoryStore::new()),
-            transport: Arc::new(UreqTransport::default()),
+            transport: Arc::new(HttpsTransport::default()),
             clock: Arc::new(SystemClock::new()),
             config: DEFAULT_CONFIG,
             policy: RetryPolicy::DEFAULT,
@@ -1087,6 +1087,26 @@ impl Inner {
             let Some((error, terminal, retry_at)) = failed else {
                 return (Err(self.unavailable_from(&state)), sends);
             };
+            let code = match (&error, &result) {
+                (
+                    RefreshError::OAuth {
+                        code: core_refresh::OAuthError::Other,
+                        ..
+                    },
+                    Ok(r),
+                ) => raw_error_code(
+                    &r.body,
+                    &[
+                        state.machine.refresh_token().unwrap_or_default(),
+                        self.client.secret.expose(),
+                        state
+                            .current
+                            .as_ref()
+                            .map_or("", |(s, _)| s.access_token.expose()),
+                    ],
+                ),
+                _ => None,
+            };
             drop(state);
             let transport = result.as_ref().err().copied();
             if terminal {
@@ -1095,16 +1115,6 @@ impl Inner {
                 } else {
                     self.breaker.record_success();
                 }
-                let code = match (&error, &result) {
-                    (
-                        RefreshError::OAuth {
-                            code: core_refresh::OAuthError::Other,
-                            ..
-                        },
-                        Ok(r),
-                    ) => raw_error_code(&r.body),
-                    _ => None,
-                };
                 return (Err(Error::Refresh { error, code }), sends);
             }
             self.breaker.record_failure(self.clock.monotonic());
@@ -1211,14 +1221,19 @@ impl Inner {
     }
 }
 
-/// The raw `error` code of an OAuth error body, when it is short and plain.
-fn raw_error_code(body: &[u8]) -> Option<String> {
+/// The raw `error` code of an OAuth error body, when it looks like a registered code (lower
+/// case letters, digits and `_`, at most 40 bytes) and contains none of `secrets`: a server
+/// that echoes a token in `error` must not get it into logs or messages.
+fn raw_error_code(body: &[u8], secrets: &[&str]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let code = value.get("error")?.as_str()?;
     let plain = !code.is_empty()
-        && code.len() <= 64
+        && code.len() <= 40
         && code
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && secrets
+            .iter()
+            .all(|s| s.is_empty() || (!code.contains(s) && !s.contains(code)));
     plain.then(|| code.to_owned())
 }

@@ -23,7 +23,7 @@ use authcore::refresh::RefreshError;
 use clap::{Args, ValueEnum};
 
 use crate::cli::{CliError, Environment};
-use crate::http::{Endpoint, Timeouts, UreqTransport};
+use crate::http::{Endpoint, HttpsTransport, Timeouts};
 use crate::refresh::{ClientCredentials, Error, Refresher, RetryPolicy};
 use crate::secret::Secret;
 use crate::store::{MemoryStore, TokenSet};
@@ -137,7 +137,7 @@ pub fn run(args: &RefreshArgs, stdin: &str, env: &dyn Environment) -> Result<Str
     let timeouts = Timeouts::new(total.min(Timeouts::DEFAULT.connect), total, total);
     let refresher = Refresher::builder(endpoint, client)
         .store(Arc::new(MemoryStore::new()))
-        .transport(Arc::new(UreqTransport::new(timeouts)))
+        .transport(Arc::new(HttpsTransport::new(timeouts)))
         .retry_policy(RetryPolicy::DEFAULT.max_retries(args.max_retries))
         .build();
     let now = env.now();

@@ -16,7 +16,7 @@ use authcore::refresh::response::ResponseError;
 use authcore::refresh::{OAuthError, RefreshError};
 use authcore_std::breaker::CircuitBreaker;
 use authcore_std::clock::{Clock as _, ManualClock};
-use authcore_std::http::{Endpoint, EndpointError, Timeouts, UreqTransport};
+use authcore_std::http::{Endpoint, EndpointError, HttpsTransport, Timeouts};
 use authcore_std::refresh::{ClientCredentials, Error, Refresher, RetryPolicy};
 use authcore_std::secret::Secret;
 use authcore_std::store::{FileStore, StoreError, TokenSet, TokenStore};
@@ -64,7 +64,7 @@ fn setup_with(
     .key("user")
     .store(store.clone())
     .clock(clock.clone())
-    .transport(Arc::new(UreqTransport::new(timeouts())));
+    .transport(Arc::new(HttpsTransport::new(timeouts())));
     let refresher = tweak(builder).build();
     Setup {
         server,
@@ -422,7 +422,7 @@ fn connection_refused_is_retried_and_never_spends_the_token() {
     .key("user")
     .store(s.store.clone())
     .clock(s.clock.clone())
-    .transport(Arc::new(UreqTransport::new(timeouts())))
+    .transport(Arc::new(HttpsTransport::new(timeouts())))
     .build();
     let err = r.access_token().unwrap_err();
     assert!(

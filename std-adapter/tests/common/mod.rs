@@ -427,3 +427,49 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A blocking `GET` to the test API with `authorization`; returns status and
+/// `WWW-Authenticate`.
+pub fn raw_get(
+    url: &str,
+    authorization: &str,
+) -> std::io::Result<authcore_std::authorized::ApiStatus<()>> {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (authority, path) = rest.split_at(rest.find('/').unwrap());
+    let mut stream = TcpStream::connect(authority)?;
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: {authorization}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let mut www_authenticate = None;
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h)?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.split_once(':') {
+            if n.eq_ignore_ascii_case("www-authenticate") {
+                www_authenticate = Some(v.trim().to_owned());
+            }
+        }
+    }
+    Ok(authcore_std::authorized::ApiStatus {
+        status,
+        www_authenticate,
+        response: (),
+    })
+}
+
+/// `GET url` through `api` (refresh and retry on 401).
+pub fn api_get(api: &authcore_std::authorized::Authorized, url: &str) -> u16 {
+    api.send(|token| raw_get(url, token.authorization().expose()))
+        .unwrap()
+        .status
+}
