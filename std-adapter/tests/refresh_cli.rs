@@ -173,7 +173,8 @@ fn unusable_success_response_is_bad_response() {
 
 #[test]
 fn usage_errors_exit_2() {
-    let cases: &[(&[&str], &[(&str, &str)])] = &[
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)]);
+    let cases: &[Case<'_>] = &[
         // Plain http to a non-loopback host.
         (
             &[
