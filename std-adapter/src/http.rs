@@ -423,6 +423,11 @@ impl HttpsTransport {
             .to_socket_addrs()
             .map_err(|_| not_sent(TransportErrorKind::Dns))?
             .collect();
+        // Plain http is allowed for loopback only: `localhost` must resolve there too.
+        let addrs: Vec<SocketAddr> = addrs
+            .into_iter()
+            .filter(|a| endpoint.is_https() || a.ip().is_loopback())
+            .collect();
         if addrs.is_empty() {
             return Err(not_sent(TransportErrorKind::Dns));
         }
