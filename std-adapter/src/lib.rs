@@ -6,6 +6,7 @@ pub mod breaker;
 pub mod cli;
 pub mod clock;
 pub mod http;
+pub mod random;
 pub mod refresh;
 pub mod refresh_cli;
 pub mod secret;
