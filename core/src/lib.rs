@@ -15,6 +15,7 @@ pub mod json;
 pub mod jws;
 pub mod rand;
 pub mod refresh;
+pub mod session;
 pub mod time;
 
 #[cfg(feature = "jwe")]

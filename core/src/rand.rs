@@ -64,7 +64,7 @@ pub fn uuid_v4(mut bytes: [u8; 16]) -> [u8; UUID_LEN] {
 /// # Errors
 ///
 /// [`RandomError`] when `rng` fails.
-pub fn random_uuid(rng: &mut impl RandomSource) -> Result<[u8; UUID_LEN], RandomError> {
+pub fn random_uuid(rng: &mut (impl RandomSource + ?Sized)) -> Result<[u8; UUID_LEN], RandomError> {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes)?;
     Ok(uuid_v4(bytes))

@@ -1,0 +1,290 @@
+//! Exchange tests over an in-memory transport, fed in every read size.
+
+extern crate std;
+
+use std::vec::Vec;
+
+use embedded_io::{ErrorKind, ErrorType, Read, Write};
+
+use super::*;
+
+/// Replays `input` in reads of at most `step` bytes and records what was written.
+struct Mock<'a> {
+    input: &'a [u8],
+    step: usize,
+    written: Vec<u8>,
+    reads: usize,
+}
+
+impl<'a> Mock<'a> {
+    fn new(input: &'a [u8], step: usize) -> Self {
+        Self {
+            input,
+            step,
+            written: Vec::new(),
+            reads: 0,
+        }
+    }
+}
+
+impl ErrorType for Mock<'_> {
+    type Error = ErrorKind;
+}
+
+impl Read for Mock<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        self.reads += 1;
+        let n = self.step.min(buf.len()).min(self.input.len());
+        buf[..n].copy_from_slice(&self.input[..n]);
+        self.input = &self.input[n..];
+        Ok(n)
+    }
+}
+
+impl Write for Mock<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        self.written.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+}
+
+const TARGET: Target<'static> = Target {
+    host: "auth.example:8443",
+    path: "/oauth/token",
+};
+
+fn request() -> Request<'static> {
+    Request {
+        body: "grant_type=refresh_token&refresh_token=r1",
+        authorization: Some("Basic YTpi"),
+    }
+}
+
+fn run(
+    input: &[u8],
+    step: usize,
+    buf: &mut [u8],
+) -> Result<(u16, Option<u32>, Vec<u8>), ExchangeError<ErrorKind>> {
+    let mut mock = Mock::new(input, step);
+    let response = exchange(&mut mock, &TARGET, &request(), buf, &mut || false)?;
+    Ok((
+        response.status,
+        response.retry_after,
+        response.body.to_vec(),
+    ))
+}
+
+#[test]
+fn request_bytes() {
+    let mut mock = Mock::new(b"HTTP/1.1 204 No Content\r\n\r\n", 64);
+    let mut buf = [0u8; 512];
+    exchange(&mut mock, &TARGET, &request(), &mut buf, &mut || false).unwrap();
+    let expected = "POST /oauth/token HTTP/1.1\r\nHost: auth.example:8443\r\n\
+        Content-Type: application/x-www-form-urlencoded\r\nAccept: application/json\r\n\
+        Content-Length: 41\r\nAuthorization: Basic YTpi\r\nConnection: close\r\n\r\n\
+        grant_type=refresh_token&refresh_token=r1";
+    assert_eq!(core::str::from_utf8(&mock.written).unwrap(), expected);
+    assert_eq!(request_len(&TARGET, &request()), expected.len());
+    // A buffer too small for the request still works: the request goes out in pieces.
+    let mut small = [0u8; 40];
+    let mut mock = Mock::new(b"HTTP/1.1 204 No Content\r\n\r\n", 64);
+    exchange(&mut mock, &TARGET, &request(), &mut small, &mut || false).unwrap();
+    assert_eq!(core::str::from_utf8(&mock.written).unwrap(), expected);
+    let bad = Target {
+        host: "a b",
+        path: "/",
+    };
+    assert_eq!(
+        exchange(
+            &mut Mock::new(b"", 1),
+            &bad,
+            &request(),
+            &mut buf,
+            &mut || false
+        ),
+        Err(ExchangeError::InvalidTarget)
+    );
+}
+
+#[test]
+fn bodies_in_every_read_size() {
+    let json = br#"{"access_token":"a2","expires_in":60}"#;
+    let cases: &[&[u8]] = &[
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 37\r\n\r\n{\"access_token\":\"a2\",\"expires_in\":60}",
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"acc\r\n20;ext=1\r\ness_token\":\"a2\",\"expires_in\":60}\r\n0\r\nX-Trailer: 1\r\n\r\n",
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 200 OK\r\n\r\n{\"access_token\":\"a2\",\"expires_in\":60}",
+    ];
+    for input in cases {
+        for step in 1..=input.len() {
+            let mut buf = [0u8; 256];
+            let (status, _, body) = run(input, step, &mut buf).unwrap();
+            assert_eq!((status, body.as_slice()), (200, &json[..]), "step {step}");
+        }
+    }
+}
+
+#[test]
+fn retry_after_and_errors() {
+    let mut buf = [0u8; 256];
+    let (status, retry, body) = run(
+        b"HTTP/1.1 429 Too Many\r\nRetry-After: 120\r\nContent-Length: 2\r\n\r\n{}",
+        7,
+        &mut buf,
+    )
+    .unwrap();
+    assert_eq!(
+        (status, retry, body.as_slice()),
+        (429, Some(120), &b"{}"[..])
+    );
+    let (_, retry, _) = run(
+        b"HTTP/1.1 503 x\r\nRetry-After: Fri, 31 Dec 1999 23:59:59 GMT\r\nContent-Length: 0\r\n\r\n",
+        7,
+        &mut buf,
+    )
+    .unwrap();
+    assert_eq!(retry, None);
+
+    let cases: &[(&[u8], ExchangeError<ErrorKind>)] = &[
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",
+            ExchangeError::Truncated,
+        ),
+        (b"HTTP/1.1 200 OK\r\n", ExchangeError::Truncated),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
+            ExchangeError::ResponseTooLarge { capacity: 256 },
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
+            ExchangeError::Malformed,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+            ExchangeError::Malformed,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            ExchangeError::UnsupportedTransferEncoding,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
+            ExchangeError::UnsupportedTransferEncoding,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            ExchangeError::Malformed,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n",
+            ExchangeError::Malformed,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
+            ExchangeError::Truncated,
+        ),
+        (b"garbage\r\n\r\n", ExchangeError::Malformed),
+    ];
+    for (input, expected) in cases {
+        for step in [1, 3, 1000] {
+            let mut buf = [0u8; 256];
+            assert_eq!(
+                run(input, step, &mut buf).err(),
+                Some(*expected),
+                "{:?}",
+                core::str::from_utf8(input)
+            );
+        }
+    }
+    // Too much data for the buffer, until-close framing.
+    let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\n\r\n"[..]);
+    input.resize(400, b' ');
+    assert_eq!(
+        run(&input, 50, &mut buf).err(),
+        Some(ExchangeError::ResponseTooLarge { capacity: 256 })
+    );
+    // Too many headers.
+    let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\n"[..]);
+    for _ in 0..=MAX_HEADERS {
+        input.extend_from_slice(b"A: b\r\n");
+    }
+    input.extend_from_slice(b"\r\n");
+    let mut big = [0u8; 1024];
+    assert_eq!(
+        run(&input, 1000, &mut big).err(),
+        Some(ExchangeError::TooManyHeaders)
+    );
+}
+
+#[test]
+fn chunked_body_may_fill_the_buffer_exactly() {
+    // Raw framing is larger than the decoded body; in-place decoding frees room as it goes.
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut input = Vec::from(&head[..]);
+    for _ in 0..20 {
+        input.extend_from_slice(b"1\r\nx\r\n");
+    }
+    input.extend_from_slice(b"0\r\n\r\n");
+    let mut buf = [0u8; 100];
+    assert!(input.len() > buf.len());
+    for step in 1..8 {
+        let (_, _, body) = run(&input, step, &mut buf).unwrap();
+        assert_eq!(body, [b'x'; 20]);
+    }
+}
+
+#[test]
+fn deadline_is_checked_between_reads() {
+    let input = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    let mut mock = Mock::new(input, 1);
+    let mut buf = [0u8; 256];
+    let mut budget = 5;
+    let result = exchange(&mut mock, &TARGET, &request(), &mut buf, &mut || {
+        budget -= 1;
+        budget < 0
+    });
+    assert_eq!(result, Err(ExchangeError::Timeout));
+    assert_eq!(mock.reads, 5);
+    assert_eq!(
+        ExchangeError::<ErrorKind>::Timeout.transport_failure(),
+        TransportFailure::NoResponse
+    );
+    assert_eq!(
+        ExchangeError::Write(ErrorKind::Other).transport_failure(),
+        TransportFailure::NotSent
+    );
+}
+
+/// Claims to have read more than it was given room for.
+struct Liar;
+
+impl ErrorType for Liar {
+    type Error = ErrorKind;
+}
+
+impl Read for Liar {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        buf.fill(b'x');
+        Ok(buf.len() + 100)
+    }
+}
+
+impl Write for Liar {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+}
+
+#[test]
+fn lying_transport_cannot_cause_a_panic() {
+    let mut buf = [0u8; 300];
+    let result = exchange(&mut Liar, &TARGET, &request(), &mut buf, &mut || false);
+    assert_eq!(result, Err(ExchangeError::Malformed));
+}

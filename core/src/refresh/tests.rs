@@ -1,0 +1,381 @@
+//! Unit tests: golden requests, response parsing, machine basics.
+
+use super::request::{encode, encoded_len, form_encode, form_encoded_len};
+use super::response::{parse, ErrorResponse, TokenResponse, MAX_DEPTH};
+use super::*;
+
+const ID: &str = "my:client %+ é";
+const SECRET: &str = "s3:cr+t %é~!";
+const RT: &str = "r t+%:/é";
+
+// Expected values computed with Node's URLSearchParams and Buffer.toString("base64").
+#[test]
+fn golden_client_secret_post() {
+    let client = Client::secret_post(ID, SECRET).with_scope("openid email");
+    let mut buf = [0u8; 512];
+    let request = encode(&client, RT, &mut buf).unwrap();
+    assert_eq!(
+        request.body,
+        "grant_type=refresh_token&refresh_token=r+t%2B%25%3A%2F%C3%A9&scope=openid+email\
+         &client_id=my%3Aclient+%25%2B+%C3%A9&client_secret=s3%3Acr%2Bt+%25%C3%A9%7E%21"
+    );
+    assert_eq!(request.authorization, None);
+    assert_eq!(encoded_len(&client, RT), request.body.len());
+}
+
+#[test]
+fn golden_client_secret_basic() {
+    let client = Client::secret_basic(ID, SECRET).with_scope("openid email");
+    let mut buf = [0u8; 512];
+    let request = encode(&client, RT, &mut buf).unwrap();
+    assert_eq!(
+        request.body,
+        "grant_type=refresh_token&refresh_token=r+t%2B%25%3A%2F%C3%A9&scope=openid+email"
+    );
+    assert_eq!(
+        request.authorization,
+        Some("Basic bXklM0FjbGllbnQrJTI1JTJCKyVDMyVBOTpzMyUzQWNyJTJCdCslMjUlQzMlQTklN0UlMjE=")
+    );
+    assert_eq!(
+        encoded_len(&client, RT),
+        request.body.len() + request.authorization.unwrap().len()
+    );
+}
+
+#[test]
+fn public_client_and_padding() {
+    let client = Client::public("abc");
+    let mut buf = [0u8; 128];
+    let request = encode(&client, "r", &mut buf).unwrap();
+    assert_eq!(
+        request.body,
+        "grant_type=refresh_token&refresh_token=r&client_id=abc"
+    );
+    // "a:b" -> no padding, "ab:c" -> "==" padding, "a:" -> one "=".
+    for (id, secret, expected) in [
+        ("a", "b", "Basic YTpi"),
+        ("ab", "c", "Basic YWI6Yw=="),
+        ("a", "bc", "Basic YTpiYw=="),
+        ("ab", "cd", "Basic YWI6Y2Q="),
+    ] {
+        let client = Client::secret_basic(id, secret);
+        let request = encode(&client, "r", &mut buf).unwrap();
+        assert_eq!(request.authorization, Some(expected));
+    }
+}
+
+#[test]
+fn every_buffer_size_below_needed_is_rejected() {
+    for client in [
+        Client::secret_basic(ID, SECRET),
+        Client::secret_post(ID, SECRET).with_scope("x y"),
+        Client::public(ID),
+    ] {
+        let needed = encoded_len(&client, RT);
+        let mut buf = [0u8; 256];
+        for len in 0..needed {
+            assert_eq!(
+                encode(&client, RT, &mut buf[..len]),
+                Err(RequestError::BufferTooSmall { needed })
+            );
+        }
+        assert!(encode(&client, RT, &mut buf[..needed]).is_ok());
+    }
+}
+
+#[test]
+fn form_encoding_matches_url_search_params() {
+    let mut buf = [0u8; 64];
+    let input = "*-._~!'()😀 ";
+    assert_eq!(
+        form_encode(input, &mut buf).unwrap(),
+        "*-._%7E%21%27%28%29%F0%9F%98%80+"
+    );
+    assert_eq!(form_encoded_len(input), 32);
+    assert_eq!(
+        form_encode(input, &mut buf[..31]),
+        Err(RequestError::BufferTooSmall { needed: 32 })
+    );
+}
+
+#[test]
+fn debug_redacts_secrets() {
+    extern crate std;
+    use std::format;
+    let client = Client::secret_basic("id", "hunter2");
+    assert!(!format!("{client:?}").contains("hunter2"));
+    let mut buf = [0u8; 128];
+    let request = encode(&client, "rt-secret", &mut buf).unwrap();
+    let shown = format!("{request:?}");
+    assert!(!shown.contains("rt-secret") && !shown.contains("Basic"));
+    let mut m: RefreshMachine<64, 64> = RefreshMachine::new(Config::default(), 1);
+    m.set_credential(0, "at-secret", Some("rt-secret"), 100)
+        .unwrap();
+    let shown = format!("{m:?}");
+    assert!(!shown.contains("at-secret") && !shown.contains("rt-secret"));
+}
+
+fn tokens(body: &str) -> response::Tokens<'_> {
+    match parse(body.as_bytes()) {
+        Ok(TokenResponse::Tokens(t)) => t,
+        other => panic!("{body}: {other:?}"),
+    }
+}
+
+#[test]
+fn success_responses() {
+    let t = tokens(
+        r#"{"access_token":"a\/b\u0041","token_type":"bEaReR","expires_in":3600,
+            "refresh_token":"r2","scope":"openid","id_token":"x","extra":{"a":[1,{"b":null}]}}"#,
+    );
+    let mut s: heapless::String<16> = heapless::String::new();
+    t.access_token.write_to(&mut s).unwrap();
+    assert_eq!(s, "a/bA");
+    assert_eq!(t.expires_in, Some(3600));
+    assert!(t.refresh_token.is_some());
+    assert_eq!(
+        tokens(r#"{"access_token":"a","expires_in":"60"}"#).expires_in,
+        Some(60)
+    );
+    assert_eq!(tokens(r#"{"access_token":"a"}"#).expires_in, None);
+    assert_eq!(
+        tokens(r#"{"access_token":"a","expires_in":99999999999999999999999}"#).expires_in,
+        Some(u64::MAX)
+    );
+    assert_eq!(
+        tokens(r#" {"access_token":"a","expires_in":0} "#).expires_in,
+        Some(0)
+    );
+}
+
+#[test]
+fn error_responses() {
+    for (body, code) in [
+        (r#"{"error":"invalid_grant"}"#, OAuthError::InvalidGrant),
+        (
+            r#"{"error":"invalid_client","error_description":"x"}"#,
+            OAuthError::InvalidClient,
+        ),
+        (
+            r#"{"error":"unauthorized_client"}"#,
+            OAuthError::UnauthorizedClient,
+        ),
+        (
+            r#"{"error":"unsupported_grant_type"}"#,
+            OAuthError::UnsupportedGrantType,
+        ),
+        (r#"{"error":"invalid_scope"}"#, OAuthError::InvalidScope),
+        (r#"{"error":"invalid_request"}"#, OAuthError::InvalidRequest),
+        (r#"{"error":"server_error"}"#, OAuthError::ServerError),
+        (
+            r#"{"error":"temporarily_unavailable"}"#,
+            OAuthError::TemporarilyUnavailable,
+        ),
+        (r#"{"error":"slow_down"}"#, OAuthError::Other),
+        // A 200 carrying both is an error.
+        (
+            r#"{"access_token":"a","error":"invalid_grant"}"#,
+            OAuthError::InvalidGrant,
+        ),
+    ] {
+        match parse(body.as_bytes()) {
+            Ok(TokenResponse::Error(ErrorResponse { code: got, .. })) => {
+                assert_eq!(got, code, "{body}");
+            }
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn rejected_responses() {
+    let deep = {
+        let mut s = heapless::String::<256>::new();
+        s.push_str(r#"{"x":"#).unwrap();
+        for _ in 0..=MAX_DEPTH {
+            s.push('[').unwrap();
+        }
+        for _ in 0..=MAX_DEPTH {
+            s.push(']').unwrap();
+        }
+        s.push('}').unwrap();
+        s
+    };
+    let cases: &[(&[u8], ResponseError)] = &[
+        (b"\xff", ResponseError::NotUtf8),
+        (b"", ResponseError::Malformed),
+        (b"{", ResponseError::Malformed),
+        (b"{}x", ResponseError::Malformed),
+        (b"[1]", ResponseError::NotAnObject),
+        (b"\"a\"", ResponseError::NotAnObject),
+        (b"{}", ResponseError::MissingAccessToken),
+        (b"{\"a\":1,}", ResponseError::Malformed),
+        (b"{\"a\":01}", ResponseError::Malformed),
+        (b"{\"a\":1.}", ResponseError::Malformed),
+        (b"{\"a\":tru}", ResponseError::Malformed),
+        (b"{\"a\":\"\\x\"}", ResponseError::Malformed),
+        (b"{\"a\":\"\\ud800\"}", ResponseError::Malformed),
+        (b"{\"a\":\"\\udc00\"}", ResponseError::Malformed),
+        (b"{\"a\":\"\x01\"}", ResponseError::Malformed),
+        (b"{\"a\":[1,2}", ResponseError::Malformed),
+        (b"{\"a\":{\"b\"}}", ResponseError::Malformed),
+        (deep.as_bytes(), ResponseError::TooDeep),
+        (
+            br#"{"access_token":"a","access_token":"b"}"#,
+            ResponseError::DuplicateMember,
+        ),
+        (
+            br#"{"access_token":"a","access\u005ftoken":"b"}"#,
+            ResponseError::DuplicateMember,
+        ),
+        (br#"{"access_token":""}"#, ResponseError::InvalidAccessToken),
+        (br#"{"access_token":1}"#, ResponseError::InvalidAccessToken),
+        (
+            br#"{"access_token":"a\nb"}"#,
+            ResponseError::InvalidAccessToken,
+        ),
+        (
+            br#"{"access_token":"\u00e9"}"#,
+            ResponseError::InvalidAccessToken,
+        ),
+        (
+            br#"{"access_token":"a","refresh_token":null}"#,
+            ResponseError::InvalidRefreshToken,
+        ),
+        (
+            br#"{"access_token":"a","refresh_token":"a\r\nX: y"}"#,
+            ResponseError::InvalidRefreshToken,
+        ),
+        (
+            br#"{"access_token":"a","expires_in":-1}"#,
+            ResponseError::InvalidExpiresIn,
+        ),
+        (
+            br#"{"access_token":"a","expires_in":1.5}"#,
+            ResponseError::InvalidExpiresIn,
+        ),
+        (
+            br#"{"access_token":"a","expires_in":1e3}"#,
+            ResponseError::InvalidExpiresIn,
+        ),
+        (
+            br#"{"access_token":"a","expires_in":"1 "}"#,
+            ResponseError::InvalidExpiresIn,
+        ),
+        (
+            br#"{"access_token":"a","expires_in":""}"#,
+            ResponseError::InvalidExpiresIn,
+        ),
+        (
+            br#"{"access_token":"a","expires_in":true}"#,
+            ResponseError::InvalidExpiresIn,
+        ),
+        (
+            br#"{"access_token":"a","token_type":"mac"}"#,
+            ResponseError::UnsupportedTokenType,
+        ),
+        (
+            br#"{"access_token":"a","token_type":1}"#,
+            ResponseError::InvalidTokenType,
+        ),
+        (
+            br#"{"access_token":"a","scope":[]}"#,
+            ResponseError::InvalidScope,
+        ),
+        (br#"{"error":1}"#, ResponseError::InvalidErrorCode),
+    ];
+    for (body, expected) in cases {
+        assert_eq!(
+            parse(body).err(),
+            Some(*expected),
+            "{}",
+            core::str::from_utf8(body).unwrap_or("?")
+        );
+    }
+}
+
+#[test]
+fn surrogate_pairs_and_lengths() {
+    let body = r#"{"access_token":"x","scope":"\ud83d\ude00é\u00e9"}"#;
+    let t = tokens(body);
+    let scope = t.scope.unwrap();
+    assert_eq!(scope.unescaped_len(), "😀éé".len());
+    assert!(scope.chars().eq("😀éé".chars()));
+}
+
+#[test]
+fn classification() {
+    assert!(OAuthError::InvalidGrant.is_terminal(403));
+    assert!(!OAuthError::ServerError.is_terminal(400));
+    assert!(!OAuthError::Other.is_terminal(503));
+    assert!(OAuthError::Other.is_terminal(400));
+    assert!(RefreshError::Status { status: 401 }.is_terminal());
+    assert!(!RefreshError::Status { status: 502 }.is_terminal());
+    assert!(!RefreshError::Status { status: 429 }.is_terminal());
+    assert_eq!(
+        RefreshError::NoResponseAfterRetry.kind(),
+        "no_response_after_retry"
+    );
+}
+
+#[test]
+fn machine_smoke() {
+    let mut m: RefreshMachine<32, 16> = RefreshMachine::new(Config::default().jitter_max(0), 1);
+    assert_eq!(m.status(0), Status::Empty);
+    assert_eq!(m.access_token(0), Err(NotUsable::Empty));
+    assert_eq!(
+        m.set_credential(0, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", None, 10),
+        Err(CredentialError::AccessTokenTooLarge {
+            len: 33,
+            capacity: 32
+        })
+    );
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    assert_eq!(m.poll_timeout(), Some(3540));
+    let mut buf = [0u8; 128];
+    let client = Client::public("c");
+    assert_eq!(m.poll_request(3539, &client, &mut buf), Ok(None));
+    assert!(m.poll_request(3540, &client, &mut buf).unwrap().is_some());
+    assert_eq!(
+        m.poll_request(3540, &client, &mut buf),
+        Ok(None),
+        "single flight"
+    );
+    // A response whose refresh token does not fit keeps everything.
+    let body = br#"{"access_token":"a2","refresh_token":"0123456789abcdefX"}"#;
+    m.handle_response(
+        3541,
+        HttpResponse {
+            status: 200,
+            retry_after: None,
+            body,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        m.poll_event(),
+        Some(Event::RefreshFailed {
+            error: RefreshError::RefreshTokenTooLarge {
+                len: 17,
+                capacity: 16
+            },
+            terminal: true,
+            retry_at: None
+        })
+    );
+    assert_eq!(m.access_token(3541), Ok("a1"));
+    assert_eq!(m.refresh_token(), Some("r1"));
+    assert_eq!(m.session_error(), Some(REFRESH_TOKEN_ERROR));
+    assert_eq!(m.access_token(3590), Err(NotUsable::SignInRequired));
+    assert_eq!(
+        m.handle_response(
+            3541,
+            HttpResponse {
+                status: 200,
+                retry_after: None,
+                body
+            }
+        ),
+        Err(HandleError::NoRequestInFlight)
+    );
+}

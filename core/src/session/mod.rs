@@ -1,0 +1,833 @@
+//! The Auth.js session pipeline (JWT strategy): sign-in, session read, update and sign-out,
+//! sans-IO and without heap.
+//!
+//! The caller hands in what the HTTP request carried (the `Cookie` header, the time, the CSRF
+//! token and update data) and gets back what the session endpoint answers: the status, the
+//! session JSON (or `null`), and the exact `Set-Cookie` header values, written into caller
+//! buffers. The flow is Auth.js's (AUTHJS.md §4.1):
+//!
+//! 1. reassemble the session cookie from its chunks;
+//! 2. decode it; on any failure (expired, garbled, wrong secret) the session is dropped, every
+//!    chunk is deleted and **the `jwt` callback is not called**;
+//! 3. run `jwt` (trigger: session read or update); `None` ends the session (v5 `null`);
+//! 4. run `session` with `expires = now + session.maxAge`;
+//! 5. re-encode the token with a fresh `iat`/`exp`/`jti` (sliding expiry) and emit the new
+//!    chunks plus deletions of stale ones, each with `Expires = now + session.maxAge`.
+//!
+//! Deliberate differences from Auth.js are listed in `docs/DIFFERENCES.md`; the main one here is
+//! that chunk names are matched exactly (`name` or `name.<digits>`), not by prefix.
+
+mod callbacks;
+mod codec;
+mod refresh;
+#[cfg(test)]
+mod tests;
+
+use core::fmt;
+
+use heapless::Vec;
+
+pub use callbacks::{
+    Account, CallbackError, Callbacks, DefaultCallbacks, DefaultSession, DefaultToken, JwtParams,
+    SessionUser, Trigger, User, ERROR_CAPACITY,
+};
+pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec};
+#[cfg(feature = "jwe")]
+pub use codec::{AuthJsCodec, NextAuthV4Codec};
+pub use refresh::{
+    refresh_due, OAuthCallbacks, OAuthFields, OAuthToken, PendingRefresh, ReadStep, RefreshFailure,
+    RefreshOutcome, RefreshableToken, ACCESS_TOKEN_CAPACITY, REFRESH_TOKEN_CAPACITY,
+};
+
+use crate::cookie::{self, ChunkName, CookieError, CookieOptions, Flavor, SessionCookieWriter};
+use crate::error::{DecodeError, EncodeError};
+use crate::json;
+use crate::rand::RandomSource;
+use crate::time;
+
+/// Auth.js's default `session.maxAge`: 30 days.
+pub const DEFAULT_MAX_AGE: u32 = 30 * 24 * 60 * 60;
+/// Auth.js's default `session.updateAge`: 1 day.
+pub const DEFAULT_UPDATE_AGE: u32 = 24 * 60 * 60;
+/// Most `Set-Cookie` headers one response carries: deletions of up to
+/// [`cookie::MAX_CHUNKS`] old chunks plus as many new ones.
+pub const MAX_SET_COOKIES: usize = 2 * cookie::MAX_CHUNKS;
+
+/// Session configuration, with Auth.js's defaults.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Cookie names and chunk size: Auth.js v5 or next-auth v4.
+    pub flavor: Flavor,
+    /// Secure mode (HTTPS): `__Secure-`/`__Host-` prefixes and the `Secure` attribute. For v5 the
+    /// session cookie name is also the JWE key-derivation salt, so toggling this changes keys.
+    pub secure: bool,
+    /// `session.maxAge` in seconds: the idle timeout and the cookie lifetime. Default 30 days.
+    pub max_age: u32,
+    /// `session.updateAge` in seconds (database strategy only). Default 1 day.
+    pub update_age: u32,
+    /// `jwt.maxAge` in seconds. `None`: v5 uses `max_age`; v4 uses 30 days on sign-in and
+    /// `max_age` on reads (v4's own quirk, kept).
+    pub jwt_max_age: Option<u32>,
+}
+
+impl Config {
+    /// Auth.js's defaults for `flavor` and secure mode.
+    #[must_use]
+    pub const fn new(flavor: Flavor, secure: bool) -> Self {
+        Self {
+            flavor,
+            secure,
+            max_age: DEFAULT_MAX_AGE,
+            update_age: DEFAULT_UPDATE_AGE,
+            jwt_max_age: None,
+        }
+    }
+
+    /// Sets `session.maxAge`.
+    #[must_use]
+    pub const fn with_max_age(mut self, seconds: u32) -> Self {
+        self.max_age = seconds;
+        self
+    }
+
+    /// Sets `session.updateAge`.
+    #[must_use]
+    pub const fn with_update_age(mut self, seconds: u32) -> Self {
+        self.update_age = seconds;
+        self
+    }
+
+    /// Sets `jwt.maxAge`.
+    #[must_use]
+    pub const fn with_jwt_max_age(mut self, seconds: u32) -> Self {
+        self.jwt_max_age = Some(seconds);
+        self
+    }
+
+    /// The session cookie's name (also the v5 key-derivation salt).
+    #[must_use]
+    pub const fn session_cookie_name(&self) -> &'static str {
+        cookie::session_cookie_name(self.flavor, self.secure)
+    }
+
+    /// The CSRF cookie's name.
+    #[must_use]
+    pub const fn csrf_cookie_name(&self) -> &'static str {
+        cookie::csrf_cookie_name(self.flavor, self.secure)
+    }
+
+    /// The token lifetime used when encoding on sign-in.
+    #[must_use]
+    pub const fn sign_in_jwt_max_age(&self) -> u32 {
+        match (self.jwt_max_age, self.flavor) {
+            (Some(s), _) => s,
+            (None, Flavor::AuthJs) => self.max_age,
+            (None, Flavor::NextAuthV4) => DEFAULT_MAX_AGE,
+        }
+    }
+
+    /// The token lifetime used when re-encoding on a session read.
+    #[must_use]
+    pub const fn read_jwt_max_age(&self) -> u32 {
+        match (self.jwt_max_age, self.flavor) {
+            (Some(s), Flavor::AuthJs) => s,
+            _ => self.max_age,
+        }
+    }
+
+    /// The body Auth.js sends when there is no session: `null` (v5) or `{}` (v4).
+    #[must_use]
+    pub const fn empty_body(&self) -> &'static str {
+        match self.flavor {
+            Flavor::AuthJs => "null",
+            Flavor::NextAuthV4 => "{}",
+        }
+    }
+
+    fn cookie_options(&self) -> CookieOptions<'static> {
+        CookieOptions::new(self.secure)
+    }
+}
+
+/// The caller's buffers. Sizes are the caller's choice; too small is a
+/// [`SessionError::BufferTooSmall`] naming the buffer and the size needed.
+#[derive(Debug)]
+pub struct Buffers<'b> {
+    /// Holds the reassembled cookie value, then the new token. A token of `n` chunks needs
+    /// `n * 3936` bytes.
+    pub token: &'b mut [u8],
+    /// Decoding scratch and intermediate JSON: about twice the token size.
+    pub scratch: &'b mut [u8],
+    /// The session JSON.
+    pub body: &'b mut [u8],
+    /// The `Set-Cookie` header values, back to back: about the token size plus 150 bytes per
+    /// header.
+    pub cookies: &'b mut [u8],
+}
+
+/// Which buffer was too small.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BufferKind {
+    /// [`Buffers::token`].
+    Token,
+    /// [`Buffers::scratch`].
+    Scratch,
+    /// [`Buffers::body`].
+    Body,
+    /// [`Buffers::cookies`].
+    Cookies,
+}
+
+/// A failure that is the caller's to fix (configuration, buffers, randomness), as opposed to a
+/// bad or expired token, which ends the session and is reported in [`Response::dropped`].
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionError {
+    /// A buffer is too small.
+    BufferTooSmall {
+        /// Which one.
+        buffer: BufferKind,
+        /// Bytes it needs (a safe bound).
+        needed: usize,
+    },
+    /// The token could not be encoded (claims not serializable, random source failed).
+    Encode(EncodeError),
+    /// The session could not be serialized.
+    Session(json::Error),
+    /// A cookie could not be written (invalid name or attribute, too many chunks).
+    Cookie(CookieError),
+    /// A callback failed during sign-in.
+    Callback(CallbackError),
+    /// A time is outside what can be formatted (years 0000–9999).
+    Time,
+    /// The refresh request could not be written.
+    Refresh(crate::refresh::RequestError),
+}
+
+impl SessionError {
+    /// The stable snake_case name of this error's kind.
+    #[must_use]
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::BufferTooSmall { .. } => "buffer_too_small",
+            Self::Encode(e) => e.kind(),
+            Self::Session(_) => "bad_session",
+            Self::Cookie(e) => e.kind(),
+            Self::Callback(_) => "callback_failed",
+            Self::Time => "time_out_of_range",
+            Self::Refresh(e) => e.kind(),
+        }
+    }
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::BufferTooSmall { buffer, needed } => {
+                write!(f, "{buffer:?} buffer too small: {needed} bytes needed")
+            }
+            Self::Encode(e) => write!(f, "cannot encode the token: {e}"),
+            Self::Session(e) => write!(f, "cannot serialize the session: {e}"),
+            Self::Cookie(e) => write!(f, "cannot write a cookie: {e:?}"),
+            Self::Callback(e) => write!(f, "{e}"),
+            Self::Time => f.write_str("time out of range"),
+            Self::Refresh(e) => write!(f, "cannot write the refresh request: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for SessionError {}
+
+/// Why a session that was present ended in this response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dropped {
+    /// The token did not decode (expired, garbled, wrong secret...): Auth.js's
+    /// `JWTSessionError`. The `jwt` callback was not called.
+    Invalid(DecodeError),
+    /// The cookie could not be read (too many chunks, or larger than the token buffer).
+    Unreadable(CookieError),
+    /// The `jwt` callback returned `None` (v5 `null`): a deliberate end, not an error.
+    Ended,
+    /// A callback failed (Auth.js: it threw).
+    Callback(CallbackError),
+}
+
+/// What the session endpoint answers.
+#[derive(Debug)]
+pub struct Response<'b> {
+    /// HTTP status: 200, or 400 for an update that failed the CSRF check.
+    pub status: u16,
+    /// The JSON body: the session, or [`Config::empty_body`].
+    pub body: &'b str,
+    /// Whether `body` is a session.
+    pub authenticated: bool,
+    /// When a session cookie was present but no session resulted: why.
+    pub dropped: Option<Dropped>,
+    cookies: &'b str,
+    ends: Vec<u32, MAX_SET_COOKIES>,
+}
+
+impl<'b> Response<'b> {
+    /// The `Set-Cookie` header values, in order.
+    pub fn set_cookies(&self) -> impl Iterator<Item = &'b str> + '_ {
+        let cookies = self.cookies;
+        let mut start = 0usize;
+        self.ends.iter().map(move |&end| {
+            let end = end as usize;
+            let s = cookies.get(start..end).unwrap_or("");
+            start = end;
+            s
+        })
+    }
+
+    /// Number of `Set-Cookie` headers.
+    #[must_use]
+    pub fn set_cookie_count(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Extra response headers Auth.js sends: no-cache headers on GET, only `Content-Type` on
+    /// POST.
+    #[must_use]
+    pub const fn headers(method_is_post: bool) -> &'static [(&'static str, &'static str)] {
+        if method_is_post {
+            &[("Content-Type", "application/json")]
+        } else {
+            &[
+                ("Content-Type", "application/json"),
+                ("Cache-Control", "private, no-cache, no-store"),
+                ("Expires", "0"),
+                ("Pragma", "no-cache"),
+            ]
+        }
+    }
+}
+
+/// A sign-in: what the provider returned.
+#[derive(Debug, Clone, Copy)]
+pub struct SignIn<'a> {
+    /// The user.
+    pub user: User<'a>,
+    /// The account.
+    pub account: Option<Account<'a>>,
+    /// The raw provider profile JSON (OAuth).
+    pub profile: Option<&'a [u8]>,
+    /// Whether an adapter just created the user (trigger `SignUp`).
+    pub is_new_user: Option<bool>,
+}
+
+/// An update request (`POST` to the session endpoint).
+#[derive(Debug, Clone, Copy)]
+pub struct Update<'a> {
+    /// Whether the request method is `POST`.
+    pub is_post: bool,
+    /// The `csrfToken` from the request body.
+    pub csrf_token: &'a str,
+    /// The `data` JSON from the request body, if any.
+    pub data: Option<&'a [u8]>,
+    /// The secret the CSRF hash uses (`AUTH_SECRET`; several secrets comma-joined, as Auth.js
+    /// interpolates an array).
+    pub csrf_secret: &'a str,
+}
+
+/// The session pipeline over a token codec.
+#[derive(Debug, Clone)]
+pub struct Engine<K> {
+    config: Config,
+    codec: K,
+}
+
+/// A decoded session waiting for the rest of the pipeline.
+#[derive(Debug)]
+struct OpenSession<'b, T> {
+    token: T,
+    present: Vec<ChunkName, { cookie::MAX_CHUNKS }>,
+    bufs: Buffers<'b>,
+}
+
+#[derive(Debug)]
+enum Opened<'b, T> {
+    Done(Response<'b>),
+    Token(OpenSession<'b, T>),
+}
+
+/// Splits `now_ms` into whole seconds (floor) for token claims.
+const fn seconds(now_ms: i64) -> i64 {
+    now_ms.div_euclid(1000)
+}
+
+impl<K: TokenCodec> Engine<K> {
+    /// A pipeline with `config` and `codec`.
+    pub const fn new(config: Config, codec: K) -> Self {
+        Self { config, codec }
+    }
+
+    /// The configuration.
+    pub const fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The codec.
+    pub const fn codec(&self) -> &K {
+        &self.codec
+    }
+
+    /// Sign-in: runs `jwt` with the sign-in (or sign-up) trigger on the initial token, encodes
+    /// it and emits the session cookies. `cookie_header` is the request's `Cookie` header, so
+    /// that chunks of an older session are replaced or deleted.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError`]; a failing callback is [`SessionError::Callback`] (Auth.js redirects to
+    /// its error page).
+    pub fn sign_in<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        sign_in: &SignIn<'_>,
+        cookie_header: &[u8],
+        now_ms: i64,
+        rng: &mut dyn RandomSource,
+        bufs: Buffers<'b>,
+    ) -> Result<Response<'b>, SessionError> {
+        let now = seconds(now_ms);
+        let present = self.present_chunks(cookie_header)?;
+        let token = callbacks
+            .initial_token(&sign_in.user)
+            .map_err(SessionError::Callback)?;
+        let trigger = if sign_in.is_new_user == Some(true) {
+            Trigger::SignUp
+        } else {
+            Trigger::SignIn
+        };
+        let params = JwtParams {
+            trigger,
+            now,
+            user: Some(&sign_in.user),
+            account: sign_in.account.as_ref(),
+            profile: sign_in.profile,
+            is_new_user: sign_in.is_new_user,
+            session: None,
+        };
+        let token = callbacks
+            .jwt(token, &params)
+            .map_err(SessionError::Callback)?;
+        let Buffers {
+            token: token_buf,
+            scratch,
+            body,
+            cookies,
+        } = bufs;
+        let Some(token) = token else {
+            return self.clear(&present, Some(Dropped::Ended), cookies);
+        };
+        let max_age = i64::from(self.config.sign_in_jwt_max_age());
+        let stamp = Stamp::new(now, max_age, rng).map_err(SessionError::Encode)?;
+        let value = self.encode(&token, &stamp, rng, scratch, token_buf)?;
+        let expires = now_ms.saturating_add(i64::from(self.config.max_age) * 1000);
+        let expires_iso = iso(expires)?;
+        let session = callbacks
+            .session(&token, expires_iso.as_str())
+            .map_err(SessionError::Callback)?;
+        let body = write_body(&session, body)?;
+        self.respond(value, &present, seconds(expires), body, cookies)
+    }
+
+    /// Session read (`GET {basePath}/session`, `auth()`, middleware).
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError`] for buffer, encoding or cookie-writing failures only: a bad token is a
+    /// response with no session (see [`Response::dropped`]).
+    pub fn session<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        cookie_header: &[u8],
+        now_ms: i64,
+        rng: &mut dyn RandomSource,
+        bufs: Buffers<'b>,
+    ) -> Result<Response<'b>, SessionError> {
+        self.read(callbacks, cookie_header, now_ms, None, rng, bufs)
+    }
+
+    /// Update (`POST {basePath}/session` with `{csrfToken, data}`): the CSRF double-submit check
+    /// (AUTHJS.md §5.5), then a session read with the `Update` trigger and `data` passed to `jwt`.
+    /// A failed CSRF check answers 400 with the empty body and no cookies.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::session`].
+    pub fn update<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        cookie_header: &[u8],
+        update: &Update<'_>,
+        now_ms: i64,
+        rng: &mut dyn RandomSource,
+        bufs: Buffers<'b>,
+    ) -> Result<Response<'b>, SessionError> {
+        if !self.csrf_ok(cookie_header, update, bufs.scratch) {
+            return Ok(Response {
+                status: 400,
+                body: self.config.empty_body(),
+                authenticated: false,
+                dropped: None,
+                cookies: "",
+                ends: Vec::new(),
+            });
+        }
+        self.read(callbacks, cookie_header, now_ms, Some(update), rng, bufs)
+    }
+
+    /// Sign-out: deletes every session cookie chunk present.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::BufferTooSmall`] or [`SessionError::Cookie`].
+    pub fn sign_out<'b>(
+        &self,
+        cookie_header: &[u8],
+        bufs: Buffers<'b>,
+    ) -> Result<Response<'b>, SessionError> {
+        let present = self.present_chunks(cookie_header)?;
+        self.clear(&present, None, bufs.cookies)
+    }
+
+    fn csrf_ok(&self, cookie_header: &[u8], update: &Update<'_>, scratch: &mut [u8]) -> bool {
+        let Some(c) = cookie::get(cookie_header, self.config.csrf_cookie_name()) else {
+            return false;
+        };
+        let Ok(value) = c.decode_into(scratch) else {
+            return false;
+        };
+        let Ok(value) = core::str::from_utf8(value) else {
+            return false;
+        };
+        cookie::verify_csrf(value, update.csrf_token, update.csrf_secret, update.is_post)
+    }
+
+    fn present_chunks(
+        &self,
+        cookie_header: &[u8],
+    ) -> Result<Vec<ChunkName, { cookie::MAX_CHUNKS }>, SessionError> {
+        let base = self.config.session_cookie_name();
+        let mut present = Vec::new();
+        for c in cookie::parse(cookie_header) {
+            let Some(chunk) = ChunkName::parse(c.name(), base) else {
+                continue;
+            };
+            // Auth.js only tracks chunks with a value.
+            if c.raw_value().is_empty() || present.contains(&chunk) {
+                continue;
+            }
+            present.push(chunk).map_err(|_| {
+                SessionError::Cookie(CookieError::TooManyChunks {
+                    max: cookie::MAX_CHUNKS,
+                })
+            })?;
+        }
+        Ok(present)
+    }
+
+    fn read<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        cookie_header: &[u8],
+        now_ms: i64,
+        update: Option<&Update<'_>>,
+        rng: &mut dyn RandomSource,
+        bufs: Buffers<'b>,
+    ) -> Result<Response<'b>, SessionError> {
+        match self.open::<C::Token>(cookie_header, now_ms, bufs)? {
+            Opened::Done(response) => Ok(response),
+            Opened::Token(open) => self.complete(callbacks, open, now_ms, update, rng),
+        }
+    }
+
+    /// Steps 1–2: reassemble and decode. A missing or bad token is already the answer.
+    fn open<'b, T: serde::de::DeserializeOwned>(
+        &self,
+        cookie_header: &[u8],
+        now_ms: i64,
+        bufs: Buffers<'b>,
+    ) -> Result<Opened<'b, T>, SessionError> {
+        let Buffers {
+            token: token_buf,
+            scratch,
+            body,
+            cookies,
+        } = bufs;
+        let base = self.config.session_cookie_name();
+        let (token, present) = match cookie::reassemble(cookie_header, base, token_buf) {
+            // No session cookie (Auth.js ignores empty chunks): empty body, no cookies.
+            Ok(r) if r.is_empty() => return self.clear(&[], None, cookies).map(Opened::Done),
+            Ok(r) => {
+                let present: Vec<ChunkName, { cookie::MAX_CHUNKS }> =
+                    Vec::from_slice(r.present()).unwrap_or_default();
+                match self.codec.decode::<T>(r.value(), seconds(now_ms), scratch) {
+                    Ok(d) => (d.claims, present),
+                    Err(e) => {
+                        return self
+                            .clear(&present, Some(Dropped::Invalid(e)), cookies)
+                            .map(Opened::Done)
+                    }
+                }
+            }
+            Err(e) => {
+                let present = self.present_chunks(cookie_header).unwrap_or_default();
+                return self
+                    .clear(&present, Some(Dropped::Unreadable(e)), cookies)
+                    .map(Opened::Done);
+            }
+        };
+        Ok(Opened::Token(OpenSession {
+            token,
+            present,
+            bufs: Buffers {
+                token: token_buf,
+                scratch,
+                body,
+                cookies,
+            },
+        }))
+    }
+
+    /// Steps 3–5: `jwt`, `session`, re-encode with a sliding expiry, cookies.
+    fn complete<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        open: OpenSession<'b, C::Token>,
+        now_ms: i64,
+        update: Option<&Update<'_>>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Response<'b>, SessionError> {
+        let now = seconds(now_ms);
+        let OpenSession {
+            token,
+            present,
+            bufs:
+                Buffers {
+                    token: token_buf,
+                    scratch,
+                    body,
+                    cookies,
+                },
+        } = open;
+        let params = JwtParams {
+            trigger: if update.is_some() {
+                Trigger::Update
+            } else {
+                Trigger::Session
+            },
+            now,
+            user: None,
+            account: None,
+            profile: None,
+            is_new_user: None,
+            session: update.and_then(|u| u.data),
+        };
+        let token = match callbacks.jwt(token, &params) {
+            Ok(Some(t)) => t,
+            Ok(None) => return self.clear(&present, Some(Dropped::Ended), cookies),
+            Err(e) => return self.clear(&present, Some(Dropped::Callback(e)), cookies),
+        };
+        let expires = now_ms.saturating_add(i64::from(self.config.max_age) * 1000);
+        let expires_iso = iso(expires)?;
+        let body = match callbacks.session(&token, expires_iso.as_str()) {
+            Ok(session) => write_body(&session, body)?,
+            Err(e) => return self.clear(&present, Some(Dropped::Callback(e)), cookies),
+        };
+        let stamp = Stamp::new(now, i64::from(self.config.read_jwt_max_age()), rng)
+            .map_err(SessionError::Encode)?;
+        let value = self.encode(&token, &stamp, rng, scratch, token_buf)?;
+        self.respond(value, &present, seconds(expires), body, cookies)
+    }
+
+    fn encode<'t, T: serde::Serialize>(
+        &self,
+        token: &T,
+        stamp: &Stamp,
+        rng: &mut dyn RandomSource,
+        scratch: &mut [u8],
+        out: &'t mut [u8],
+    ) -> Result<&'t str, SessionError> {
+        self.codec
+            .encode(token, stamp, rng, scratch, out)
+            .map_err(|e| match e {
+                // The codec writes intermediate JSON to scratch and the token to out; a small
+                // one of either surfaces here. Name the token buffer unless scratch is the
+                // smaller of the two.
+                EncodeError::BufferTooSmall { needed } => SessionError::BufferTooSmall {
+                    buffer: BufferKind::Token,
+                    needed,
+                },
+                e => SessionError::Encode(e),
+            })
+    }
+
+    fn respond<'b>(
+        &self,
+        value: &str,
+        present: &[ChunkName],
+        expires: i64,
+        body: &'b str,
+        cookies: &'b mut [u8],
+    ) -> Result<Response<'b>, SessionError> {
+        let writer = SessionCookieWriter::<{ cookie::MAX_CHUNKS }>::new(
+            self.config.session_cookie_name(),
+            value,
+            self.config.flavor.chunk_size(),
+            present,
+            &self.config.cookie_options(),
+            Some(expires),
+        )
+        .map_err(SessionError::Cookie)?;
+        let (cookies, ends) = write_cookies(writer, cookies)?;
+        Ok(Response {
+            status: 200,
+            body,
+            authenticated: true,
+            dropped: None,
+            cookies,
+            ends,
+        })
+    }
+
+    fn clear<'b>(
+        &self,
+        present: &[ChunkName],
+        dropped: Option<Dropped>,
+        cookies: &'b mut [u8],
+    ) -> Result<Response<'b>, SessionError> {
+        let writer = SessionCookieWriter::<{ cookie::MAX_CHUNKS }>::clear(
+            self.config.session_cookie_name(),
+            present,
+            &self.config.cookie_options(),
+        )
+        .map_err(SessionError::Cookie)?;
+        let (cookies, ends) = write_cookies(writer, cookies)?;
+        Ok(Response {
+            status: 200,
+            body: self.config.empty_body(),
+            authenticated: false,
+            dropped,
+            cookies,
+            ends,
+        })
+    }
+}
+
+fn write_cookies<'b, const N: usize>(
+    mut writer: SessionCookieWriter<'_, N>,
+    out: &'b mut [u8],
+) -> Result<(&'b str, Vec<u32, MAX_SET_COOKIES>), SessionError> {
+    let mut ends = Vec::new();
+    let mut at = 0usize;
+    loop {
+        let rest = out.get_mut(at..).unwrap_or_default();
+        match writer.write_next(rest) {
+            Ok(Some(s)) => {
+                at += s.len();
+                let end = u32::try_from(at).map_err(|_| SessionError::BufferTooSmall {
+                    buffer: BufferKind::Cookies,
+                    needed: at,
+                })?;
+                ends.push(end).map_err(|_| {
+                    SessionError::Cookie(CookieError::TooManyChunks {
+                        max: MAX_SET_COOKIES,
+                    })
+                })?;
+            }
+            Ok(None) => break,
+            Err(CookieError::BufferTooSmall { needed }) => {
+                // What is written plus a bound on everything still to write.
+                let rest = writer
+                    .max_len()
+                    .unwrap_or(needed)
+                    .saturating_mul(writer.remaining());
+                return Err(SessionError::BufferTooSmall {
+                    buffer: BufferKind::Cookies,
+                    needed: at.saturating_add(rest.max(needed)),
+                });
+            }
+            Err(e) => return Err(SessionError::Cookie(e)),
+        }
+    }
+    let out: &'b [u8] = out;
+    let text = core::str::from_utf8(out.get(..at).unwrap_or_default()).unwrap_or("");
+    Ok((text, ends))
+}
+
+fn write_body<'b, S: serde::Serialize>(
+    session: &S,
+    body: &'b mut [u8],
+) -> Result<&'b str, SessionError> {
+    let n = json::to_slice(session, body).map_err(|e| match e {
+        json::Error::BufferTooSmall { needed } => SessionError::BufferTooSmall {
+            buffer: BufferKind::Body,
+            needed,
+        },
+        e => SessionError::Session(e),
+    })?;
+    let body: &'b [u8] = body;
+    core::str::from_utf8(body.get(..n).unwrap_or_default())
+        .map_err(|_| SessionError::Session(json::Error::Unsupported))
+}
+
+/// An ISO 8601 timestamp with milliseconds, held inline.
+struct Iso {
+    buf: [u8; time::ISO8601_MILLIS_LEN],
+}
+
+impl Iso {
+    fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.buf).unwrap_or("")
+    }
+}
+
+fn iso(unix_millis: i64) -> Result<Iso, SessionError> {
+    let mut buf = [0u8; time::ISO8601_MILLIS_LEN];
+    time::format_iso8601_millis(unix_millis, &mut buf).map_err(|_| SessionError::Time)?;
+    Ok(Iso { buf })
+}
+
+/// What the database strategy does with a stored session (AUTHJS.md §3.3, §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseDecision {
+    /// `expires < now`: delete the session row and clear the cookie.
+    Delete,
+    /// Due for the throttled write: `updateSession({expires})` with this new expiry (Unix ms).
+    Extend {
+        /// The new expiry, `now + maxAge`, in Unix milliseconds.
+        expires_ms: i64,
+    },
+    /// Leave the row alone (the cookie is still re-set with `Expires = now + maxAge`).
+    Keep,
+}
+
+/// The database strategy's expiry rule as a pure function: with the row's stored `expires`
+/// (Unix ms), delete it when `expires < now`; otherwise extend it when
+/// `expires - maxAge + updateAge <= now`; otherwise leave it. `update_age == 0` extends on every
+/// read.
+#[must_use]
+pub const fn database_expiry(
+    stored_expires_ms: i64,
+    now_ms: i64,
+    max_age: u32,
+    update_age: u32,
+) -> DatabaseDecision {
+    if stored_expires_ms < now_ms {
+        return DatabaseDecision::Delete;
+    }
+    let max_age_ms = max_age as i64 * 1000;
+    let due = stored_expires_ms
+        .saturating_sub(max_age_ms)
+        .saturating_add(update_age as i64 * 1000);
+    if due <= now_ms {
+        DatabaseDecision::Extend {
+            expires_ms: now_ms.saturating_add(max_age_ms),
+        }
+    } else {
+        DatabaseDecision::Keep
+    }
+}

@@ -1,0 +1,841 @@
+//! Session pipeline tests: AUTHJS.md §10 items 10–19 at the pipeline level, callback order, and
+//! sliding expiry, over the JWS codec (the JWE codecs share the pipeline).
+
+use std::borrow::ToOwned;
+use std::string::String as StdString;
+use std::vec::Vec as StdVec;
+use std::{format, vec};
+
+use super::*;
+use crate::jws::{Algorithm, HmacKey};
+use crate::rand::RandomError;
+
+struct Counter(u8);
+
+impl RandomSource for Counter {
+    fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RandomError> {
+        for b in dst {
+            self.0 = self.0.wrapping_add(1);
+            *b = self.0;
+        }
+        Ok(())
+    }
+}
+
+const NOW_MS: i64 = 1_700_000_000_123;
+
+fn key() -> HmacKey {
+    HmacKey::new(
+        Algorithm::Hs256,
+        b"session-tests-secret-session-tests-secret",
+    )
+    .unwrap()
+}
+
+struct Bufs {
+    token: StdVec<u8>,
+    scratch: StdVec<u8>,
+    body: StdVec<u8>,
+    cookies: StdVec<u8>,
+}
+
+impl Bufs {
+    fn new() -> Self {
+        Self {
+            token: vec![0; 32 * 1024],
+            scratch: vec![0; 64 * 1024],
+            body: vec![0; 4096],
+            cookies: vec![0; 48 * 1024],
+        }
+    }
+    fn get(&mut self) -> Buffers<'_> {
+        Buffers {
+            token: &mut self.token,
+            scratch: &mut self.scratch,
+            body: &mut self.body,
+            cookies: &mut self.cookies,
+        }
+    }
+}
+
+/// Callbacks that record the order of calls and can end the session or grow the token.
+#[derive(Default)]
+struct Recording {
+    calls: StdVec<StdString>,
+    end_on_read: bool,
+    padding: usize,
+    fail: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+struct BigToken {
+    name: Option<StdString>,
+    email: Option<StdString>,
+    picture: Option<StdString>,
+    sub: Option<StdString>,
+    #[serde(default)]
+    pad: StdString,
+    #[serde(default)]
+    updates: u32,
+}
+
+impl Callbacks for Recording {
+    type Token = BigToken;
+    type Session<'a> = DefaultSession<'a>;
+
+    fn initial_token(&mut self, user: &User<'_>) -> Result<BigToken, CallbackError> {
+        self.calls.push("initial".into());
+        Ok(BigToken {
+            name: user.name.map(Into::into),
+            email: user.email.map(Into::into),
+            picture: user.image.map(Into::into),
+            sub: user.id.map(Into::into),
+            pad: "x".repeat(self.padding),
+            updates: 0,
+        })
+    }
+
+    fn jwt(
+        &mut self,
+        mut token: BigToken,
+        params: &JwtParams<'_>,
+    ) -> Result<Option<BigToken>, CallbackError> {
+        self.calls.push(format!("jwt:{:?}", params.trigger));
+        if self.fail {
+            return Err(CallbackError { reason: "boom" });
+        }
+        if params.trigger == Trigger::Session && self.end_on_read {
+            return Ok(None);
+        }
+        if let Some(data) = params.session {
+            assert_eq!(data, br#"{"theme":"dark"}"#);
+            token.updates += 1;
+        }
+        token.pad = "x".repeat(self.padding);
+        Ok(Some(token))
+    }
+
+    fn session<'a>(
+        &'a mut self,
+        token: &'a BigToken,
+        expires: &'a str,
+    ) -> Result<DefaultSession<'a>, CallbackError> {
+        self.calls.push("session".into());
+        Ok(DefaultSession {
+            user: SessionUser {
+                name: token.name.as_deref(),
+                email: token.email.as_deref(),
+                image: token.picture.as_deref(),
+            },
+            expires,
+            error: None,
+        })
+    }
+}
+
+fn engine(flavor: Flavor, secure: bool) -> Engine<JwsCodec<'static>> {
+    let key: &'static HmacKey = std::boxed::Box::leak(std::boxed::Box::new(key()));
+    Engine::new(Config::new(flavor, secure), JwsCodec::new(key))
+}
+
+fn ada() -> SignIn<'static> {
+    SignIn {
+        user: User {
+            id: Some("user-1"),
+            name: Some("Ada"),
+            email: Some("ada@example.com"),
+            image: Some("https://example.com/ada.png"),
+        },
+        account: None,
+        profile: None,
+        is_new_user: None,
+    }
+}
+
+/// Turns Set-Cookie values into the Cookie header a browser would send next.
+fn browser(set_cookies: &[StdString]) -> StdString {
+    set_cookies
+        .iter()
+        .filter(|c| !c.contains("Max-Age=0"))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .collect::<StdVec<_>>()
+        .join("; ")
+}
+
+fn cookies_of(r: &Response<'_>) -> StdVec<StdString> {
+    r.set_cookies().map(StdString::from).collect()
+}
+
+fn sign_in(e: &Engine<JwsCodec<'static>>, cb: &mut Recording) -> StdVec<StdString> {
+    let mut b = Bufs::new();
+    let r = e
+        .sign_in(cb, &ada(), b"", NOW_MS, &mut Counter(0), b.get())
+        .unwrap();
+    assert!(r.authenticated);
+    cookies_of(&r)
+}
+
+#[test]
+fn item14_session_read_default_shape_and_sliding_expiry() {
+    let e = engine(Flavor::AuthJs, false);
+    let mut cb = Recording::default();
+    let set = sign_in(&e, &mut cb);
+    assert_eq!(set.len(), 1);
+    assert!(set[0].starts_with("authjs.session-token=ey"));
+    assert!(
+        set[0].ends_with("; Path=/; Expires=Thu, 14 Dec 2023 22:13:20 GMT; HttpOnly; SameSite=Lax")
+    );
+
+    // A read one hour later slides everything by one hour.
+    let later = NOW_MS + 3_600_000;
+    let mut b = Bufs::new();
+    let header = browser(&set);
+    let r = e
+        .session(&mut cb, header.as_bytes(), later, &mut Counter(9), b.get())
+        .unwrap();
+    assert_eq!(r.status, 200);
+    assert!(r.authenticated);
+    assert_eq!(
+        r.body,
+        r#"{"user":{"name":"Ada","email":"ada@example.com","image":"https://example.com/ada.png"},"expires":"2023-12-14T23:13:20.123Z"}"#
+    );
+    let set2 = cookies_of(&r);
+    assert_eq!(set2.len(), 1);
+    assert!(set2[0].contains("Expires=Thu, 14 Dec 2023 23:13:20 GMT"));
+    // The new token has fresh iat/exp (= now + jwt.maxAge) and jti.
+    let token = set2[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1;
+    let mut scratch = [0u8; 2048];
+    let d = crate::jws::decode::<serde::de::IgnoredAny>(
+        token.as_bytes(),
+        &key(),
+        &crate::jws::DecodeOptions::new(),
+        later / 1000,
+        &mut scratch,
+    )
+    .unwrap();
+    let payload = core::str::from_utf8(d.payload_json()).unwrap();
+    assert!(payload.starts_with(r#"{"name":"Ada","email":"ada@example.com","picture":"https://example.com/ada.png","sub":"user-1","pad":"","updates":0,"iat":1700003600,"exp":1702595600,"jti":""#), "{payload}");
+    assert_ne!(
+        token,
+        set[0].split(';').next().unwrap().split_once('=').unwrap().1
+    );
+    assert_eq!(
+        cb.calls,
+        ["initial", "jwt:SignIn", "session", "jwt:Session", "session"]
+    );
+}
+
+#[test]
+fn item13_no_cookie_gives_empty_body_per_flavor() {
+    for (flavor, body) in [(Flavor::AuthJs, "null"), (Flavor::NextAuthV4, "{}")] {
+        let e = engine(flavor, false);
+        let mut cb = Recording::default();
+        let mut b = Bufs::new();
+        let r = e
+            .session(&mut cb, b"other=1", NOW_MS, &mut Counter(0), b.get())
+            .unwrap();
+        assert_eq!((r.status, r.body, r.authenticated), (200, body, false));
+        assert_eq!(r.set_cookie_count(), 0);
+        assert!(cb.calls.is_empty());
+    }
+    assert_eq!(
+        Response::headers(false),
+        &[
+            ("Content-Type", "application/json"),
+            ("Cache-Control", "private, no-cache, no-store"),
+            ("Expires", "0"),
+            ("Pragma", "no-cache"),
+        ]
+    );
+    assert_eq!(
+        Response::headers(true),
+        &[("Content-Type", "application/json")]
+    );
+}
+
+#[test]
+fn item15_expired_garbled_or_foreign_tokens_clear_every_chunk_without_jwt() {
+    let e = engine(Flavor::AuthJs, false);
+    let mut cb = Recording {
+        padding: 5000,
+        ..Recording::default()
+    };
+    let set = sign_in(&e, &mut cb);
+    assert_eq!(set.len(), 2, "a 5000-byte pad needs two chunks");
+    let header = browser(&set);
+    cb.calls.clear();
+
+    // Expired: 30 days + 15 s leeway later.
+    let expired_at = NOW_MS + (i64::from(DEFAULT_MAX_AGE) + 15) * 1000;
+    let other_key = HmacKey::new(Algorithm::Hs256, &[7; 32]).unwrap();
+    let foreign = Engine::new(
+        Config::new(Flavor::AuthJs, false),
+        JwsCodec::new(&other_key),
+    );
+    let garbled = header.replacen("ey", "ez", 1);
+    for (name, e, header, at) in [
+        ("expired", &e, header.as_str(), expired_at),
+        ("garbled", &e, garbled.as_str(), NOW_MS),
+    ] {
+        let mut b = Bufs::new();
+        let r = e
+            .session(&mut cb, header.as_bytes(), at, &mut Counter(0), b.get())
+            .unwrap();
+        assert_eq!(r.body, "null", "{name}");
+        assert!(matches!(r.dropped, Some(Dropped::Invalid(_))), "{name}");
+        assert_eq!(
+            cookies_of(&r),
+            [
+                "authjs.session-token.0=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+                "authjs.session-token.1=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+            ],
+            "{name}"
+        );
+    }
+    let mut b = Bufs::new();
+    let r = foreign
+        .session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(0), b.get())
+        .unwrap();
+    assert!(matches!(
+        r.dropped,
+        Some(Dropped::Invalid(DecodeError::BadSignature))
+    ));
+    assert_eq!(r.set_cookie_count(), 2);
+    assert!(cb.calls.is_empty(), "jwt must not run: {:?}", cb.calls);
+}
+
+#[test]
+fn item16_jwt_returning_none_ends_the_session() {
+    let e = engine(Flavor::AuthJs, true);
+    let mut cb = Recording::default();
+    let set = sign_in(&e, &mut cb);
+    assert!(set[0].starts_with("__Secure-authjs.session-token="));
+    assert!(set[0].ends_with("; HttpOnly; Secure; SameSite=Lax"));
+    cb.end_on_read = true;
+    cb.calls.clear();
+    let mut b = Bufs::new();
+    let header = browser(&set);
+    let r = e
+        .session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(0), b.get())
+        .unwrap();
+    assert_eq!((r.body, r.dropped), ("null", Some(Dropped::Ended)));
+    assert_eq!(
+        cookies_of(&r),
+        ["__Secure-authjs.session-token=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax"]
+    );
+    assert_eq!(
+        cb.calls,
+        ["jwt:Session"],
+        "session is not called after null"
+    );
+}
+
+#[test]
+fn callback_failure_on_read_clears_and_on_sign_in_errors() {
+    let e = engine(Flavor::AuthJs, false);
+    let mut cb = Recording::default();
+    let set = sign_in(&e, &mut cb);
+    cb.fail = true;
+    let mut b = Bufs::new();
+    let header = browser(&set);
+    let r = e
+        .session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(0), b.get())
+        .unwrap();
+    assert_eq!(
+        r.dropped,
+        Some(Dropped::Callback(CallbackError { reason: "boom" }))
+    );
+    assert_eq!(r.set_cookie_count(), 1);
+    let mut b = Bufs::new();
+    let err = e
+        .sign_in(&mut cb, &ada(), b"", NOW_MS, &mut Counter(0), b.get())
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SessionError::Callback(CallbackError { reason: "boom" })
+    );
+}
+
+#[test]
+fn item17_update_checks_csrf_then_passes_data_to_jwt() {
+    let e = engine(Flavor::AuthJs, false);
+    let mut cb = Recording::default();
+    let set = sign_in(&e, &mut cb);
+    let secret = "csrf-secret";
+    let mut csrf = [0u8; 129];
+    let csrf_value = cookie::csrf_cookie_value(&[3; 32], secret, &mut csrf).to_owned();
+    let token = csrf_value.split('|').next().unwrap().to_owned();
+    // The cookie travels percent-encoded (`|` is %7C), as Auth.js writes it.
+    let header = format!(
+        "{}; authjs.csrf-token={}",
+        browser(&set),
+        csrf_value.replace('|', "%7C")
+    );
+    let update = |csrf_token: &'static str, is_post| Update {
+        is_post,
+        csrf_token,
+        data: Some(br#"{"theme":"dark"}"#),
+        csrf_secret: "csrf-secret",
+    };
+    let bad: &'static str = "0".repeat(64).leak();
+    let good: &'static str = token.leak();
+    for (u, ok) in [
+        (update(bad, true), false),
+        (update(good, false), false),
+        (update(good, true), true),
+    ] {
+        cb.calls.clear();
+        let mut b = Bufs::new();
+        let r = e
+            .update(
+                &mut cb,
+                header.as_bytes(),
+                &u,
+                NOW_MS,
+                &mut Counter(0),
+                b.get(),
+            )
+            .unwrap();
+        if ok {
+            assert_eq!(r.status, 200);
+            assert!(r.authenticated);
+            assert_eq!(cb.calls, ["jwt:Update", "session"]);
+            assert_eq!(r.set_cookie_count(), 1);
+        } else {
+            assert_eq!((r.status, r.body, r.set_cookie_count()), (400, "null", 0));
+            assert!(cb.calls.is_empty());
+        }
+    }
+}
+
+#[test]
+fn items10_12_rechunking_through_the_pipeline() {
+    let e = engine(Flavor::AuthJs, false);
+    let mut cb = Recording {
+        padding: 7000,
+        ..Recording::default()
+    };
+    let set = sign_in(&e, &mut cb);
+    assert_eq!(set.len(), 3);
+    for (i, c) in set.iter().enumerate() {
+        assert!(c.starts_with(&format!("authjs.session-token.{i}=")));
+    }
+    // The value is cut in 3936-byte chunks.
+    let value_len = |c: &str| {
+        c.split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .len()
+    };
+    assert_eq!(value_len(&set[0]), 3936);
+    assert_eq!(value_len(&set[1]), 3936);
+    // Reassembly works in any request order, and shrinking deletes stale chunks.
+    let sent = browser(&set);
+    let mut parts: StdVec<&str> = sent.split("; ").collect();
+    parts.reverse();
+    let header = parts.join("; ");
+    cb.padding = 0;
+    let mut b = Bufs::new();
+    let r = e
+        .session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(0), b.get())
+        .unwrap();
+    assert!(r.authenticated);
+    let out = cookies_of(&r);
+    assert_eq!(out.len(), 4);
+    assert_eq!(
+        out[0],
+        "authjs.session-token.2=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+    );
+    assert_eq!(
+        out[1],
+        "authjs.session-token.1=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+    );
+    assert_eq!(
+        out[2],
+        "authjs.session-token.0=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+    );
+    assert!(out[3].starts_with("authjs.session-token=ey"));
+    // A look-alike cookie is neither read nor deleted (exact chunk names).
+    let header = format!("{}; authjs.session-token-foo=zzz", browser(&out));
+    let mut b = Bufs::new();
+    let r = e
+        .session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(0), b.get())
+        .unwrap();
+    assert!(r.authenticated);
+    assert!(cookies_of(&r).iter().all(|c| !c.contains("-foo")));
+}
+
+#[test]
+fn sign_out_deletes_every_chunk() {
+    let e = engine(Flavor::NextAuthV4, true);
+    let mut b = Bufs::new();
+    let r = e
+        .sign_out(
+            b"__Secure-next-auth.session-token.0=a; __Secure-next-auth.session-token.1=b; x=1",
+            b.get(),
+        )
+        .unwrap();
+    assert_eq!(
+        cookies_of(&r),
+        [
+            "__Secure-next-auth.session-token.0=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax",
+            "__Secure-next-auth.session-token.1=; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax",
+        ]
+    );
+    assert_eq!(r.body, "{}");
+}
+
+#[test]
+fn item19_cookie_names() {
+    let v5 = Config::new(Flavor::AuthJs, true);
+    assert_eq!(v5.session_cookie_name(), "__Secure-authjs.session-token");
+    assert_eq!(v5.csrf_cookie_name(), "__Host-authjs.csrf-token");
+    let v5 = Config::new(Flavor::AuthJs, false);
+    assert_eq!(v5.session_cookie_name(), "authjs.session-token");
+    assert_eq!(v5.csrf_cookie_name(), "authjs.csrf-token");
+    let v4 = Config::new(Flavor::NextAuthV4, false);
+    assert_eq!(v4.session_cookie_name(), "next-auth.session-token");
+}
+
+#[test]
+fn jwt_max_age_rules_per_flavor() {
+    let v5 = Config::new(Flavor::AuthJs, false).with_max_age(3600);
+    assert_eq!(
+        (v5.sign_in_jwt_max_age(), v5.read_jwt_max_age()),
+        (3600, 3600)
+    );
+    let v5 = v5.with_jwt_max_age(60);
+    assert_eq!((v5.sign_in_jwt_max_age(), v5.read_jwt_max_age()), (60, 60));
+    let v4 = Config::new(Flavor::NextAuthV4, false).with_max_age(3600);
+    assert_eq!(
+        (v4.sign_in_jwt_max_age(), v4.read_jwt_max_age()),
+        (DEFAULT_MAX_AGE, 3600)
+    );
+}
+
+#[test]
+fn item18_database_update_age() {
+    let day = 86_400_000;
+    let max_age = DEFAULT_MAX_AGE;
+    let now = 1_700_000_000_000;
+    let max_ms = i64::from(max_age) * 1000;
+    // Last extended 23 h ago: expires = (now - 23h) + 30d -> keep.
+    let stored = now - 23 * 3_600_000 + max_ms;
+    assert_eq!(
+        database_expiry(stored, now, max_age, DEFAULT_UPDATE_AGE),
+        DatabaseDecision::Keep
+    );
+    // 25 h ago -> extend to now + 30 d.
+    let stored = now - 25 * 3_600_000 + max_ms;
+    assert_eq!(
+        database_expiry(stored, now, max_age, DEFAULT_UPDATE_AGE),
+        DatabaseDecision::Extend {
+            expires_ms: now + max_ms
+        }
+    );
+    // Expired (strictly before now) -> delete; exactly now is still valid.
+    assert_eq!(
+        database_expiry(now - 1, now, max_age, DEFAULT_UPDATE_AGE),
+        DatabaseDecision::Delete
+    );
+    assert_ne!(
+        database_expiry(now, now, max_age, DEFAULT_UPDATE_AGE),
+        DatabaseDecision::Delete
+    );
+    // updateAge 0 writes on every read.
+    assert_eq!(
+        database_expiry(now + max_ms, now, max_age, 0),
+        DatabaseDecision::Extend {
+            expires_ms: now + max_ms
+        }
+    );
+    let _ = day;
+}
+
+#[test]
+fn small_buffers_are_reported_not_panicked() {
+    let e = engine(Flavor::AuthJs, false);
+    let mut cb = Recording::default();
+    let set = sign_in(&e, &mut cb);
+    let header = browser(&set);
+    for sizes in [
+        (10, 4096, 4096, 4096),
+        (4096, 4096, 10, 4096),
+        (4096, 4096, 4096, 10),
+    ] {
+        let (mut t, mut s, mut bo, mut c) = (
+            vec![0u8; sizes.0],
+            vec![0u8; sizes.1],
+            vec![0u8; sizes.2],
+            vec![0u8; sizes.3],
+        );
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut bo,
+            cookies: &mut c,
+        };
+        match e.session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(0), bufs) {
+            Err(SessionError::BufferTooSmall { .. }) => {}
+            // A token buffer too small for the cookie drops the session, as an unreadable cookie.
+            Ok(r) if sizes.0 == 10 => assert!(matches!(r.dropped, Some(Dropped::Unreadable(_)))),
+            other => panic!("{sizes:?}: {other:?}"),
+        }
+    }
+}
+
+mod refresh {
+    //! AUTHJS.md §10 item 21 through the pipeline: the token endpoint's answers are fed in as
+    //! bytes (the HTTP exchange itself is tested over TCP in `tests/tests/refresh_http.rs`).
+
+    use super::*;
+    use crate::refresh::{self, Client, HttpResponse, TransportFailure};
+
+    type Cb = OAuthCallbacks;
+
+    fn engine() -> Engine<JwsCodec<'static>> {
+        super::engine(Flavor::AuthJs, false)
+    }
+
+    fn client() -> Client<'static> {
+        Client::secret_post("app", "s3cret")
+    }
+
+    fn config() -> refresh::Config {
+        refresh::Config::default()
+    }
+
+    /// Signs in with an account whose access token expires at `expires_at`.
+    fn signed_in(expires_at: i64, refresh_token: Option<&'static str>) -> StdString {
+        let e = engine();
+        let account = Account {
+            provider: "demo",
+            kind: "oauth",
+            provider_account_id: "1",
+            access_token: Some("a1"),
+            refresh_token,
+            expires_at: Some(expires_at),
+            ..Account::default()
+        };
+        let s = SignIn {
+            account: Some(account),
+            ..ada()
+        };
+        let mut b = Bufs::new();
+        let r = e
+            .sign_in(
+                &mut Cb::default(),
+                &s,
+                b"",
+                NOW_MS,
+                &mut Counter(0),
+                b.get(),
+            )
+            .unwrap();
+        browser(&cookies_of(&r))
+    }
+
+    /// Reads the session token back out of the Set-Cookie headers.
+    fn token_of(r: &Response<'_>, at_ms: i64) -> OAuthToken {
+        let header = browser(&cookies_of(r));
+        let value = header.split_once('=').unwrap().1;
+        let mut scratch = [0u8; 8192];
+        crate::jws::decode::<OAuthToken>(
+            value.as_bytes(),
+            &key(),
+            &crate::jws::DecodeOptions::new(),
+            at_ms / 1000,
+            &mut scratch,
+        )
+        .unwrap()
+        .claims
+    }
+
+    /// Runs one read; answers each refresh request with the next of `answers`, recording the
+    /// request bodies. Returns the response's new cookie header, body and token.
+    fn read(
+        header: &str,
+        at_ms: i64,
+        answers: &mut StdVec<Result<(u16, &'static str), TransportFailure>>,
+        sent: &mut StdVec<StdString>,
+    ) -> (StdString, StdString, OAuthToken) {
+        let e = engine();
+        let mut cb = Cb::default();
+        let mut b = Bufs::new();
+        let mut rng = Counter(1);
+        let mut step = e
+            .session_with_refresh(
+                &mut cb,
+                header.as_bytes(),
+                at_ms,
+                &config(),
+                &client(),
+                &mut rng,
+                b.get(),
+            )
+            .unwrap();
+        loop {
+            match step {
+                ReadStep::Done(r) => {
+                    let t = token_of(&r, at_ms);
+                    return (browser(&cookies_of(&r)), r.body.to_owned(), t);
+                }
+                ReadStep::Refresh(p) => {
+                    let mut buf = [0u8; 512];
+                    let req = p.request(&client(), &mut buf).unwrap();
+                    sent.push(req.body.to_owned());
+                    let outcome = match answers.remove(0) {
+                        Ok((status, body)) => RefreshOutcome::Response(HttpResponse {
+                            status,
+                            retry_after: None,
+                            body: body.as_bytes(),
+                        }),
+                        Err(t) => RefreshOutcome::Transport(t),
+                    };
+                    step = e
+                        .resume(&mut cb, p, outcome, at_ms, &client(), &mut rng)
+                        .unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn expired_access_token_is_refreshed_and_old_refresh_token_kept() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000; // expires_at = now - 1
+        let mut answers = vec![Ok((
+            200,
+            r#"{"access_token":"a2","token_type":"Bearer","expires_in":3600}"#,
+        ))];
+        let mut sent = StdVec::new();
+        let (_, body, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(
+            sent,
+            ["grant_type=refresh_token&refresh_token=r1&client_id=app&client_secret=s3cret"]
+        );
+        assert_eq!(t.access_token.as_deref(), Some("a2"));
+        assert_eq!(t.refresh_token.as_deref(), Some("r1"));
+        assert_eq!(t.expires_at, Some(at / 1000 + 3600));
+        assert_eq!(t.error, None);
+        assert!(!body.contains("error"));
+    }
+
+    #[test]
+    fn rotated_refresh_token_is_stored() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let mut answers = vec![Ok((
+            200,
+            r#"{"access_token":"a2","refresh_token":"r2","expires_in":60}"#,
+        ))];
+        let (header2, _, t) = read(&header, at, &mut answers, &mut StdVec::new());
+        assert_eq!(t.refresh_token.as_deref(), Some("r2"));
+        // The next refresh sends r2.
+        let mut answers = vec![Ok((200, r#"{"access_token":"a3","expires_in":60}"#))];
+        let mut sent = StdVec::new();
+        let (_, _, t) = read(&header2, at + 61_000, &mut answers, &mut sent);
+        assert!(sent[0].contains("refresh_token=r2"));
+        assert_eq!(t.access_token.as_deref(), Some("a3"));
+    }
+
+    #[test]
+    fn fresh_token_sends_nothing_and_missing_refresh_token_is_never_handed_out_expired() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let mut sent = StdVec::new();
+        let (_, _, t) = read(&header, NOW_MS + 1000, &mut StdVec::new(), &mut sent);
+        assert!(sent.is_empty());
+        assert_eq!(t.access_token(NOW_MS / 1000 + 1), Some("a1"));
+        // Inside the advisory window (60 s) the refresh starts before expiry.
+        let mut answers = vec![Ok((200, r#"{"access_token":"a2","expires_in":3600}"#))];
+        let (_, _, t) = read(&header, NOW_MS + 3550 * 1000, &mut answers, &mut sent);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(t.access_token.as_deref(), Some("a2"));
+
+        let header = signed_in(NOW_MS / 1000 + 10, None);
+        let at = NOW_MS + 20_000;
+        let (_, _, t) = read(&header, at, &mut StdVec::new(), &mut sent);
+        assert_eq!(sent.len(), 1, "no refresh token: no request");
+        assert_eq!(
+            t.access_token(at / 1000),
+            None,
+            "expired access token not handed out"
+        );
+    }
+
+    #[test]
+    fn terminal_failure_sets_error_keeps_fields_and_stops() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let mut answers = vec![Ok((400, r#"{"error":"invalid_grant"}"#))];
+        let mut sent = StdVec::new();
+        let (header2, body, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        assert_eq!(t.refresh_token.as_deref(), Some("r1"));
+        assert_eq!(t.access_token.as_deref(), Some("a1"));
+        assert!(body.contains(r#""error":"RefreshTokenError""#), "{body}");
+        // Later reads do not hammer the endpoint with a dead refresh token.
+        let (_, _, _) = read(&header2, at + 5_000, &mut StdVec::new(), &mut sent);
+        let (_, _, _) = read(&header2, at + 3_600_000, &mut StdVec::new(), &mut sent);
+        assert_eq!(sent.len(), 1);
+    }
+
+    #[test]
+    fn transient_failure_backs_off_and_a_later_success_clears_the_error() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let mut answers = vec![Ok((503, ""))];
+        let mut sent = StdVec::new();
+        let (header2, _, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        let retry_at = t.refresh_retry_at.unwrap();
+        assert!(retry_at > at / 1000);
+        // Before the back-off ends: no request.
+        read(&header2, at + 1_000, &mut StdVec::new(), &mut sent);
+        assert_eq!(sent.len(), 1);
+        // After it: the retry succeeds and the error is gone (Auth.js #7025 keeps it).
+        let mut answers = vec![Ok((200, r#"{"access_token":"a2","expires_in":3600}"#))];
+        let (_, body, t) = read(&header2, retry_at * 1000, &mut answers, &mut sent);
+        assert_eq!(sent.len(), 2);
+        assert_eq!(t.error, None);
+        assert_eq!(t.refresh_retry_at, None);
+        assert!(!body.contains("error"));
+    }
+
+    #[test]
+    fn no_response_is_resent_once_with_the_same_refresh_token() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let mut answers = vec![
+            Err(TransportFailure::NoResponse),
+            Ok((
+                200,
+                r#"{"access_token":"a2","refresh_token":"r2","expires_in":3600}"#,
+            )),
+        ];
+        let mut sent = StdVec::new();
+        let (_, _, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0], sent[1]);
+        assert_eq!(t.refresh_token.as_deref(), Some("r2"));
+        // Twice without a response: terminal, no third send.
+        let mut answers = vec![
+            Err(TransportFailure::NoResponse),
+            Err(TransportFailure::NoResponse),
+        ];
+        let mut sent = StdVec::new();
+        let (_, _, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(sent.len(), 2);
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        assert_eq!(t.refresh_retry_at, None);
+    }
+}

@@ -1,0 +1,116 @@
+#![no_main]
+//! Token endpoint responses from arbitrary bytes: the JSON parser, the refresh machine and the
+//! HTTP response reader must never panic, and what the parser accepts must be self-consistent.
+
+use authcore::http::embedded_io::{ErrorKind, ErrorType, Read, Write};
+use authcore::http::{self, Target};
+use authcore::refresh::response::{self, TokenResponse};
+use authcore::refresh::{Client, Config, HttpResponse, RefreshMachine, Request};
+use libfuzzer_sys::fuzz_target;
+
+/// Replays the input in reads whose sizes come from the input itself.
+struct Replay<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl ErrorType for Replay<'_> {
+    type Error = ErrorKind;
+}
+
+impl Read for Replay<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        let n = self.step.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+impl Write for Replay<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        Ok(())
+    }
+}
+
+fn check_str(s: response::JsonStr<'_>) {
+    let len: usize = s.chars().map(char::len_utf8).sum();
+    assert_eq!(len, s.unescaped_len());
+    let mut out: heapless::String<4096> = heapless::String::new();
+    if s.write_to(&mut out).is_ok() {
+        assert_eq!(out.len(), len);
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&selector, body)) = data.split_first() else {
+        return;
+    };
+
+    // 1. The parser alone.
+    match response::parse(body) {
+        Ok(TokenResponse::Tokens(t)) => {
+            assert!(t.access_token.is_vschar());
+            check_str(t.access_token);
+            if let Some(rt) = t.refresh_token {
+                assert!(rt.is_vschar());
+                check_str(rt);
+            }
+            if let Some(scope) = t.scope {
+                check_str(scope);
+            }
+        }
+        Ok(TokenResponse::Error(e)) => {
+            if let Some(d) = e.description {
+                check_str(d);
+            }
+        }
+        Err(e) => {
+            let _ = e.kind();
+        }
+    }
+
+    // 2. The machine: never loses the old state on a bad answer.
+    let mut m: RefreshMachine<64, 32> = RefreshMachine::new(Config::default(), u32::from(selector));
+    m.set_credential(0, "a1", Some("r1"), 100).unwrap();
+    let mut buf = [0u8; 256];
+    let client = Client::secret_basic("id", "secret");
+    if m.poll_request(95, &client, &mut buf).unwrap().is_some() {
+        let status = [200, 400, 401, 403, 429, 500, 503, 302][usize::from(selector & 7)];
+        let retry_after = (selector & 8 != 0).then_some(u32::from(selector));
+        m.handle_response(95, HttpResponse { status, retry_after, body })
+            .unwrap();
+        match m.last_error() {
+            Some(_) => {
+                assert_eq!(m.refresh_token(), Some("r1"));
+                assert_eq!(m.expires_at(), Some(100));
+            }
+            None => assert!(m.access_token(95).is_ok()),
+        }
+        while m.poll_event().is_some() {}
+    }
+
+    // 3. The HTTP reader, with the body taken as a raw response.
+    let mut transport = Replay {
+        data: body,
+        step: usize::from(selector >> 4) + 1,
+    };
+    let request = Request {
+        body: "grant_type=refresh_token&refresh_token=r1",
+        authorization: None,
+    };
+    let target = Target {
+        host: "localhost",
+        path: "/token",
+    };
+    let mut response_buf = [0u8; 1024];
+    if let Ok(response) =
+        http::exchange(&mut transport, &target, &request, &mut response_buf, &mut || false)
+    {
+        assert!(response.body.len() <= body.len());
+    }
+});
