@@ -41,6 +41,8 @@ impl Observer<'_> for () {
 /// Deserializer over one input and one unescape arena.
 pub(crate) struct Deserializer<'de, O = ()> {
     input: &'de [u8],
+    /// `input` as text when it is all UTF-8 (checked once, so strings are not checked again).
+    text: Option<&'de str>,
     pos: usize,
     /// The unused part of the arena.
     arena: &'de mut [u8],
@@ -139,6 +141,7 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
     pub(crate) fn new(input: &'de [u8], arena: &'de mut [u8], observer: O) -> Self {
         Self {
             input,
+            text: core::str::from_utf8(input).ok(),
             pos: 0,
             arena,
             arena_used: 0,
@@ -168,7 +171,7 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
 
     /// Scans the string at `self.pos` (the opening quote).
     fn scan_str(&mut self) -> Result<scan::Str<'de>, Error> {
-        let s = scan::scan_string(self.input, self.pos)?;
+        let s = scan::scan_string_in(self.input, self.text, self.pos)?;
         self.pos = s.end;
         Ok(s)
     }
@@ -214,8 +217,13 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
         let start = self.pos;
         let (end, integer) = scan::scan_number(self.input, start)?;
         self.pos = end;
-        let bytes = self.input.get(start..end).unwrap_or_default();
-        let text = core::str::from_utf8(bytes).map_err(|_| Error::Syntax { offset: start })?;
+        let text = match self.text.and_then(|t| t.get(start..end)) {
+            Some(text) => text,
+            None => {
+                let bytes = self.input.get(start..end).unwrap_or_default();
+                core::str::from_utf8(bytes).map_err(|_| Error::Syntax { offset: start })?
+            }
+        };
         Ok((text, integer))
     }
 
@@ -574,7 +582,7 @@ impl<'de, O: Observer<'de>> de::Deserializer<'de> for &mut Deserializer<'de, O> 
 
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let budget = MAX_DEPTH.saturating_sub(self.depth);
-        self.pos = scan::skip_value(self.input, self.pos, budget)?;
+        self.pos = scan::skip_value_in(self.input, self.text, self.pos, budget)?;
         visitor.visit_unit()
     }
 }
@@ -605,12 +613,18 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
     /// is just after its colon. Reads ahead without moving `self.pos`.
     fn observe(&mut self, raw: &'de [u8], key_start: usize) -> Result<(), Error> {
         // The target type's identifier deserialization validated the name already.
-        let name = core::str::from_utf8(raw).map_err(|_| Error::InvalidUtf8 {
-            offset: key_start + 1,
-        })?;
+        let name = match self
+            .text
+            .and_then(|t| t.get(key_start + 1..key_start + 1 + raw.len()))
+        {
+            Some(name) => name,
+            None => core::str::from_utf8(raw).map_err(|_| Error::InvalidUtf8 {
+                offset: key_start + 1,
+            })?,
+        };
         let escaped = raw.contains(&b'\\');
         let value_start = scan::skip_ws(self.input, self.pos);
-        let value_end = scan::skip_value(self.input, value_start, MAX_DEPTH - 1)?;
+        let value_end = scan::skip_value_in(self.input, self.text, value_start, MAX_DEPTH - 1)?;
         let key = Key::new(name, escaped, key_start);
         let value = Value::new(self.input, value_start, value_end, 1);
         if self.observer.member(key, value) {

@@ -109,6 +109,18 @@ fn find_special(input: &[u8], mut i: usize) -> usize {
 
 /// Scans the string whose opening quote is at `start`.
 pub(crate) fn scan_string(input: &[u8], start: usize) -> Result<Str<'_>, Error> {
+    scan_string_in(input, None, start)
+}
+
+/// [`scan_string`] where `text`, when given, is all of `input` already checked to be UTF-8:
+/// the string's text is then sliced from it instead of being validated again (the quotes are
+/// ASCII, so they are character boundaries).
+#[inline]
+pub(crate) fn scan_string_in<'a>(
+    input: &'a [u8],
+    text: Option<&'a str>,
+    start: usize,
+) -> Result<Str<'a>, Error> {
     let content = start + 1;
     let mut i = content;
     let mut escaped = false;
@@ -123,6 +135,13 @@ pub(crate) fn scan_string(input: &[u8], start: usize) -> Result<Str<'_>, Error> 
             }
             Some(_) => return Err(Error::ControlCharacter { offset: i }),
         }
+    }
+    if let Some(raw) = text.and_then(|t| t.get(content..i)) {
+        return Ok(Str {
+            raw,
+            end: i + 1,
+            escaped,
+        });
     }
     let bytes = input.get(content..i).unwrap_or_default();
     match core::str::from_utf8(bytes) {
@@ -396,12 +415,12 @@ pub(crate) fn scan_literal(input: &[u8], start: usize, literal: &[u8]) -> Result
 
 /// Scans `"name"`, whitespace and `:` starting at `pos` (where the quote must be); returns
 /// the offset after the colon.
-fn scan_member_name(input: &[u8], pos: usize) -> Result<usize, Error> {
+fn scan_member_name(input: &[u8], text: Option<&str>, pos: usize) -> Result<usize, Error> {
     match byte_at(input, pos)? {
         b'"' => {}
         _ => return Err(Error::Syntax { offset: pos }),
     }
-    let pos = skip_ws(input, scan_string(input, pos)?.end);
+    let pos = skip_ws(input, scan_string_in(input, text, pos)?.end);
     match byte_at(input, pos)? {
         b':' => Ok(pos + 1),
         _ => Err(Error::Syntax { offset: pos }),
@@ -412,6 +431,16 @@ fn scan_member_name(input: &[u8], pos: usize) -> Result<usize, Error> {
 /// offset just after it. At most `budget` arrays/objects may be open at once inside it.
 /// Iterative: the open containers are a bit stack.
 pub(crate) fn skip_value(input: &[u8], pos: usize, budget: usize) -> Result<usize, Error> {
+    skip_value_in(input, None, pos, budget)
+}
+
+/// [`skip_value`] with `text` as in [`scan_string_in`].
+pub(crate) fn skip_value_in(
+    input: &[u8],
+    text: Option<&str>,
+    pos: usize,
+    budget: usize,
+) -> Result<usize, Error> {
     // Bit k set: the container opened k levels below the innermost one is an object.
     let mut objects: u64 = 0;
     let mut depth = 0usize;
@@ -436,12 +465,12 @@ pub(crate) fn skip_value(input: &[u8], pos: usize, budget: usize) -> Result<usiz
                     objects >>= 1;
                 } else {
                     if is_object {
-                        i = scan_member_name(input, i)?;
+                        i = scan_member_name(input, text, i)?;
                     }
                     continue;
                 }
             }
-            b'"' => i = scan_string(input, i)?.end,
+            b'"' => i = scan_string_in(input, text, i)?.end,
             b'-' | b'0'..=b'9' => i = scan_number(input, i)?.0,
             b't' => i = scan_literal(input, i, b"true")?,
             b'f' => i = scan_literal(input, i, b"false")?,
@@ -459,7 +488,7 @@ pub(crate) fn skip_value(input: &[u8], pos: usize, budget: usize) -> Result<usiz
                 b',' => {
                     i += 1;
                     if in_object {
-                        i = scan_member_name(input, skip_ws(input, i))?;
+                        i = scan_member_name(input, text, skip_ws(input, i))?;
                     }
                     break;
                 }
