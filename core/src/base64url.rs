@@ -318,16 +318,58 @@ pub fn encode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o str, Base64Erro
 /// Encodes `input` into `out`, which must be exactly [`encoded_len`] bytes long; extra or
 /// missing room is left untouched or not written (never a panic).
 pub(crate) fn encode_exact(input: &[u8], out: &mut [u8]) {
+    let mut chunks = input.chunks_exact(6);
+    let mut dst = out.chunks_exact_mut(8);
+    for (s, d) in (&mut chunks).zip(&mut dst) {
+        if let (Ok(s), Ok(d)) = (<&[u8; 6]>::try_from(s), <&mut [u8; 8]>::try_from(d)) {
+            *d = encode6(s);
+        }
+    }
+    let (input, out) = (chunks.remainder(), dst.into_remainder());
     let mut chunks = input.chunks_exact(3);
     let mut dst = out.chunks_exact_mut(4);
     for (s, d) in (&mut chunks).zip(&mut dst) {
-        let v = (u32::from(s[0]) << 16) | (u32::from(s[1]) << 8) | u32::from(s[2]);
-        d[0] = ENCODE[(v >> 18) as usize & 63];
-        d[1] = ENCODE[(v >> 12) as usize & 63];
-        d[2] = ENCODE[(v >> 6) as usize & 63];
-        d[3] = ENCODE[v as usize & 63];
+        if let (Ok(s), Ok(d)) = (<&[u8; 3]>::try_from(s), <&mut [u8; 4]>::try_from(d)) {
+            *d = encode3(s);
+        }
     }
-    match (chunks.remainder(), dst.into_remainder()) {
+    encode_tail(chunks.remainder(), dst.into_remainder());
+}
+
+/// Six bytes as eight characters.
+#[inline(always)]
+fn encode6(s: &[u8; 6]) -> [u8; 8] {
+    let [a, b, c, d, e, f] = *s;
+    let v = u64::from_be_bytes([a, b, c, d, e, f, 0, 0]);
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "masked to 6 bits before the cast"
+    )]
+    let at = |shift: u32| ENCODE[((v >> shift) & 63) as usize];
+    [
+        at(58),
+        at(52),
+        at(46),
+        at(40),
+        at(34),
+        at(28),
+        at(22),
+        at(16),
+    ]
+}
+
+/// Three bytes as four characters.
+#[inline(always)]
+fn encode3(s: &[u8; 3]) -> [u8; 4] {
+    let v = (u32::from(s[0]) << 16) | (u32::from(s[1]) << 8) | u32::from(s[2]);
+    let at = |shift: u32| ENCODE[(v >> shift) as usize & 63];
+    [at(18), at(12), at(6), at(0)]
+}
+
+/// The last one or two bytes as two or three characters.
+#[inline(always)]
+fn encode_tail(input: &[u8], out: &mut [u8]) {
+    match (input, out) {
         ([a], [d0, d1, ..]) => {
             *d0 = ENCODE[usize::from(a >> 2)];
             *d1 = ENCODE[usize::from((a & 0x03) << 4)];
@@ -338,6 +380,41 @@ pub(crate) fn encode_exact(input: &[u8], out: &mut [u8]) {
             *d2 = ENCODE[usize::from((b & 0x0f) << 2)];
         }
         _ => {}
+    }
+}
+
+/// Encodes `buf[..n]` over itself into `buf[..encoded_len(n)]`, from the end backwards.
+///
+/// Going backwards, each step reads its bytes before writing its characters, and writes only
+/// over bytes of steps already done (the characters of bytes `3k..` start at `4k >= 3k`). Room
+/// missing at the end of `buf` leaves it unwritten (never a panic).
+pub(crate) fn encode_in_place(buf: &mut [u8], n: usize) {
+    let full = n / 3;
+    if let (Some(tail), Some(tail_out)) = (buf.get(full * 3..n), full.checked_mul(4)) {
+        let mut t = [0u8; 2];
+        let len = tail.len().min(2);
+        t[..len].copy_from_slice(&tail[..len]);
+        if let Some(out) = buf.get_mut(tail_out..) {
+            encode_tail(&t[..len], out);
+        }
+    }
+    let mut g = full;
+    while g >= 2 {
+        g -= 2;
+        let Some(Ok(s)) = buf.get(3 * g..3 * g + 6).map(<[u8; 6]>::try_from) else {
+            return;
+        };
+        if let Some(Ok(d)) = buf.get_mut(4 * g..4 * g + 8).map(<&mut [u8; 8]>::try_from) {
+            *d = encode6(&s);
+        }
+    }
+    if g == 1 {
+        let Some(Ok(s)) = buf.get(0..3).map(<[u8; 3]>::try_from) else {
+            return;
+        };
+        if let Some(Ok(d)) = buf.get_mut(0..4).map(<&mut [u8; 4]>::try_from) {
+            *d = encode3(&s);
+        }
     }
 }
 
@@ -421,6 +498,22 @@ mod tests {
         assert_eq!(decode_prefix(b"Zh.x", &mut out), None);
         assert_eq!(decode_prefix(b"Zm9vY.x", &mut out), None);
         assert_eq!(decode_prefix(b"Zm9v.", &mut out), Some((4, 3)));
+    }
+
+    #[test]
+    fn in_place_encoding_matches_encode() {
+        let data: std::vec::Vec<u8> = (0..=255u8).map(|b| b.wrapping_mul(37)).collect();
+        for n in 0..100 {
+            let mut want = [0u8; 200];
+            let want = encode(&data[..n], &mut want).unwrap().as_bytes().to_vec();
+            let mut buf = [0u8; 200];
+            buf[..n].copy_from_slice(&data[..n]);
+            encode_in_place(&mut buf, n);
+            assert_eq!(&buf[..want.len()], &want[..], "n={n}");
+            let mut exact = std::vec![0u8; want.len()];
+            encode_exact(&data[..n], &mut exact);
+            assert_eq!(exact, want);
+        }
     }
 
     #[test]

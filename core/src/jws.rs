@@ -273,10 +273,7 @@ pub fn encode<'o, T: Serialize + ?Sized>(
     claims: &T,
     out: &'o mut [u8],
 ) -> Result<&'o str, EncodeError> {
-    let pj = json::serialized_len(claims).map_err(EncodeError::Claims)?;
-    encode_with(key, header, pj, out, |dst| {
-        json::to_slice(claims, dst).map_err(EncodeError::Claims)
-    })
+    encode_with(key, header, out, |dst| json::to_slice(claims, dst))
 }
 
 /// Exact length of the token [`encode_json`] writes for a payload of `payload_json.len()` bytes.
@@ -302,82 +299,56 @@ pub fn encode_json<'o>(
     out: &'o mut [u8],
 ) -> Result<&'o str, EncodeError> {
     json::validate(payload_json).map_err(EncodeError::Claims)?;
-    encode_with(key, header, payload_json.len(), out, |dst| {
-        let n = payload_json.len().min(dst.len());
-        dst[..n].copy_from_slice(&payload_json[..n]);
+    encode_with(key, header, out, |dst| {
+        let n = payload_json.len();
+        dst.get_mut(..n)
+            .ok_or(json::Error::BufferTooSmall { needed: n })?
+            .copy_from_slice(payload_json);
         Ok(n)
     })
 }
 
-/// Writes a JWS whose payload JSON (exactly `pj` bytes) is produced by `write_payload`.
+/// Writes a JWS whose payload JSON is written by `write_payload` into the slice it is given,
+/// returning its length, or [`json::Error::BufferTooSmall`] with the length it needs.
+///
+/// One pass: the payload JSON is written where its base64url form starts (just after the
+/// header's base64url form and the `.`), then each part is encoded over itself from the end
+/// backwards (see `base64url::encode_in_place`), then the MAC is appended.
 fn encode_with<'o>(
     key: &HmacKey,
     header: &Header<'_>,
-    pj: usize,
     out: &'o mut [u8],
-    write_payload: impl FnOnce(&mut [u8]) -> Result<usize, EncodeError>,
+    write_payload: impl FnOnce(&mut [u8]) -> Result<usize, json::Error>,
 ) -> Result<&'o str, EncodeError> {
     let alg = key.algorithm();
     let hj = header_json_len(alg, header.kid)?;
-    let total = total_len(alg, hj, pj).ok_or(EncodeError::BufferTooSmall { needed: usize::MAX })?;
+    let too_big = EncodeError::BufferTooSmall { needed: usize::MAX };
+    let h_enc = base64url::encoded_len(hj).ok_or(too_big)?;
+    let p_start = h_enc + 1;
+    let pj = match write_payload(out.get_mut(p_start..).unwrap_or_default()) {
+        Ok(n) => n,
+        Err(json::Error::BufferTooSmall { needed }) => needed,
+        Err(e) => return Err(EncodeError::Claims(e)),
+    };
+    let total = total_len(alg, hj, pj).ok_or(too_big)?;
     if out.len() < total {
         return Err(EncodeError::BufferTooSmall { needed: total });
     }
-    let h_enc = base64url::encoded_len(hj).unwrap_or(0);
-    let p_enc = base64url::encoded_len(pj).unwrap_or(0);
-    let signing_len = h_enc + 1 + p_enc;
-    // Lay the raw header and payload JSON out so they end where the signing input ends, then
-    // base64url-encode them front to back over themselves (see `encode_in_place`).
-    let raw_start = signing_len - hj - pj;
-    write_header_json(alg, header.kid, &mut out[raw_start..raw_start + hj])?;
-    let written = write_payload(&mut out[raw_start + hj..signing_len])?;
-    if written != pj || out.get(raw_start + hj) != Some(&b'{') {
+    if out.get(p_start) != Some(&b'{') {
         return Err(EncodeError::Claims(json::Error::Unsupported));
     }
-    encode_in_place(out, raw_start, hj, 0);
+    let p_enc = base64url::encoded_len(pj).unwrap_or(0);
+    let signing_len = p_start + p_enc;
+    // The raw header fits before the payload: hj <= h_enc.
+    write_header_json(alg, header.kid, &mut out[..hj])?;
+    base64url::encode_in_place(&mut out[..h_enc], hj);
     out[h_enc] = b'.';
-    encode_in_place(out, raw_start + hj, pj, h_enc + 1);
+    base64url::encode_in_place(&mut out[p_start..signing_len], pj);
     let mut mac = [0u8; MAX_MAC_LEN];
     let n = key.sign(&out[..signing_len], &mut mac);
     out[signing_len] = b'.';
     base64url::encode_exact(&mac[..n], &mut out[signing_len + 1..total]);
     core::str::from_utf8(&out[..total]).map_err(|_| EncodeError::Claims(json::Error::Unsupported))
-}
-
-/// Base64url-encodes `buf[src..src + n]` to `buf[dst..]`, front to back, with `dst <= src`.
-///
-/// Safe as long as the write position never passes the next unread byte: for each 3-byte group
-/// the 3 bytes are read before the 4 characters are written, so it suffices that
-/// `dst + encoded_len(n) <= src + n` rounded as in `encode`, which the layout there guarantees
-/// (the encoded form ends where the raw bytes end or later and starts at or before them).
-fn encode_in_place(buf: &mut [u8], src: usize, n: usize, dst: usize) {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut r = src;
-    let mut w = dst;
-    let end = src + n;
-    while r + 3 <= end {
-        let v = (u32::from(buf[r]) << 16) | (u32::from(buf[r + 1]) << 8) | u32::from(buf[r + 2]);
-        r += 3;
-        buf[w] = ALPHABET[(v >> 18) as usize & 63];
-        buf[w + 1] = ALPHABET[(v >> 12) as usize & 63];
-        buf[w + 2] = ALPHABET[(v >> 6) as usize & 63];
-        buf[w + 3] = ALPHABET[v as usize & 63];
-        w += 4;
-    }
-    match end - r {
-        1 => {
-            let a = buf[r];
-            buf[w] = ALPHABET[usize::from(a >> 2)];
-            buf[w + 1] = ALPHABET[usize::from((a & 0x03) << 4)];
-        }
-        2 => {
-            let (a, b) = (buf[r], buf[r + 1]);
-            buf[w] = ALPHABET[usize::from(a >> 2)];
-            buf[w + 1] = ALPHABET[usize::from(((a & 0x03) << 4) | (b >> 4))];
-            buf[w + 2] = ALPHABET[usize::from((b & 0x0f) << 2)];
-        }
-        _ => {}
-    }
 }
 
 /// Options for [`decode`] beyond claim validation.
@@ -1199,6 +1170,51 @@ mod tests {
             if round == 0 {
                 assert!(one.is_ok());
             }
+        }
+    }
+
+    #[test]
+    fn encode_errors_for_every_short_buffer_and_non_objects() {
+        let key = HmacKey::new(Algorithm::Hs256, &[3; 32]).unwrap();
+        let claims = Joe {
+            iss: "joe",
+            exp: 1,
+            is_root: false,
+        };
+        for kid in [None, Some("a-key-id")] {
+            let header = Header { kid };
+            let need = encoded_len(&key, &header, &claims).unwrap();
+            for len in 0..need {
+                let mut out = std::vec![0u8; len];
+                assert_eq!(
+                    encode(&key, &header, &claims, &mut out),
+                    Err(EncodeError::BufferTooSmall { needed: need })
+                );
+            }
+            // Not an object: refused once the buffer is large enough, as before.
+            let need = encoded_len(&key, &header, "abc").unwrap();
+            let mut out = std::vec![0u8; need];
+            assert_eq!(
+                encode(&key, &header, "abc", &mut out),
+                Err(EncodeError::Claims(json::Error::Unsupported))
+            );
+            assert_eq!(
+                encode(&key, &header, "abc", &mut out[..need - 1]),
+                Err(EncodeError::BufferTooSmall { needed: need })
+            );
+            assert_eq!(
+                encode(&key, &header, &f64::NAN, &mut out),
+                Err(EncodeError::Claims(json::Error::Unsupported))
+            );
+            assert_eq!(
+                encode_json(&key, &header, b"[1]", &mut out),
+                Err(EncodeError::Claims(json::Error::Unsupported))
+            );
+            let need = encoded_len_json(&key, &header, b"{}");
+            assert_eq!(
+                encode_json(&key, &header, b"{}", &mut out[..need - 1]),
+                Err(EncodeError::BufferTooSmall { needed: need })
+            );
         }
     }
 
