@@ -73,7 +73,7 @@ const fn is_special(b: u8) -> bool {
 
 /// Offset of the first special byte at or after `i` (or `input.len()`).
 #[inline]
-fn find_special(input: &[u8], mut i: usize) -> usize {
+pub(super) fn find_special(input: &[u8], mut i: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     // Eight bytes at a time: flag bytes equal to `"` or `\`, or below 0x20. The lowest flagged

@@ -48,7 +48,14 @@ impl<'a> Writer<'a> {
     fn escaped(&mut self, s: &str) {
         let bytes = s.as_bytes();
         let mut run = 0;
-        for (i, &b) in bytes.iter().enumerate() {
+        let mut i = 0;
+        // Jump from one byte that needs escaping (quote, backslash, control) to the next.
+        loop {
+            i = super::scan::find_special(bytes, i);
+            let Some(&b) = bytes.get(i) else {
+                break;
+            };
+            i += 1;
             let escape: &[u8] = match b {
                 b'"' => b"\\\"",
                 b'\\' => b"\\\\",
@@ -59,18 +66,18 @@ impl<'a> Writer<'a> {
                 0x0C => b"\\f",
                 0x00..=0x1F => {
                     const HEX: &[u8; 16] = b"0123456789abcdef";
-                    self.put(bytes.get(run..i).unwrap_or_default());
+                    self.put(bytes.get(run..i - 1).unwrap_or_default());
                     self.put(b"\\u00");
                     self.byte(HEX[usize::from(b >> 4)]);
                     self.byte(HEX[usize::from(b & 0xF)]);
-                    run = i + 1;
+                    run = i;
                     continue;
                 }
                 _ => continue,
             };
-            self.put(bytes.get(run..i).unwrap_or_default());
+            self.put(bytes.get(run..i - 1).unwrap_or_default());
             self.put(escape);
-            run = i + 1;
+            run = i;
         }
         self.put(bytes.get(run..).unwrap_or_default());
     }

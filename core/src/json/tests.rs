@@ -1219,3 +1219,46 @@ fn property_loop() {
         check_input(&bytes);
     }
 }
+
+/// The escaping writer against a byte-at-a-time reference, with the bytes that need escaping
+/// at every offset around the 8-byte steps of the scanner.
+#[test]
+fn serialize_escapes_at_every_position() {
+    fn reference(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\u{8}' => out.push_str("\\b"),
+                '\u{c}' => out.push_str("\\f"),
+                c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+    let specials = ['"', '\\', '\n', '\0', '\u{1f}', '\u{7f}', 'é', ' '];
+    for len in 0..20 {
+        for at in 0..len {
+            for &c in &specials {
+                for &d in &specials {
+                    let s: String = (0..len)
+                        .map(|i| match i {
+                            i if i == at => c,
+                            i if i == len - 1 => d,
+                            _ => 'x',
+                        })
+                        .collect();
+                    assert_eq!(ser(s.as_str()), reference(&s), "{s:?}");
+                }
+            }
+        }
+    }
+    let all: String = (0u8..0x80).map(char::from).collect();
+    assert_eq!(ser(all.as_str()), reference(&all));
+}
