@@ -624,6 +624,25 @@ fn decode_step_by_step<'s, T: Deserialize<'s>>(
     )
 }
 
+/// The headers common JWT libraries write for `alg` (authcore and jose:
+/// `{"alg":"HS256","typ":"JWT"}`; jsonwebtoken: `{"typ":"JWT","alg":"HS256"}`; `{"alg":"HS256"}`),
+/// byte for byte. [`parse_header`] accepts each of them with `alg` equal to the key's and no
+/// `crit`, so a decode can skip parsing them without changing any result.
+fn is_plain_header(header: &[u8], alg: Algorithm) -> bool {
+    const FORMS: [(&[u8], &[u8]); 3] = [
+        (br#"{"alg":""#, br#"","typ":"JWT"}"#),
+        (br#"{"typ":"JWT","alg":""#, br#""}"#),
+        (br#"{"alg":""#, br#""}"#),
+    ];
+    let name = alg.name().as_bytes();
+    FORMS.iter().any(|(pre, post)| {
+        header.len() == pre.len() + name.len() + post.len()
+            && header.starts_with(pre)
+            && header.ends_with(post)
+            && header.get(pre.len()..pre.len() + name.len()) == Some(name)
+    })
+}
+
 /// Lengths found by [`split_decode`].
 struct FastSplit {
     /// Decoded header bytes, at the front of the scratch buffer.
@@ -690,10 +709,12 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
     let header: &'s [u8] = header;
-    let fields = parse_header(header)?;
-    check_alg(fields.alg.as_ref(), key.algorithm())?;
-    if fields.crit {
-        return Err(DecodeError::UnsupportedCrit);
+    if !is_plain_header(header, key.algorithm()) {
+        let fields = parse_header(header)?;
+        check_alg(fields.alg.as_ref(), key.algorithm())?;
+        if fields.crit {
+            return Err(DecodeError::UnsupportedCrit);
+        }
     }
     if sig.len() != key.algorithm().mac_len() || !key.verify(signing_input, sig) {
         return Err(DecodeError::BadSignature);
@@ -1215,6 +1236,36 @@ mod tests {
                 encode_json(&key, &header, b"{}", &mut out[..need - 1]),
                 Err(EncodeError::BufferTooSmall { needed: need })
             );
+        }
+    }
+
+    /// `is_plain_header` only skips headers that `parse_header` and `check_alg` accept.
+    #[test]
+    fn plain_headers_parse_as_the_fast_path_assumes() {
+        for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+            let n = alg.name();
+            let forms = [
+                std::format!(r#"{{"alg":"{n}","typ":"JWT"}}"#),
+                std::format!(r#"{{"typ":"JWT","alg":"{n}"}}"#),
+                std::format!(r#"{{"alg":"{n}"}}"#),
+            ];
+            for h in &forms {
+                assert!(is_plain_header(h.as_bytes(), alg), "{h}");
+                let f = parse_header(h.as_bytes()).unwrap();
+                assert_eq!(check_alg(f.alg.as_ref(), alg), Ok(()));
+                assert!(!f.crit);
+                for other in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+                    assert_eq!(is_plain_header(h.as_bytes(), other), other == alg);
+                }
+            }
+            for h in [
+                std::format!(r#"{{"alg":"{n}","typ":"JWT","crit":[]}}"#),
+                std::format!(r#"{{"alg":"{n}" }}"#),
+                std::format!(r#"{{"alg":"{n}","typ":"JWS"}}"#),
+                std::format!(r#"{{"alg":"{n}","alg":"{n}"}}"#),
+            ] {
+                assert!(!is_plain_header(h.as_bytes(), alg), "{h}");
+            }
         }
     }
 
