@@ -412,6 +412,448 @@ pub fn floor_hs256(key: &Hmac<Sha256>, signing_input: &[u8]) -> [u8; 32] {
     m.finalize().into_bytes().into()
 }
 
+// ---------------------------------------------------------------------------------------------
+// Auth.js v5 JWE (A256CBC-HS512)
+
+/// The secret `tests/node/bench.mjs` uses, so that both sides encrypt the same bytes.
+pub const AUTHJS_SECRET: &str = "z3LJQKLJ7I9meY48IgEtCTjBkSoh1f3xEMaz7P8xWoI=";
+
+/// The session cookie name, also the key-derivation salt.
+pub const AUTHJS_SALT: &str = "authjs.session-token";
+
+/// `maxAge` of encoded JWE tokens: Auth.js's default 30 days.
+pub const AUTHJS_MAX_AGE: u32 = 30 * 24 * 60 * 60;
+
+/// `filler()` of `tests/node/bench.mjs`.
+fn filler(prefix: &str, len: usize) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut s = String::from(prefix);
+    let mut i = 0;
+    while s.len() < len {
+        s.push(char::from(ALPHABET[(i * 37 + 11) % ALPHABET.len()]));
+        i += 1;
+    }
+    s
+}
+
+/// The Auth.js session claims (what Auth.js keeps in its cookie), owned by a workload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthJsClaims<S> {
+    /// Display name.
+    pub name: S,
+    /// E-mail address.
+    pub email: S,
+    /// Avatar URL.
+    pub picture: S,
+    /// User id.
+    pub sub: S,
+    /// OAuth access token (~180 characters).
+    pub access_token: S,
+    /// OAuth refresh token (~60 characters).
+    pub refresh_token: S,
+    /// Access-token expiry.
+    pub expires_at: i64,
+}
+
+/// [`AuthJsClaims`] borrowing its strings, with the stamped claims.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct AuthJsBorrowed<'a> {
+    /// Display name.
+    pub name: &'a str,
+    /// E-mail address.
+    pub email: &'a str,
+    /// Avatar URL.
+    pub picture: &'a str,
+    /// User id.
+    pub sub: &'a str,
+    /// OAuth access token.
+    pub access_token: &'a str,
+    /// OAuth refresh token.
+    pub refresh_token: &'a str,
+    /// Access-token expiry.
+    pub expires_at: i64,
+    /// Issued at (stamped on encode).
+    pub iat: i64,
+    /// Expiry (stamped on encode).
+    pub exp: i64,
+    /// Token id (stamped on encode).
+    pub jti: &'a str,
+}
+
+/// The `session` payload of `tests/node/bench.mjs`, byte for byte.
+#[must_use]
+pub fn authjs_claims() -> AuthJsClaims<String> {
+    AuthJsClaims {
+        name: "Ada Lovelace".into(),
+        email: "ada@example.com".into(),
+        picture: "https://avatars.example.com/u/1?v=4".into(),
+        sub: "0b6f4c5e-3d2a-4e1f-9c8b-7a6d5e4f3a21".into(),
+        access_token: filler("ya29.", 180),
+        refresh_token: filler("1//", 60),
+        expires_at: 1_795_334_267,
+    }
+}
+
+/// A fast deterministic random source (xorshift64*): the IV and `jti` need random bytes, and
+/// the benchmark should time authcore, not the operating system's RNG.
+#[derive(Debug, Clone)]
+pub struct BenchRng(u64);
+
+impl BenchRng {
+    /// A generator with a fixed seed.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self(0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+impl Default for BenchRng {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl authcore::rand::RandomSource for BenchRng {
+    fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), authcore::rand::RandomError> {
+        for chunk in dst.chunks_mut(8) {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            let v = self.0.wrapping_mul(0x2545_f491_4f6c_dd1d).to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+/// The Auth.js v5 key for [`AUTHJS_SECRET`] and [`AUTHJS_SALT`] (HKDF done once).
+#[must_use]
+pub fn authjs_key() -> authcore::jwe::AuthJsKey {
+    authcore::jwe::AuthJsKey::derive(AUTHJS_SECRET.as_bytes(), AUTHJS_SALT).expect("derivable")
+}
+
+/// authcore: Auth.js v5 encode (fresh `iat`, `exp`, `jti`, random IV) into `out`.
+#[must_use]
+pub fn authjs_encode<'o>(
+    key: &authcore::jwe::AuthJsKey,
+    claims: &AuthJsClaims<String>,
+    rng: &mut BenchRng,
+    out: &'o mut [u8],
+) -> &'o str {
+    authcore::jwe::encode_authjs(key, claims, NOW, AUTHJS_MAX_AGE, rng, out)
+        .expect("authcore encodes the Auth.js workload")
+}
+
+/// authcore: Auth.js v5 decode + verify + decrypt + validate + deserialize (borrowed).
+#[must_use]
+pub fn authjs_decode<'s>(
+    token: &str,
+    keys: &[authcore::jwe::AuthJsKey],
+    options: &DecodeOptions<'_>,
+    scratch: &'s mut [u8],
+) -> AuthJsBorrowed<'s> {
+    authcore::jwe::decode_authjs::<AuthJsBorrowed<'s>>(
+        token.as_bytes(),
+        keys,
+        options,
+        NOW,
+        scratch,
+    )
+    .expect("authcore decodes the Auth.js workload")
+    .claims
+}
+
+/// The crypto of an A256CBC-HS512 token, keyed once: what no JWE implementation can avoid.
+#[derive(Clone)]
+pub struct CbcHs512Floor {
+    mac: Hmac<sha2::Sha512>,
+    aes: aes::Aes256,
+    /// The ASCII base64url protected header (the AAD).
+    pub aad: Vec<u8>,
+    /// The IV.
+    pub iv: [u8; 16],
+    /// The ciphertext.
+    pub ciphertext: Vec<u8>,
+    /// The tag.
+    pub tag: [u8; 32],
+    /// The padded plaintext (for the encrypt floor).
+    pub padded_plaintext: Vec<u8>,
+}
+
+impl std::fmt::Debug for CbcHs512Floor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CbcHs512Floor { .. }")
+    }
+}
+
+impl CbcHs512Floor {
+    /// Derives the key as Auth.js does (HKDF-SHA-256) and takes `token` apart.
+    #[must_use]
+    pub fn new(token: &str) -> Self {
+        use aes::cipher::{array::Array, BlockModeDecrypt, InnerIvInit};
+        let info = format!("Auth.js Generated Encryption Key ({AUTHJS_SALT})");
+        let mut okm = [0u8; 64];
+        hkdf::Hkdf::<Sha256>::new(Some(AUTHJS_SALT.as_bytes()), AUTHJS_SECRET.as_bytes())
+            .expand(info.as_bytes(), &mut okm)
+            .expect("64 bytes");
+        let mut padded = [0u8; 128];
+        padded[..32].copy_from_slice(&okm[..32]);
+        let mac = <Hmac<sha2::Sha512> as KeyInit>::new(&Array::from(padded));
+        let aes = <aes::Aes256 as KeyInit>::new(&Array::from(
+            <[u8; 32]>::try_from(&okm[32..]).expect("32 bytes"),
+        ));
+        let parts: Vec<&str> = token.split('.').collect();
+        let b64 = |s: &str| {
+            let mut out = vec![0u8; s.len()];
+            let n = authcore::base64url::decode(s.as_bytes(), &mut out)
+                .expect("base64url")
+                .len();
+            out.truncate(n);
+            out
+        };
+        let iv: [u8; 16] = b64(parts[2]).try_into().expect("16-byte IV");
+        let tag: [u8; 32] = b64(parts[4]).try_into().expect("32-byte tag");
+        let ciphertext = b64(parts[3]);
+        let mut padded_plaintext = ciphertext.clone();
+        let (blocks, _) =
+            Array::<u8, aes::cipher::consts::U16>::slice_as_chunks_mut(&mut padded_plaintext);
+        cbc::Decryptor::<&aes::Aes256>::inner_iv_init(&aes, &Array::from(iv))
+            .decrypt_blocks(blocks);
+        let floor = Self {
+            mac,
+            aes,
+            aad: parts[0].as_bytes().to_vec(),
+            iv,
+            ciphertext,
+            tag,
+            padded_plaintext,
+        };
+        assert!(floor.tag_matches(&floor.mac_over(&floor.ciphertext)));
+        floor
+    }
+
+    fn mac_over(&self, ciphertext: &[u8]) -> [u8; 64] {
+        let mut m = self.mac.clone();
+        m.update(&self.aad);
+        m.update(&self.iv);
+        m.update(ciphertext);
+        m.update(&(self.aad.len() as u64 * 8).to_be_bytes());
+        m.finalize().into_bytes().into()
+    }
+
+    fn tag_matches(&self, full: &[u8; 64]) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(full[..32].ct_eq(&self.tag))
+    }
+
+    /// Decrypt floor: HMAC-SHA-512 over AAD || IV || ciphertext || AL, the constant-time tag
+    /// comparison, AES-256-CBC decryption into `out` (same length as the ciphertext).
+    pub fn decrypt(&self, out: &mut [u8]) -> bool {
+        use aes::cipher::{array::Array, consts::U16, BlockModeDecrypt, InnerIvInit};
+        let ok = self.tag_matches(&self.mac_over(&self.ciphertext));
+        let (input, _) = Array::<u8, U16>::slice_as_chunks(&self.ciphertext);
+        let (output, _) = Array::<u8, U16>::slice_as_chunks_mut(out);
+        cbc::Decryptor::<&aes::Aes256>::inner_iv_init(&self.aes, &Array::from(self.iv))
+            .decrypt_blocks_b2b(input, output)
+            .expect("same lengths");
+        ok
+    }
+
+    /// Encrypt floor: AES-256-CBC encryption of the padded plaintext into `out`, then
+    /// HMAC-SHA-512 over AAD || IV || ciphertext || AL; returns the full MAC.
+    pub fn encrypt(&self, out: &mut [u8]) -> [u8; 64] {
+        use aes::cipher::{array::Array, consts::U16, BlockModeEncrypt, InnerIvInit};
+        let (input, _) = Array::<u8, U16>::slice_as_chunks(&self.padded_plaintext);
+        let (output, _) = Array::<u8, U16>::slice_as_chunks_mut(out);
+        cbc::Encryptor::<&aes::Aes256>::inner_iv_init(&self.aes, &Array::from(self.iv))
+            .encrypt_blocks_b2b(input, output)
+            .expect("same lengths");
+        self.mac_over(out)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The session pipeline
+
+/// The token the session benchmark keeps: Auth.js's default token plus the OAuth fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionToken {
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<heapless::String<64>>,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<heapless::String<64>>,
+    /// Avatar URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<heapless::String<128>>,
+    /// User id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<heapless::String<64>>,
+    /// OAuth access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<heapless::String<256>>,
+    /// OAuth refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<heapless::String<128>>,
+    /// Access-token expiry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+/// A fixed-capacity copy of `v` (panics when it does not fit: a workload bug).
+fn fixed<const N: usize>(v: Option<&str>) -> Option<heapless::String<N>> {
+    v.map(|v| v.try_into().expect("fits its capacity"))
+}
+
+/// Callbacks with Auth.js's defaults over [`SessionToken`]: `jwt` returns the token,
+/// `session` exposes name, e-mail and image.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct BenchCallbacks;
+
+impl authcore::session::Callbacks for BenchCallbacks {
+    type Token = SessionToken;
+    type Session<'a> = authcore::session::DefaultSession<'a>;
+
+    fn initial_token(
+        &mut self,
+        user: &authcore::session::User<'_>,
+    ) -> Result<SessionToken, authcore::session::CallbackError> {
+        Ok(SessionToken {
+            name: fixed(user.name),
+            email: fixed(user.email),
+            picture: fixed(user.image),
+            sub: fixed(user.id),
+            access_token: None,
+            refresh_token: None,
+            expires_at: None,
+        })
+    }
+
+    fn session<'a>(
+        &'a mut self,
+        token: &'a SessionToken,
+        expires: &'a str,
+    ) -> Result<authcore::session::DefaultSession<'a>, authcore::session::CallbackError> {
+        Ok(authcore::session::DefaultSession {
+            user: authcore::session::SessionUser {
+                name: token.name.as_deref(),
+                email: token.email.as_deref(),
+                image: token.picture.as_deref(),
+            },
+            expires,
+            error: None,
+        })
+    }
+}
+
+impl Workload {
+    /// The workload's claims as the session token.
+    #[must_use]
+    pub fn session_token(&self) -> SessionToken {
+        let f = &self.fields;
+        SessionToken {
+            name: fixed(f.name.as_deref()),
+            email: fixed(f.email.as_deref()),
+            picture: fixed(f.picture.as_deref()),
+            sub: fixed(Some(&f.sub)),
+            access_token: fixed(f.access_token.as_deref()),
+            refresh_token: fixed(f.refresh_token.as_deref()),
+            expires_at: f.expires_at,
+        }
+    }
+}
+
+/// Buffers for one session request, reused across requests.
+#[derive(Debug)]
+pub struct SessionBuffers {
+    /// Token buffer.
+    pub token: Vec<u8>,
+    /// Scratch.
+    pub scratch: Vec<u8>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// `Set-Cookie` values.
+    pub cookies: Vec<u8>,
+}
+
+impl SessionBuffers {
+    /// Buffers for tokens up to one chunk.
+    #[must_use]
+    pub fn new() -> Self {
+        Self {
+            token: vec![0; 4096],
+            scratch: vec![0; 8192],
+            body: vec![0; 1024],
+            cookies: vec![0; 8192],
+        }
+    }
+
+    /// The buffers as the engine takes them.
+    pub fn get(&mut self) -> authcore::session::Buffers<'_> {
+        authcore::session::Buffers {
+            token: &mut self.token,
+            scratch: &mut self.scratch,
+            body: &mut self.body,
+            cookies: &mut self.cookies,
+        }
+    }
+}
+
+impl Default for SessionBuffers {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// `now` of the session benchmark, in milliseconds.
+pub const NOW_MS: i64 = NOW * 1000;
+
+/// The `Cookie` header of a request carrying the session `token` (Auth.js v5, not secure).
+#[must_use]
+pub fn cookie_header(token: &str) -> String {
+    format!("theme=dark; {AUTHJS_SALT}={token}; other=1")
+}
+
+/// A session token for `engine`'s codec, as its sign-in would write it.
+#[must_use]
+pub fn session_cookie_token<K: authcore::session::TokenCodec>(
+    codec: &K,
+    token: &SessionToken,
+) -> String {
+    let mut rng = BenchRng::new();
+    let stamp =
+        authcore::session::Stamp::new(NOW, i64::from(AUTHJS_MAX_AGE), &mut rng).expect("stamp");
+    let mut scratch = vec![0u8; 8192];
+    let mut out = vec![0u8; 8192];
+    codec
+        .encode(token, &stamp, &mut rng, &mut scratch, &mut out)
+        .expect("encodes")
+        .to_owned()
+}
+
+/// One whole session read: cookie parsing, decode, `jwt`, `session`, re-encode, `Set-Cookie`.
+/// Returns the response size (body + cookies) so that nothing is optimized away.
+pub fn session_read<K: authcore::session::TokenCodec>(
+    engine: &authcore::session::Engine<K>,
+    cookie_header: &str,
+    rng: &mut BenchRng,
+    bufs: &mut SessionBuffers,
+) -> usize {
+    let mut callbacks = BenchCallbacks;
+    let r = engine
+        .session(
+            &mut callbacks,
+            cookie_header.as_bytes(),
+            NOW_MS,
+            rng,
+            bufs.get(),
+        )
+        .expect("session read");
+    assert!(r.dropped.is_none() && r.set_cookie_count() == 1, "{r:?}");
+    r.body.len() + r.set_cookies().map(str::len).sum::<usize>()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -448,6 +890,43 @@ mod tests {
             let sig = authcore::base64url::encode(&mac, &mut enc).unwrap();
             assert!(w.token.ends_with(sig));
         }
+    }
+
+    #[test]
+    fn authjs_workload_and_floor() {
+        let key = authjs_key();
+        let claims = authjs_claims();
+        let mut out = vec![0u8; 2048];
+        let token = authjs_encode(&key, &claims, &mut BenchRng::new(), &mut out).to_owned();
+        // The same size as @auth/core's token for this payload (tests/node/README.md).
+        assert_eq!(token.len(), 947);
+        let mut scratch = vec![0u8; authcore::jwe::scratch_len(token.len())];
+        let keys = [key];
+        let d = authjs_decode(&token, &keys, &DecodeOptions::new(), &mut scratch);
+        assert_eq!(d.access_token, claims.access_token);
+        assert_eq!(d.exp, NOW + i64::from(AUTHJS_MAX_AGE));
+        let floor = CbcHs512Floor::new(&token);
+        let mut plain = vec![0u8; floor.ciphertext.len()];
+        assert!(floor.decrypt(&mut plain));
+        assert!(plain.starts_with(b"{\"name\":\"Ada Lovelace\""));
+        let mut ct = vec![0u8; floor.ciphertext.len()];
+        let mac = floor.encrypt(&mut ct);
+        assert_eq!(ct, floor.ciphertext);
+        assert_eq!(mac[..32], floor.tag);
+    }
+
+    #[test]
+    fn session_read_round_trips() {
+        use authcore::cookie::Flavor;
+        use authcore::session::{Config, Engine, JwsCodec};
+        let key = authcore_key();
+        let engine = Engine::new(Config::new(Flavor::AuthJs, false), JwsCodec::new(&key));
+        let w = &workloads()[1];
+        let token = session_cookie_token(engine.codec(), &w.session_token());
+        let header = cookie_header(&token);
+        let mut bufs = SessionBuffers::new();
+        let n = session_read(&engine, &header, &mut BenchRng::new(), &mut bufs);
+        assert!(n > token.len());
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //!
 //! `profile <op> <workload> <library> [iterations]`, e.g. `profile decode session authcore 1000`.
 //! Ops: `decode`, `encode`; libraries: `authcore`, `jsonwebtoken`, `jwt-simple`, `floor_hmac`.
+//! Auth.js v5 JWE: `profile authjs_decode session authcore|floor`, `authjs_encode` likewise.
+//! Whole session read: `profile session_read session jws|jwe`.
 //! Instruction counts per operation are the total divided by the iterations (the setup costs
 //! are measured separately by running with 0 iterations and subtracted).
 #![allow(
@@ -13,10 +15,14 @@
 
 use std::hint::black_box;
 
+use authcore::cookie::Flavor;
 use authcore::jws::{self, DecodeOptions};
+use authcore::session::{AuthJsCodec, Config, Engine, JwsCodec};
 use authcore_benches::{
-    authcore_decode, authcore_encode, authcore_key, floor_hs256, floor_key, jwt_simple_decode,
-    jwt_simple_encode, jwt_simple_key, workloads, JsonWebToken,
+    authcore_decode, authcore_encode, authcore_key, authjs_claims, authjs_decode, authjs_encode,
+    authjs_key, cookie_header, floor_hs256, floor_key, jwt_simple_decode, jwt_simple_encode,
+    jwt_simple_key, session_cookie_token, session_read, workloads, BenchRng, CbcHs512Floor,
+    JsonWebToken, SessionBuffers,
 };
 
 fn main() {
@@ -40,6 +46,28 @@ fn main() {
     let mut out = vec![0u8; w.token.len()];
     let claims = w.claims();
     let simple_claims = w.jwt_simple_claims();
+    let keys = [authjs_key()];
+    let authjs = authjs_claims();
+    let mut rng = BenchRng::new();
+    let mut jwe_out = vec![0u8; 2048];
+    let jwe_token = authjs_encode(&keys[0], &authjs, &mut rng, &mut jwe_out).to_owned();
+    let floor = CbcHs512Floor::new(&jwe_token);
+    let mut jwe_scratch = vec![0u8; authcore::jwe::scratch_len(jwe_token.len())];
+    let mut plain = vec![0u8; floor.ciphertext.len()];
+    let jws_engine = Engine::new(Config::new(Flavor::AuthJs, false), JwsCodec::new(&key));
+    let jwe_engine = Engine::new(
+        Config::new(Flavor::AuthJs, false),
+        AuthJsCodec::new(&keys).expect("one key"),
+    );
+    let jws_header = cookie_header(&session_cookie_token(
+        jws_engine.codec(),
+        &w.session_token(),
+    ));
+    let jwe_header = cookie_header(&session_cookie_token(
+        jwe_engine.codec(),
+        &w.session_token(),
+    ));
+    let mut bufs = SessionBuffers::new();
     for _ in 0..n {
         match (op.as_str(), lib.as_str()) {
             ("decode", "authcore") => {
@@ -55,6 +83,24 @@ fn main() {
             ("encode", "jsonwebtoken") => drop(black_box(jwt.encode(black_box(&claims)))),
             ("encode", "jwt-simple") => {
                 drop(black_box(jwt_simple_encode(&simple, simple_claims.clone())));
+            }
+            ("authjs_decode", "authcore") => {
+                black_box(authjs_decode(&jwe_token, &keys, &options, &mut jwe_scratch).exp);
+            }
+            ("authjs_decode", "floor") => {
+                black_box(floor.decrypt(&mut plain));
+            }
+            ("authjs_encode", "authcore") => {
+                black_box(authjs_encode(&keys[0], &authjs, &mut rng, &mut jwe_out).len());
+            }
+            ("authjs_encode", "floor") => {
+                black_box(floor.encrypt(&mut plain));
+            }
+            ("session_read", "jws") => {
+                black_box(session_read(&jws_engine, &jws_header, &mut rng, &mut bufs));
+            }
+            ("session_read", "jwe") => {
+                black_box(session_read(&jwe_engine, &jwe_header, &mut rng, &mut bufs));
             }
             (_, "floor_hmac") => {
                 black_box(floor_hs256(&fk, black_box(w.signing_input())));
