@@ -90,11 +90,8 @@ pub(super) fn find_special(input: &[u8], mut i: usize) -> usize {
             | (v.wrapping_sub(ONES * 0x20) & !v))
             & HIGH;
         if hits != 0 {
-            for (k, &b) in bytes.iter().enumerate() {
-                if is_special(b) {
-                    return i + k;
-                }
-            }
+            // Little endian: the lowest flagged byte is the first in the input.
+            return i + (hits.trailing_zeros() / 8) as usize;
         }
         i += 8;
     }
