@@ -263,8 +263,9 @@ impl<'v> Checker<'v> {
 
 impl<'de> json::Observer<'de> for &mut Checker<'_> {
     #[inline]
-    fn wants(&self, raw_name: &[u8]) -> bool {
-        Checker::wants(raw_name)
+    fn wants(&self, raw_name: &[u8], escaped: bool) -> bool {
+        // As `Checker::wants`: an escaped name is one with a backslash.
+        raw_name.len() == 3 || escaped
     }
 
     fn member(&mut self, key: json::Key<'de>, value: json::Value<'de>) -> bool {

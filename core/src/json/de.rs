@@ -14,8 +14,8 @@ const NAME_BUFFER: usize = 64;
 /// caller can check some members (the registered JWT claims) without a second pass.
 pub(crate) trait Observer<'de> {
     /// Whether the member with this raw (still escaped) name is to be shown to
-    /// [`Observer::member`].
-    fn wants(&self, raw_name: &[u8]) -> bool;
+    /// [`Observer::member`]; `escaped` tells whether the name has an escape.
+    fn wants(&self, raw_name: &[u8], escaped: bool) -> bool;
     /// Sees a wanted member of the top-level object before the target type reads its value;
     /// `false` aborts the deserialization (with an unspecified error).
     fn member(&mut self, key: Key<'de>, value: Value<'de>) -> bool;
@@ -27,7 +27,7 @@ pub(crate) trait Observer<'de> {
 /// Observes nothing.
 impl Observer<'_> for () {
     #[inline(always)]
-    fn wants(&self, _raw_name: &[u8]) -> bool {
+    fn wants(&self, _raw_name: &[u8], _escaped: bool) -> bool {
         false
     }
     #[inline(always)]
@@ -51,6 +51,8 @@ pub(crate) struct Deserializer<'de, O = ()> {
     depth: usize,
     /// Sees the top-level object's members.
     observer: O,
+    /// Whether the last string scanned had an escape.
+    last_escaped: bool,
 }
 
 /// A number token.
@@ -147,6 +149,7 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
             arena_used: 0,
             depth: 0,
             observer,
+            last_escaped: true,
         }
     }
 
@@ -173,6 +176,7 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
     fn scan_str(&mut self) -> Result<scan::Str<'de>, Error> {
         let s = scan::scan_string_in(self.input, self.text, self.pos)?;
         self.pos = s.end;
+        self.last_escaped = s.escaped;
         Ok(s)
     }
 
@@ -611,7 +615,7 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
 
     /// Shows the observer the top-level member whose name starts at `key_start`; `self.pos`
     /// is just after its colon. Reads ahead without moving `self.pos`.
-    fn observe(&mut self, raw: &'de [u8], key_start: usize) -> Result<(), Error> {
+    fn observe(&mut self, raw: &'de [u8], escaped: bool, key_start: usize) -> Result<(), Error> {
         // The target type's identifier deserialization validated the name already.
         let name = match self
             .text
@@ -622,9 +626,13 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
                 offset: key_start + 1,
             })?,
         };
-        let escaped = raw.contains(&b'\\');
         let value_start = scan::skip_ws(self.input, self.pos);
-        let value_end = scan::skip_value_in(self.input, self.text, value_start, MAX_DEPTH - 1)?;
+        // Strings and numbers (what registered claims hold) directly; anything else as a whole.
+        let value_end = match self.input.get(value_start) {
+            Some(b'"') => scan::scan_string_in(self.input, self.text, value_start)?.end,
+            Some(b'-' | b'0'..=b'9') => scan::scan_number(self.input, value_start)?.0,
+            _ => scan::skip_value_in(self.input, self.text, value_start, MAX_DEPTH - 1)?,
+        };
         let key = Key::new(name, escaped, key_start);
         let value = Value::new(self.input, value_start, value_end, 1);
         if self.observer.member(key, value) {
@@ -723,7 +731,10 @@ impl<'de, O: Observer<'de>> de::MapAccess<'de> for MapAccess<'_, 'de, O> {
             });
         }
         self.key_start = self.de.pos;
+        // Every way of reading a name scans it; if one did not, "escaped" is the safe guess.
+        self.de.last_escaped = true;
         let key = seed.deserialize(MapKey { de: &mut *self.de })?;
+        let escaped = self.de.last_escaped;
         let key_end = self.de.pos;
         if self.de.peek()? != b':' {
             return Err(Error::Syntax {
@@ -738,8 +749,8 @@ impl<'de, O: Observer<'de>> de::MapAccess<'de> for MapAccess<'_, 'de, O> {
                 .input
                 .get(self.key_start + 1..key_end.saturating_sub(1))
                 .unwrap_or_default();
-            if self.de.observer.wants(raw) {
-                self.de.observe(raw, self.key_start)?;
+            if self.de.observer.wants(raw, escaped) {
+                self.de.observe(raw, escaped, self.key_start)?;
             }
         }
         Ok(Some(key))
