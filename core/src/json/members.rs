@@ -276,6 +276,7 @@ impl<'a> Value<'a> {
     pub fn members(&self) -> Option<Members<'a>> {
         (self.kind == ValueKind::Object).then(|| Members {
             input: self.input,
+            text: None,
             pos: self.start + 1,
             depth: self.depth + 1,
             top_level: false,
@@ -300,6 +301,8 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct Members<'a> {
     input: &'a [u8],
+    /// `input` as text when it is known to be all UTF-8 (strings are then not checked again).
+    text: Option<&'a str>,
     pos: usize,
     /// Number of containers open at `pos` (1 inside the top-level object).
     depth: usize,
@@ -312,6 +315,8 @@ impl<'a> Members<'a> {
     pub(crate) fn top_level(input: &'a [u8], open: usize) -> Self {
         Self {
             input,
+            // One check of the whole input instead of one per string.
+            text: core::str::from_utf8(input).ok(),
             pos: open + 1,
             depth: 1,
             top_level: true,
@@ -336,7 +341,7 @@ impl<'a> Members<'a> {
             b'"' => {}
             _ => return Err(Error::Syntax { offset: key_start }),
         }
-        let name = scan::scan_string(self.input, key_start)?;
+        let name = scan::scan_string_in(self.input, self.text, key_start)?;
         let colon = scan::skip_ws(self.input, name.end);
         match scan::byte_at(self.input, colon)? {
             b':' => {}
@@ -344,7 +349,7 @@ impl<'a> Members<'a> {
         }
         let value_start = scan::skip_ws(self.input, colon + 1);
         let budget = MAX_DEPTH.saturating_sub(self.depth);
-        let value_end = scan::skip_value(self.input, value_start, budget)?;
+        let value_end = scan::skip_value_in(self.input, self.text, value_start, budget)?;
         self.pos = value_end;
         self.state = State::Next;
         let key = Key {

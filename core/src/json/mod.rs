@@ -301,7 +301,9 @@ impl serde::ser::Error for Error {
 /// Any syntax error ([`Error::is_syntax`]), with the offset of the first problem in document
 /// order.
 pub fn validate(input: &[u8]) -> Result<(), Error> {
-    let end = scan::skip_value(input, 0, MAX_DEPTH)?;
+    // One UTF-8 check of the whole input instead of one per string; when it fails, the strings
+    // are checked one by one for the exact error offset.
+    let end = scan::skip_value_in(input, core::str::from_utf8(input).ok(), 0, MAX_DEPTH)?;
     scan::expect_end(input, end)
 }
 
