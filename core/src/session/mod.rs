@@ -32,6 +32,8 @@ pub use callbacks::{
     SessionUser, Trigger, User, ERROR_CAPACITY,
 };
 pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec};
+#[cfg(feature = "jwe")]
+pub use codec::{AuthJsCodec, NextAuthV4Codec};
 pub use refresh::{
     refresh_due, OAuthCallbacks, OAuthFields, OAuthToken, PendingRefresh, ReadStep, RefreshFailure,
     RefreshOutcome, RefreshableToken, ACCESS_TOKEN_CAPACITY, REFRESH_TOKEN_CAPACITY,
