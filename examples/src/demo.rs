@@ -22,12 +22,12 @@ use std::sync::Barrier;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use authcore::cookie::{self, Flavor};
+use authcore::jwe::AuthJsKey;
 use authcore::refresh::{self, Client};
 use authcore::session::{
-    Account, Buffers, Config, Engine, JwsCodec, OAuthCallbacks, OAuthToken, ReadStep, SignIn,
+    Account, AuthJsCodec, Buffers, Config, Engine, OAuthCallbacks, OAuthToken, ReadStep, SignIn,
     TokenCodec, User,
 };
-use authcore::{Algorithm, HmacKey};
 
 use crate::random::OsRandom;
 use crate::single_flight::{Role, SingleFlight};
@@ -241,15 +241,18 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoError> {
     if opts.readers == 0 {
         return Err(DemoError::Setup("--readers must be at least 1".into()));
     }
-    // AUTH_SECRET: random per run.
+    // AUTH_SECRET: random per run, as `openssl rand -hex 32` makes one. The session cookie is
+    // Auth.js v5's JWE; its key is derived from the secret with the cookie name as salt.
     let mut rng = OsRandom::new().map_err(|e| DemoError::Setup(e.to_string()))?;
-    let mut secret = [0u8; 32];
-    authcore::rand::RandomSource::fill_bytes(&mut rng, &mut secret)
-        .map_err(|e| DemoError::Setup(e.to_string()))?;
-    let key = HmacKey::new(Algorithm::Hs256, &secret)
-        .map_err(|e| DemoError::Setup(format!("session key: {e}")))?;
-    let engine = Engine::new(Config::new(Flavor::AuthJs, false), JwsCodec::new(&key));
-    let codec = "JWS (HS256)";
+    let secret = rng.hex(32).map_err(|e| DemoError::Setup(e.to_string()))?;
+    let config = Config::new(Flavor::AuthJs, false);
+    let keys = [
+        AuthJsKey::derive(secret.as_bytes(), config.session_cookie_name())
+            .map_err(|e| DemoError::Setup(format!("session key: {e}")))?,
+    ];
+    let codec = AuthJsCodec::new(&keys).ok_or_else(|| DemoError::Setup("no session key".into()))?;
+    let engine = Engine::new(config, codec);
+    let codec = "JWE (dir, A256CBC-HS512; key derived from AUTH_SECRET)";
 
     let mut summary = match &opts.provider {
         Provider::InProcess(config) => {
@@ -702,6 +705,29 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
         peek(&self.ctx.engine, &self.jar).map_err(|e| self.fail(e))
     }
 
+    /// Prints the protected header of the session token (public: algorithms and key id).
+    fn show_format(&mut self) -> Result<(), DemoError> {
+        let Some((_, value)) = self.jar.cookies.first() else {
+            return Ok(());
+        };
+        let parts = value.split('.').count();
+        let first = value.split('.').next().unwrap_or("");
+        let mut buf = vec![0u8; first.len()];
+        let header = authcore::base64url::decode(first.as_bytes(), &mut buf)
+            .ok()
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .unwrap_or("?")
+            .to_owned();
+        // The kid is an 86-character thumbprint; shorten it for the screen.
+        let header = match header.split_once(r#""kid":""#) {
+            Some((head, kid)) if kid.len() > 12 => format!("{head}\"kid\":\"{}…\"}}", &kid[..12]),
+            _ => header,
+        };
+        self.info(&format!(
+            "the cookie value is a {parts}-part compact token, header {header}"
+        ))
+    }
+
     fn show_session(&mut self, body: &str) -> Result<(), DemoError> {
         let cookies = self.jar.describe();
         self.info(&format!("Set-Cookie: {cookies}"))?;
@@ -845,6 +871,7 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
             label(&issued.refresh_token, true)
         ))?;
         let r = self.sign_in(&issued.access_token, &issued.refresh_token, expires_at)?;
+        self.show_format()?;
         self.show_session(&r.body)?;
         let t = self.peek()?;
         self.show_token(&t)?;

@@ -57,6 +57,7 @@ fn timeline_against_the_in_process_provider() {
         ]
     );
     assert!(s.steps.iter().all(|st| st.skipped.is_none()));
+    assert!(s.codec.starts_with("JWE"), "{}", s.codec);
     assert_eq!(s.requests_sent, 3);
 
     // The rotation chain: each refresh token used once, the revoked one refused.
