@@ -29,7 +29,7 @@ use authcore::session::{
     TokenCodec, User,
 };
 
-use crate::random::OsRandom;
+use crate::random::{self, OsRandom};
 use crate::single_flight::{Role, SingleFlight};
 use crate::token_server::{Seen, ServerConfig, TokenServer};
 use crate::transport::{self, Answer, Endpoint};
@@ -243,8 +243,7 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoError> {
     }
     // AUTH_SECRET: random per run, as `openssl rand -hex 32` makes one. The session cookie is
     // Auth.js v5's JWE; its key is derived from the secret with the cookie name as salt.
-    let mut rng = OsRandom::new().map_err(|e| DemoError::Setup(e.to_string()))?;
-    let secret = rng.hex(32).map_err(|e| DemoError::Setup(e.to_string()))?;
+    let secret = random::hex(32).map_err(|e| DemoError::Setup(e.to_string()))?;
     let config = Config::new(Flavor::AuthJs, false);
     let keys = [
         AuthJsKey::derive(secret.as_bytes(), config.session_cookie_name())
@@ -442,7 +441,7 @@ fn read_session<K: TokenCodec>(
     config: &refresh::Config,
 ) -> Result<Read, String> {
     let mut bufs = Bufs::new();
-    let mut rng = OsRandom::new().map_err(|e| e.to_string())?;
+    let mut rng = OsRandom;
     let mut cb = OAuthCallbacks::<256>;
     let mut role = None;
     let mut step = ctx
@@ -825,7 +824,7 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
             is_new_user: None,
         };
         let mut bufs = Bufs::new();
-        let mut rng = OsRandom::new().map_err(|e| self.fail(e.to_string()))?;
+        let mut rng = OsRandom;
         let r = self
             .ctx
             .engine

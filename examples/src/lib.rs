@@ -6,7 +6,7 @@
 //! - [`token_server`]: an OAuth token endpoint on `127.0.0.1`, inside the process.
 //! - [`transport`]: refresh requests over authcore's HTTP/1.1 exchange on a std `TcpStream`.
 //! - [`single_flight`]: one token request per refresh token for concurrent reads.
-//! - [`random`]: the OS random source.
+//! - [`random`]: the OS random source (authcore-std's).
 
 pub mod demo;
 pub mod random;

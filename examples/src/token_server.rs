@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use crate::random::OsRandom;
+use crate::random;
 
 /// Where the server answers.
 pub const TOKEN_PATH: &str = "/oauth/token";
@@ -445,11 +445,11 @@ fn client_ok(
 /// Mints the tokens of `generation` for `grant`. Tokens are readable (`at_<grant>_<gen>_…`,
 /// `rt_<grant>_<gen>_…`) with random tails, so each is unique.
 fn issue(config: &ServerConfig, grant: u32, generation: u32) -> io::Result<Issued> {
-    let mut rng = OsRandom::new()?;
-    let refresh_token = format!("rt_{grant}_{generation}_{}", rng.hex(12)?);
+    let hex = |n| random::hex(n).map_err(|e| io::Error::other(e.to_string()));
+    let refresh_token = format!("rt_{grant}_{generation}_{}", hex(12)?);
     let mut access_token = format!("at_{grant}_{generation}_");
     let rest = config.access_token_len.saturating_sub(access_token.len());
-    access_token.push_str(&rng.hex(rest.div_ceil(2))?[..rest]);
+    access_token.push_str(&hex(rest.div_ceil(2))?[..rest]);
     Ok(Issued {
         grant,
         access_token,
