@@ -432,6 +432,9 @@ struct Read {
     body: String,
     authenticated: bool,
     role: Option<Role>,
+    /// What each token request got, for the log (status and OAuth error code, or the
+    /// transport failure); never token values.
+    exchanges: Vec<String>,
 }
 
 /// One session read with silent refresh through the single-flight.
@@ -444,6 +447,7 @@ fn read_session<K: TokenCodec>(
     let mut rng = OsRandom;
     let mut cb = OAuthCallbacks::<256>;
     let mut role = None;
+    let mut exchanges = Vec::new();
     let mut step = ctx
         .engine
         .session_with_refresh(
@@ -464,6 +468,7 @@ fn read_session<K: TokenCodec>(
                     body: r.body.to_owned(),
                     authenticated: r.authenticated,
                     role,
+                    exchanges,
                 })
             }
             ReadStep::Refresh(pending) => {
@@ -481,6 +486,7 @@ fn read_session<K: TokenCodec>(
                     Answer::is_success,
                 );
                 role = Some(r);
+                exchanges.push(describe_answer(&answer));
                 step = ctx
                     .engine
                     .resume(
@@ -494,6 +500,22 @@ fn read_session<K: TokenCodec>(
                     .map_err(|e| format!("session read (resume): {e}"))?;
             }
         }
+    }
+}
+
+/// `200`, `400 invalid_grant`, or why no response came.
+fn describe_answer(answer: &Answer) -> String {
+    match &answer.result {
+        Ok(r) => {
+            let code = serde_json::from_slice::<serde_json::Value>(&r.body)
+                .ok()
+                .and_then(|v| v.get("error")?.as_str().map(str::to_owned));
+            match code {
+                Some(code) => format!("{} {code}", r.status),
+                None => r.status.to_string(),
+            }
+        }
+        Err(f) => format!("no response ({:?}): {}", f.kind, f.reason),
     }
 }
 
@@ -697,6 +719,12 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
         let header = self.jar.header();
         let r = read_session(&self.ctx, &header, config).map_err(|e| self.fail(e))?;
         self.jar.apply(r.set_cookies.iter().map(String::as_str));
+        if self.server.is_none() {
+            for e in &r.exchanges {
+                let text = format!("token endpoint answered: {e}");
+                self.info(&text)?;
+            }
+        }
         Ok(r)
     }
 
@@ -842,6 +870,7 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
             body: r.body.to_owned(),
             authenticated: r.authenticated,
             role: None,
+            exchanges: Vec::new(),
         };
         self.jar.apply(read.set_cookies.iter().map(String::as_str));
         Ok(read)
@@ -1180,11 +1209,13 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
         let t2 = self.peek()?;
         self.show_token(&t2)?;
         self.push_chain(&t2);
-        let rotated = t2.refresh_token != t.refresh_token;
-        self.info(&format!(
-            "the provider {} the refresh token",
-            if rotated { "rotated" } else { "kept" }
-        ))?;
+        if t2.error.is_none() {
+            let rotated = t2.refresh_token != t.refresh_token;
+            self.info(&format!(
+                "the provider {} the refresh token",
+                if rotated { "rotated" } else { "kept" }
+            ))?;
+        }
         self.check_requests(1, "exactly one token request")?;
         self.check(
             session_field(&r.body, "error").is_none() && t2.access_token != t.access_token,
