@@ -39,6 +39,8 @@ pub enum Command {
     /// Read a `Cookie` request header on stdin and print what the session endpoint answers
     /// with the default callbacks: `{"session":…,"set_cookie":[…]}`.
     Session(SessionArgs),
+    /// Exchange a refresh token at a token endpoint; print the new token set as JSON.
+    Refresh(crate::refresh_cli::RefreshArgs),
 }
 
 impl Command {
@@ -48,6 +50,7 @@ impl Command {
         match self {
             Self::Encode(_) | Self::Session(_) => true,
             Self::Decode(d) => d.token.is_none(),
+            Self::Refresh(r) => r.needs_stdin(),
         }
     }
 }
@@ -290,6 +293,7 @@ pub fn run(command: &Command, stdin: &str, env: &dyn Environment) -> Result<Stri
         Command::Encode(a) => encode(a, stdin, env),
         Command::Decode(a) => decode(a, stdin, env),
         Command::Session(a) => session(a, stdin, env),
+        Command::Refresh(a) => crate::refresh_cli::run(a, stdin, env),
     }
 }
 

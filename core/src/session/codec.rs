@@ -133,8 +133,8 @@ impl Writer<'_> {
 
 /// A session token format: how a token is encoded into a cookie value and decoded from one.
 pub trait TokenCodec {
-    /// Encodes `claims` stamped with `stamp` into `out`. `scratch` (at least
-    /// [`Self::encode_scratch_len`] bytes) holds intermediate JSON.
+    /// Encodes `claims` stamped with `stamp` into `out`. `scratch` (about twice the claims' JSON
+    /// size) holds intermediate JSON.
     ///
     /// # Errors
     ///

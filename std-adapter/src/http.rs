@@ -1,0 +1,606 @@
+//! HTTPS to the token endpoint: endpoint validation, timeouts, and a blocking transport.
+//!
+//! The [`Transport`] trait is the one place the refresh code does network IO: one `POST` of a
+//! form body, one response. [`HttpsTransport`] implements it with `std::net`, rustls (ring
+//! provider, Mozilla roots from `webpki-roots`) and the core's own HTTP/1.1 exchange
+//! ([`authcore::http::exchange`], the code firmware uses), so servers and devices frame and
+//! parse token responses identically. It is blocking; async callers never run it on their
+//! runtime (the refresh runs on its own thread, see [`crate::refresh`]).
+//!
+//! Why not an HTTP client crate: `ureq` 3 logs every byte it sends and receives (the
+//! `Authorization` header, the refresh token in the body, the tokens in the answer) at `TRACE`
+//! level through `log`, which the canary test caught; `reqwest` 0.13's rustls feature builds
+//! aws-lc-rs (cmake and a large C build). A token request is one `POST` and one small
+//! response, which the core already knows how to write and read.
+//!
+//! Each token request uses a fresh connection (one request an hour needs no pool, and a
+//! stale pooled socket would blur "not sent" and "no response"), redirects are not followed (a
+//! redirected `POST` would carry the client secret elsewhere), and every status is returned as
+//! a response (the machine classifies it).
+
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs as _};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use authcore::http::{embedded_io, ExchangeError, Target};
+use authcore::refresh::{Request, TransportFailure};
+use embedded_io_adapters::std::FromStd;
+use rustls::pki_types::ServerName;
+use rustls::{ClientConfig, ClientConnection, RootCertStore, StreamOwned};
+
+/// A token endpoint URL that passed [`Endpoint::parse`]: `https://`, or `http://` to a
+/// loopback address.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    https: bool,
+    /// `host[:port]` as written (for the `Host` header).
+    authority: String,
+    /// Host without brackets (for DNS and TLS).
+    host: String,
+    port: u16,
+    /// Path and query, starting with `/`.
+    path: String,
+}
+
+impl Endpoint {
+    /// Checks and stores a token endpoint URL.
+    ///
+    /// `https://` is required, except for loopback hosts (`127.0.0.0/8`, `[::1]`,
+    /// `localhost`), which may use `http://` for tests and local development. A URL with
+    /// user information (`https://user:pass@host/`) or a fragment is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`EndpointError`] naming the problem.
+    pub fn parse(url: &str) -> Result<Self, EndpointError> {
+        if url.bytes().any(|b| !(0x21..=0x7E).contains(&b)) || url.contains('#') {
+            return Err(EndpointError::InvalidUrl);
+        }
+        let (scheme, rest) = url.split_once("://").ok_or(EndpointError::InvalidUrl)?;
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, "/"),
+        };
+        let path = if path.starts_with('?') {
+            format!("/{path}")
+        } else {
+            path.to_owned()
+        };
+        if authority.contains('@') {
+            return Err(EndpointError::UserInfo);
+        }
+        let (host, port) = split_host_port(authority).ok_or(EndpointError::InvalidUrl)?;
+        let https = if scheme.eq_ignore_ascii_case("https") {
+            true
+        } else if scheme.eq_ignore_ascii_case("http") {
+            if !is_loopback(host) {
+                return Err(EndpointError::InsecureScheme);
+            }
+            false
+        } else {
+            return Err(EndpointError::UnsupportedScheme);
+        };
+        let port = match port {
+            Some(p) => p,
+            None if https => 443,
+            None => 80,
+        };
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
+        Ok(Self {
+            https,
+            authority: authority.to_owned(),
+            host: bare.to_owned(),
+            port,
+            path,
+        })
+    }
+
+    /// The URL.
+    #[must_use]
+    pub fn as_str(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}{}", self.authority, self.path)
+    }
+
+    /// The host (without port or brackets).
+    #[must_use]
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port.
+    #[must_use]
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether the endpoint uses TLS.
+    #[must_use]
+    pub const fn is_https(&self) -> bool {
+        self.https
+    }
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A query string could carry anything; print scheme, authority and path only.
+        let scheme = if self.https { "https" } else { "http" };
+        let path = self.path.split('?').next().unwrap_or_default();
+        write!(f, "Endpoint({scheme}://{}{path})", self.authority)
+    }
+}
+
+/// Splits `host[:port]` (IPv6 in brackets); `None` when empty or the port is not a number.
+fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']')?;
+        let (host, rest) = authority.split_at(end + 1);
+        match rest {
+            "" => (host, None),
+            _ => (host, Some(rest.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host == "[]" || (!host.starts_with('[') && host.contains(':')) {
+        return None;
+    }
+    let port = match port {
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse().ok()?),
+        Some(_) => return None,
+        None => None,
+    };
+    Some((host, port))
+}
+
+/// Whether `host` (as in a URL authority, IPv6 in brackets) is a loopback address.
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Why a token endpoint URL was refused.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointError {
+    /// Not an absolute URL with a host.
+    InvalidUrl,
+    /// `http://` to a host that is not a loopback address.
+    InsecureScheme,
+    /// A scheme other than `https` or `http`.
+    UnsupportedScheme,
+    /// The URL has user information (`user:pass@`).
+    UserInfo,
+}
+
+impl EndpointError {
+    /// Stable snake_case name of the error.
+    #[must_use]
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::InvalidUrl => "invalid_url",
+            Self::InsecureScheme => "insecure_endpoint",
+            Self::UnsupportedScheme => "unsupported_scheme",
+            Self::UserInfo => "url_has_credentials",
+        }
+    }
+}
+
+impl fmt::Display for EndpointError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidUrl => "token endpoint is not an absolute URL with a host",
+            Self::InsecureScheme => {
+                "token endpoint must use https:// (http:// is allowed only for loopback addresses)"
+            }
+            Self::UnsupportedScheme => "token endpoint must use https://",
+            Self::UserInfo => "token endpoint URL must not contain user information",
+        })
+    }
+}
+
+impl std::error::Error for EndpointError {}
+
+/// Timeouts for one token request.
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Connection setup, DNS and TLS handshake included. Default **5 s**.
+    pub connect: Duration,
+    /// Longest wait for any single read (headers or body). Default **10 s**.
+    pub read: Duration,
+    /// The whole request, from connecting to the last body byte. Default **30 s**.
+    pub total: Duration,
+}
+
+impl Timeouts {
+    /// The defaults.
+    pub const DEFAULT: Self = Self {
+        connect: Duration::from_secs(5),
+        read: Duration::from_secs(10),
+        total: Duration::from_secs(30),
+    };
+
+    /// Sets all three timeouts.
+    #[must_use]
+    pub const fn new(connect: Duration, read: Duration, total: Duration) -> Self {
+        Self {
+            connect,
+            read,
+            total,
+        }
+    }
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// The form `POST` to send. `Debug` redacts the body and `Authorization`.
+#[derive(Clone, Copy)]
+pub struct FormPost<'a> {
+    /// `application/x-www-form-urlencoded` body (carries the refresh token: secret).
+    pub body: &'a str,
+    /// `Authorization` header value, if any (secret).
+    pub authorization: Option<&'a str>,
+}
+
+impl fmt::Debug for FormPost<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FormPost")
+            .field("body_len", &self.body.len())
+            .field("authorization", &self.authorization.map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// A complete HTTP response from the token endpoint.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenHttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// `Retry-After` as delta-seconds, when present in that form.
+    pub retry_after: Option<u32>,
+    /// The body (may hold tokens: `Debug` prints only its length).
+    pub body: Vec<u8>,
+}
+
+impl fmt::Debug for TokenHttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenHttpResponse")
+            .field("status", &self.status)
+            .field("retry_after", &self.retry_after)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// What went wrong on the wire, in coarse classes (no messages from below: they could quote
+/// data).
+#[non_exhaustive]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportErrorKind {
+    /// Name resolution failed.
+    Dns,
+    /// The connection could not be set up (refused, unreachable, connect timeout).
+    Connect,
+    /// TLS handshake or certificate failure.
+    Tls,
+    /// A timeout after the connection was set up.
+    Timeout,
+    /// The connection was reset or closed early.
+    Io,
+    /// The response was not valid HTTP/1.1.
+    Protocol,
+    /// The response was larger than [`MAX_RESPONSE`].
+    TooLarge,
+    /// The request could not be built.
+    Request,
+}
+
+impl TransportErrorKind {
+    /// Stable snake_case name.
+    #[must_use]
+    pub const fn as_str(&self) -> &'static str {
+        match self {
+            Self::Dns => "dns",
+            Self::Connect => "connect",
+            Self::Tls => "tls",
+            Self::Timeout => "timeout",
+            Self::Io => "io",
+            Self::Protocol => "protocol",
+            Self::TooLarge => "too_large",
+            Self::Request => "request",
+        }
+    }
+}
+
+/// A token request that got no usable response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransportError {
+    /// Whether the request may have reached the server (what the machine needs to know).
+    pub failure: TransportFailure,
+    /// What happened.
+    pub kind: TransportErrorKind,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sent = match self.failure {
+            TransportFailure::NotSent => "request not sent",
+            _ => "no response",
+        };
+        write!(f, "{sent} ({})", self.kind.as_str())
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+/// Sends one token request. Implementations must be safe to call from several threads.
+pub trait Transport: Send + Sync + fmt::Debug {
+    /// `POST`s `form` to `endpoint` and returns the complete response, whatever its status.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError`] when no complete response came back.
+    fn post_form(
+        &self,
+        endpoint: &Endpoint,
+        form: &FormPost<'_>,
+    ) -> Result<TokenHttpResponse, TransportError>;
+}
+
+/// Most bytes of a token response (headers and body) [`HttpsTransport`] accepts.
+pub const MAX_RESPONSE: usize = 64 * 1024;
+
+/// The blocking transport: `std::net` + rustls + the core's HTTP/1.1 exchange.
+///
+/// Timeouts: [`Timeouts::connect`] bounds each TCP connect attempt, [`Timeouts::read`] each
+/// socket read and write (the TLS handshake included), and [`Timeouts::total`] is checked
+/// before every read, so a request never takes much longer than `total + read`.
+pub struct HttpsTransport {
+    tls: Arc<ClientConfig>,
+    timeouts: Timeouts,
+}
+
+impl HttpsTransport {
+    /// A transport trusting the Mozilla root certificates (`webpki-roots`).
+    #[must_use]
+    pub fn new(timeouts: Timeouts) -> Self {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        Self::with_roots(timeouts, roots)
+    }
+
+    /// A transport trusting only `roots` (a private CA, tests).
+    #[must_use]
+    pub fn with_roots(timeouts: Timeouts, roots: RootCertStore) -> Self {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map(|b| b.with_root_certificates(roots).with_no_client_auth());
+        // The ring provider supports the default versions; fall back to a config without
+        // roots (every handshake then fails, reported as a TLS error) rather than panic.
+        let tls = tls.unwrap_or_else(|_| {
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_protocol_versions(&[&rustls::version::TLS13])
+                .map(|b| {
+                    b.with_root_certificates(RootCertStore::empty())
+                        .with_no_client_auth()
+                })
+                .unwrap_or_else(|_| unreachable_config())
+        });
+        Self {
+            tls: Arc::new(tls),
+            timeouts,
+        }
+    }
+
+    /// The timeouts.
+    #[must_use]
+    pub const fn timeouts(&self) -> Timeouts {
+        self.timeouts
+    }
+
+    fn connect(&self, endpoint: &Endpoint) -> Result<TcpStream, TransportError> {
+        let addrs: Vec<SocketAddr> = (endpoint.host(), endpoint.port())
+            .to_socket_addrs()
+            .map_err(|_| not_sent(TransportErrorKind::Dns))?
+            .collect();
+        // Plain http is allowed for loopback only: `localhost` must resolve there too.
+        let addrs: Vec<SocketAddr> = addrs
+            .into_iter()
+            .filter(|a| endpoint.is_https() || a.ip().is_loopback())
+            .collect();
+        if addrs.is_empty() {
+            return Err(not_sent(TransportErrorKind::Dns));
+        }
+        let mut last = not_sent(TransportErrorKind::Connect);
+        for addr in addrs {
+            match TcpStream::connect_timeout(&addr, self.timeouts.connect) {
+                Ok(stream) => {
+                    let read = Some(self.timeouts.read.max(Duration::from_millis(1)));
+                    stream
+                        .set_read_timeout(read)
+                        .and_then(|()| stream.set_write_timeout(read))
+                        .map_err(|_| not_sent(TransportErrorKind::Connect))?;
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
+                Err(_) => last = not_sent(TransportErrorKind::Connect),
+            }
+        }
+        Err(last)
+    }
+}
+
+/// Only reached if ring cannot do TLS 1.3, which it can.
+fn unreachable_config() -> ClientConfig {
+    #[allow(clippy::panic, reason = "ring always supports TLS 1.3")]
+    {
+        panic!("the ring provider supports no TLS version")
+    }
+}
+
+impl Default for HttpsTransport {
+    fn default() -> Self {
+        Self::new(Timeouts::DEFAULT)
+    }
+}
+
+impl fmt::Debug for HttpsTransport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpsTransport")
+            .field("timeouts", &self.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Transport for HttpsTransport {
+    fn post_form(
+        &self,
+        endpoint: &Endpoint,
+        form: &FormPost<'_>,
+    ) -> Result<TokenHttpResponse, TransportError> {
+        let deadline = Instant::now() + self.timeouts.total;
+        let tcp = self.connect(endpoint)?;
+        let target = Target {
+            host: &endpoint.authority,
+            path: &endpoint.path,
+        };
+        let request = Request {
+            body: form.body,
+            authorization: form.authorization,
+        };
+        let mut buf = vec![0u8; MAX_RESPONSE];
+        let result = if endpoint.is_https() {
+            let name = ServerName::try_from(endpoint.host().to_owned())
+                .map_err(|_| not_sent(TransportErrorKind::Request))?;
+            let mut conn = ClientConnection::new(Arc::clone(&self.tls), name)
+                .map_err(|_| not_sent(TransportErrorKind::Tls))?;
+            let mut tcp = tcp;
+            while conn.is_handshaking() {
+                if Instant::now() >= deadline {
+                    return Err(not_sent(TransportErrorKind::Timeout));
+                }
+                conn.complete_io(&mut tcp)
+                    .map_err(|_| not_sent(TransportErrorKind::Tls))?;
+            }
+            let mut stream = FromStd::new(StreamOwned::new(conn, tcp));
+            exchange(&mut stream, &target, &request, &mut buf, deadline)
+        } else {
+            let mut stream = FromStd::new(tcp);
+            exchange(&mut stream, &target, &request, &mut buf, deadline)
+        };
+        buf.fill(0);
+        result
+    }
+}
+
+fn exchange<T>(
+    stream: &mut T,
+    target: &Target<'_>,
+    request: &Request<'_>,
+    buf: &mut [u8],
+    deadline: Instant,
+) -> Result<TokenHttpResponse, TransportError>
+where
+    T: embedded_io::Read + embedded_io::Write + embedded_io::ErrorType<Error = io::Error>,
+{
+    let response = authcore::http::exchange(stream, target, request, buf, &mut || {
+        Instant::now() >= deadline
+    })
+    .map_err(|e| classify(&e))?;
+    Ok(TokenHttpResponse {
+        status: response.status,
+        retry_after: response.retry_after,
+        body: response.body.to_vec(),
+    })
+}
+
+fn not_sent(kind: TransportErrorKind) -> TransportError {
+    TransportError {
+        failure: TransportFailure::NotSent,
+        kind,
+    }
+}
+
+/// Sorts an exchange error into the machine's two classes and a coarse kind.
+fn classify(e: &ExchangeError<io::Error>) -> TransportError {
+    let timed_out = |io: &io::Error| {
+        matches!(
+            io.kind(),
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+        )
+    };
+    let kind = match e {
+        ExchangeError::InvalidTarget => TransportErrorKind::Request,
+        ExchangeError::Timeout => TransportErrorKind::Timeout,
+        ExchangeError::Write(io) | ExchangeError::Flush(io) | ExchangeError::Read(io)
+            if timed_out(io) =>
+        {
+            TransportErrorKind::Timeout
+        }
+        ExchangeError::ResponseTooLarge { .. } => TransportErrorKind::TooLarge,
+        ExchangeError::TooManyHeaders
+        | ExchangeError::Malformed
+        | ExchangeError::UnsupportedTransferEncoding => TransportErrorKind::Protocol,
+        _ => TransportErrorKind::Io,
+    };
+    TransportError {
+        failure: e.transport_failure(),
+        kind,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endpoints() {
+        assert!(Endpoint::parse("https://auth.example.com/oauth/token").is_ok());
+        assert!(Endpoint::parse("http://127.0.0.1:8080/token").is_ok());
+        assert!(Endpoint::parse("http://127.5.0.1/token").is_ok());
+        assert!(Endpoint::parse("http://[::1]:9/token").is_ok());
+        assert!(Endpoint::parse("http://localhost:9/token").is_ok());
+        assert_eq!(
+            Endpoint::parse("http://auth.example.com/token"),
+            Err(EndpointError::InsecureScheme)
+        );
+        assert_eq!(
+            Endpoint::parse("http://10.0.0.1/token"),
+            Err(EndpointError::InsecureScheme)
+        );
+        assert_eq!(
+            Endpoint::parse("http://127.0.0.1.evil.com/token"),
+            Err(EndpointError::InsecureScheme)
+        );
+        assert_eq!(
+            Endpoint::parse("ftp://127.0.0.1/token"),
+            Err(EndpointError::UnsupportedScheme)
+        );
+        assert_eq!(
+            Endpoint::parse("https://u:p@auth.example.com/t"),
+            Err(EndpointError::UserInfo)
+        );
+        assert_eq!(Endpoint::parse("/token"), Err(EndpointError::InvalidUrl));
+        assert_eq!(Endpoint::parse("not a url"), Err(EndpointError::InvalidUrl));
+    }
+}

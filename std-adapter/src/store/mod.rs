@@ -1,0 +1,144 @@
+//! Where token sets live.
+//!
+//! A [`TokenStore`] keeps one [`TokenSet`] per credential key. [`save`](TokenStore::save)
+//! writes the access token, refresh token and expiry together: after a crash a store holds
+//! either the previous set or the new one, never a mix. Two stores ship:
+//!
+//! - [`MemoryStore`]: a map behind a mutex, for tests and for processes that sign in again
+//!   after a restart.
+//! - [`FileStore`]: the durable default, one JSON file per key in a directory, replaced
+//!   atomically (write a temporary file, `fsync`, `rename` over the old one, `fsync` the
+//!   directory).
+
+use std::fmt;
+use std::io;
+
+use crate::secret::Secret;
+
+mod file;
+mod memory;
+
+pub use file::FileStore;
+pub use memory::MemoryStore;
+
+/// One credential's tokens, as stored. `Debug` redacts the tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: Secret,
+    /// The refresh token, if the server issued one.
+    pub refresh_token: Option<Secret>,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: i64,
+    /// `token_type` (always `Bearer`: the core refuses others).
+    pub token_type: String,
+    /// The granted `scope`, when the server said.
+    pub scope: Option<String>,
+}
+
+impl TokenSet {
+    /// A `Bearer` set without scope.
+    #[must_use]
+    pub fn new(
+        access_token: impl Into<Secret>,
+        refresh_token: Option<Secret>,
+        expires_at: i64,
+    ) -> Self {
+        Self {
+            access_token: access_token.into(),
+            refresh_token,
+            expires_at,
+            token_type: "Bearer".to_owned(),
+            scope: None,
+        }
+    }
+}
+
+impl fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenSet")
+            .field("access_token", &"<redacted>")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("expires_at", &self.expires_at)
+            .field("token_type", &self.token_type)
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// Why a store operation failed.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// An I/O error (the kind, and what was being done).
+    Io {
+        /// The I/O error kind.
+        kind: io::ErrorKind,
+        /// The operation that failed (`"write"`, `"rename"`...).
+        operation: &'static str,
+    },
+    /// The stored data cannot be read back as a token set.
+    Corrupt,
+    /// The store refused the write (test stores, full quotas...).
+    Unavailable,
+}
+
+impl StoreError {
+    /// Stable snake_case name of the error.
+    #[must_use]
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Self::Io { .. } => "store_io",
+            Self::Corrupt => "store_corrupt",
+            Self::Unavailable => "store_unavailable",
+        }
+    }
+
+    pub(crate) fn io(operation: &'static str) -> impl Fn(io::Error) -> Self {
+        move |e| Self::Io {
+            kind: e.kind(),
+            operation,
+        }
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io { kind, operation } => write!(f, "token store {operation} failed: {kind}"),
+            Self::Corrupt => f.write_str("token store holds unreadable data"),
+            Self::Unavailable => f.write_str("token store is unavailable"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Where token sets live. Implementations must be safe to share between threads.
+pub trait TokenStore: Send + Sync + fmt::Debug {
+    /// The set stored under `key`, if any.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store cannot be read.
+    fn load(&self, key: &str) -> Result<Option<TokenSet>, StoreError>;
+
+    /// Replaces the set under `key`. Access token, refresh token and expiry are written
+    /// together: when this returns `Ok` the whole new set is durable (as far as the store
+    /// promises durability); when it fails or the process dies, the old set is still there.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the set could not be written; the previous set is kept then.
+    fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError>;
+
+    /// Deletes the set under `key` (sign-out). Deleting a missing key is not an error.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the store cannot be written.
+    fn remove(&self, key: &str) -> Result<(), StoreError>;
+}

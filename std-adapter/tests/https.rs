@@ -1,0 +1,174 @@
+//! The HTTPS transport against a TLS front (rustls server, test CA) for the token server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod common;
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::Arc;
+use std::time::Duration;
+
+use authcore::refresh::{RefreshError, TransportFailure};
+use authcore_std::clock::ManualClock;
+use authcore_std::http::{Endpoint, HttpsTransport, Timeouts, TransportErrorKind};
+use authcore_std::refresh::{ClientCredentials, Error, Refresher, RetryPolicy};
+use authcore_std::secret::Secret;
+use authcore_std::store::TokenSet;
+use common::TokenServer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+
+const NOW: i64 = 1_800_000_000;
+const CA: &[u8] = include_bytes!("data/ca.der");
+const CERT: &[u8] = include_bytes!("data/server.der");
+const KEY: &[u8] = include_bytes!("data/server.key.der");
+
+/// Terminates TLS and forwards each request to `backend`.
+fn tls_front(backend: SocketAddr) -> SocketAddr {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(CERT.to_vec())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(KEY.to_vec())),
+        )
+        .unwrap();
+    let config = Arc::new(config);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming().flatten() {
+            let config = Arc::clone(&config);
+            std::thread::spawn(move || {
+                let conn = rustls::ServerConnection::new(config).unwrap();
+                let mut tls = rustls::StreamOwned::new(conn, tcp);
+                let mut reader = BufReader::new(&mut tls);
+                let mut head = String::new();
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return; // handshake refused by the client
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    head.push_str(&line);
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body = vec![0; length];
+                reader.read_exact(&mut body).unwrap();
+                let mut up = TcpStream::connect(backend).unwrap();
+                up.write_all(head.as_bytes()).unwrap();
+                up.write_all(&body).unwrap();
+                let mut answer = Vec::new();
+                up.read_to_end(&mut answer).unwrap();
+                tls.write_all(&answer).unwrap();
+                tls.conn.send_close_notify();
+                let _ = tls.flush();
+            });
+        }
+    });
+    addr
+}
+
+fn refresher(url: &str, transport: HttpsTransport, server: &TokenServer) -> (Refresher, String) {
+    let (at, rt) = server.sign_in();
+    let r = Refresher::builder(
+        Endpoint::parse(url).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .clock(Arc::new(ManualClock::new(NOW)))
+    .transport(Arc::new(transport))
+    .retry_policy(RetryPolicy::DEFAULT.max_retries(1))
+    .build();
+    r.set_tokens(TokenSet::new(at, Some(Secret::new(rt.clone())), NOW - 1))
+        .unwrap();
+    (r, rt)
+}
+
+fn timeouts() -> Timeouts {
+    Timeouts::new(
+        Duration::from_secs(2),
+        Duration::from_secs(2),
+        Duration::from_secs(5),
+    )
+}
+
+fn test_roots() -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(CertificateDer::from(CA.to_vec())).unwrap();
+    roots
+}
+
+#[test]
+fn refresh_over_https_with_a_private_ca() {
+    let server = TokenServer::start();
+    let front = tls_front(server.addr);
+    for host in ["localhost", "127.0.0.1"] {
+        let url = format!("https://{host}:{}/token", front.port());
+        let (r, rt) = refresher(
+            &url,
+            HttpsTransport::with_roots(timeouts(), test_roots()),
+            &server,
+        );
+        let token = r.access_token().unwrap();
+        assert!(token.secret().starts_with("at-"));
+        assert!(!server.is_live_refresh(&rt));
+        let new_rt = token.token_set().refresh_token.as_ref().unwrap().expose();
+        assert!(server.is_live_refresh(new_rt));
+    }
+    assert_eq!(server.requests(), 2);
+}
+
+#[test]
+fn untrusted_certificate_fails_before_anything_is_sent() {
+    let server = TokenServer::start();
+    let front = tls_front(server.addr);
+    let url = format!("https://localhost:{}/token", front.port());
+    // The default roots do not include the test CA.
+    let (r, rt) = refresher(&url, HttpsTransport::new(timeouts()), &server);
+    let err = r.access_token().unwrap_err();
+    match err {
+        Error::Unavailable {
+            last: Some(RefreshError::NotSent),
+            transport: Some(t),
+            ..
+        } => {
+            assert_eq!(t.failure, TransportFailure::NotSent);
+            assert_eq!(t.kind, TransportErrorKind::Tls);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(server.requests(), 0);
+    assert!(server.is_live_refresh(&rt));
+}
+
+#[test]
+fn wrong_host_name_is_refused() {
+    let server = TokenServer::start();
+    let front = tls_front(server.addr);
+    // The certificate is for localhost and 127.0.0.1, not 127.0.0.2.
+    let url = format!("https://127.0.0.2:{}/token", front.port());
+    let (r, _) = refresher(
+        &url,
+        HttpsTransport::with_roots(timeouts(), test_roots()),
+        &server,
+    );
+    let err = r.access_token().unwrap_err();
+    assert!(
+        matches!(&err, Error::Unavailable { transport: Some(t), .. } if t.kind == TransportErrorKind::Tls)
+            // 127.0.0.2 may not be routable on every machine.
+            || matches!(&err, Error::Unavailable { transport: Some(t), .. } if t.kind == TransportErrorKind::Connect),
+        "{err:?}"
+    );
+    assert_eq!(server.requests(), 0);
+}

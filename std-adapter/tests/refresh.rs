@@ -1,0 +1,579 @@
+//! The refresher against a real token server on 127.0.0.1: single flight, faults, retries,
+//! circuit breaker, persistence.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod common;
+
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use authcore::refresh::response::ResponseError;
+use authcore::refresh::{OAuthError, RefreshError};
+use authcore_std::breaker::CircuitBreaker;
+use authcore_std::clock::{Clock as _, ManualClock};
+use authcore_std::http::{Endpoint, EndpointError, HttpsTransport, Timeouts};
+use authcore_std::refresh::{ClientCredentials, Error, Refresher, RetryPolicy};
+use authcore_std::secret::Secret;
+use authcore_std::store::{FileStore, StoreError, TokenSet, TokenStore};
+use common::{Fault, TokenServer};
+
+const NOW: i64 = 1_800_000_000;
+
+struct Setup {
+    server: TokenServer,
+    store: Arc<FileStore>,
+    clock: Arc<ManualClock>,
+    refresher: Refresher,
+    old: TokenSet,
+}
+
+fn timeouts() -> Timeouts {
+    Timeouts::new(
+        Duration::from_secs(2),
+        Duration::from_millis(400),
+        Duration::from_secs(3),
+    )
+}
+
+/// A server, a file store holding an expired signed-in set, and a refresher on a manual clock.
+fn setup(name: &str) -> Setup {
+    setup_with(name, |b| b)
+}
+
+fn setup_with(
+    name: &str,
+    tweak: impl FnOnce(
+        authcore_std::refresh::RefresherBuilder,
+    ) -> authcore_std::refresh::RefresherBuilder,
+) -> Setup {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let store = Arc::new(FileStore::new(common::temp_dir(name)).unwrap());
+    let old = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
+    store.save("user", &old).unwrap();
+    let clock = Arc::new(ManualClock::new(NOW));
+    let builder = Refresher::builder(
+        Endpoint::parse(&server.token_url()).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .key("user")
+    .store(store.clone())
+    .clock(clock.clone())
+    .transport(Arc::new(HttpsTransport::new(timeouts())));
+    let refresher = tweak(builder).build();
+    Setup {
+        server,
+        store,
+        clock,
+        refresher,
+        old,
+    }
+}
+
+fn old_rt(s: &Setup) -> &str {
+    s.old.refresh_token.as_ref().unwrap().expose()
+}
+
+/// The store still holds the old set and its refresh token is unspent at the server.
+fn assert_old_kept(s: &Setup) {
+    assert_eq!(s.store.load("user").unwrap().as_ref(), Some(&s.old));
+    assert!(s.server.is_live_refresh(old_rt(s)));
+}
+
+fn assert_new_stored(s: &Setup, token: &authcore_std::refresh::AccessToken) {
+    let stored = s.store.load("user").unwrap().unwrap();
+    assert_eq!(&stored, token.token_set());
+    assert_ne!(stored.access_token, s.old.access_token);
+    let rt = stored.refresh_token.as_ref().unwrap().expose();
+    assert!(
+        s.server.is_live_refresh(rt),
+        "stored refresh token is the live one"
+    );
+    assert!(!s.server.is_live_refresh(old_rt(s)));
+    assert!(stored.expires_at >= NOW + 3600);
+    assert_eq!(stored.scope.as_deref(), Some("openid offline_access"));
+}
+
+#[test]
+fn thousand_concurrent_callers_cause_one_request() {
+    let s = setup("thousand");
+    // Hold the answer so that every caller arrives while the request is out.
+    s.server
+        .push_fault(Fault::Delay(Duration::from_millis(300)));
+    let n = 1000;
+    let barrier = Arc::new(Barrier::new(n));
+    let started = Instant::now();
+    let handles: Vec<_> = (0..n)
+        .map(|_| {
+            let r = s.refresher.clone();
+            let b = Arc::clone(&barrier);
+            std::thread::Builder::new()
+                .stack_size(128 * 1024)
+                .spawn(move || {
+                    b.wait();
+                    r.access_token().map(|t| t.secret().to_owned())
+                })
+                .unwrap()
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let first = results[0].clone().unwrap();
+    assert!(results.iter().all(|r| r.as_deref() == Ok(first.as_str())));
+    assert_eq!(s.server.requests(), 1);
+    assert_eq!(s.server.reuse_attempts(), 0);
+    let token = s.refresher.access_token().unwrap();
+    assert_eq!(token.secret(), first);
+    assert_new_stored(&s, &token);
+    assert_eq!(s.server.requests(), 1);
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn async_callers_share_one_refresh_without_blocking_the_runtime() {
+    let s = setup("async");
+    s.server
+        .push_fault(Fault::Delay(Duration::from_millis(300)));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let refresher = s.refresher.clone();
+    let (tokens, ticks) = rt.block_on(async move {
+        // A ticker on the same (single) thread: it only runs if nobody blocks it.
+        let ticker = tokio::spawn(async {
+            let mut ticks = 0;
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ticks += 1;
+            }
+            ticks
+        });
+        let tasks: Vec<_> = (0..200)
+            .map(|_| {
+                let r = refresher.clone();
+                tokio::spawn(
+                    async move { r.access_token_async().await.map(|t| t.secret().to_owned()) },
+                )
+            })
+            .collect();
+        let mut tokens = Vec::new();
+        for t in tasks {
+            tokens.push(t.await.unwrap().unwrap());
+        }
+        (tokens, ticker.await.unwrap())
+    });
+    assert_eq!(ticks, 10);
+    assert!(tokens.iter().all(|t| *t == tokens[0]));
+    assert_eq!(s.server.requests(), 1);
+}
+
+#[test]
+fn fresh_token_needs_no_request_and_advisory_refreshes_in_background() {
+    let s = setup("fresh");
+    let (at, rt) = s.server.sign_in();
+    let set = TokenSet::new(at.clone(), Some(Secret::new(rt)), NOW + 3600);
+    s.refresher.set_tokens(set).unwrap();
+    assert_eq!(s.refresher.access_token().unwrap().secret(), at);
+    assert_eq!(s.server.requests(), 0);
+    // Inside the advisory window (60 s + up to 30 s jitter): the old token is handed out and a
+    // refresh starts on the side.
+    s.clock.advance(Duration::from_secs(3600 - 30));
+    assert_eq!(s.refresher.access_token().unwrap().secret(), at);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while s.refresher.access_token().unwrap().secret() == at {
+        assert!(Instant::now() < deadline, "background refresh did not land");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(s.server.requests(), 1);
+}
+
+#[test]
+fn server_errors_are_retried_with_backoff() {
+    let s = setup("503");
+    s.server.push_fault(Fault::Status(503, "{}", None));
+    s.server
+        .push_fault(Fault::Status(500, r#"{"error":"server_error"}"#, None));
+    let token = s.refresher.access_token().unwrap();
+    assert_eq!(s.server.requests(), 3);
+    // Backoff 1 s then 2 s (jitter only adds).
+    assert!(
+        s.clock.slept() >= Duration::from_secs(3),
+        "{:?}",
+        s.clock.slept()
+    );
+    assert_new_stored(&s, &token);
+}
+
+#[test]
+fn retries_are_bounded_and_the_store_is_untouched() {
+    let s = setup("500");
+    for _ in 0..10 {
+        s.server.push_fault(Fault::Status(500, "{}", None));
+    }
+    let err = s.refresher.access_token().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unavailable {
+                last: Some(RefreshError::Status { status: 500 }),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(s.server.requests(), 4, "first attempt + 3 retries");
+    assert_old_kept(&s);
+    // While backing off, callers fail fast without a request.
+    let err = s.refresher.access_token().unwrap_err();
+    assert_eq!(err.kind(), "unavailable");
+    assert_eq!(s.server.requests(), 4);
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let s = setup("429");
+    s.server
+        .push_fault(Fault::Status(429, r#"{"error":"slow_down"}"#, Some(7)));
+    let token = s.refresher.access_token().unwrap();
+    assert_eq!(s.server.requests(), 2);
+    assert!(
+        s.clock.slept() >= Duration::from_secs(7),
+        "{:?}",
+        s.clock.slept()
+    );
+    assert_new_stored(&s, &token);
+}
+
+#[test]
+fn retry_after_is_capped() {
+    let s = setup("429cap");
+    s.server.push_fault(Fault::Status(429, "{}", Some(100_000)));
+    // Capped at 30 s by the adapter's default config, then retried.
+    let token = s.refresher.access_token().unwrap();
+    let slept = s.clock.slept();
+    assert!(
+        slept >= Duration::from_secs(30) && slept <= Duration::from_secs(37),
+        "{slept:?}"
+    );
+    assert_new_stored(&s, &token);
+}
+
+#[test]
+fn connection_reset_is_resent_once() {
+    let s = setup("reset");
+    s.server.push_fault(Fault::Reset);
+    let token = s.refresher.access_token().unwrap();
+    assert_eq!(s.server.requests(), 2);
+    assert_new_stored(&s, &token);
+}
+
+#[test]
+fn response_that_never_comes_times_out_and_is_resent_once() {
+    let s = setup("hang1");
+    s.server.push_fault(Fault::Hang(Duration::from_secs(3)));
+    let started = Instant::now();
+    let token = s.refresher.access_token().unwrap();
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(s.server.requests(), 2);
+    assert_new_stored(&s, &token);
+}
+
+#[test]
+fn two_timeouts_stop_without_a_third_send() {
+    let s = setup("hang2");
+    s.server.push_fault(Fault::Hang(Duration::from_secs(3)));
+    s.server.push_fault(Fault::Hang(Duration::from_secs(3)));
+    let err = s.refresher.access_token().unwrap_err();
+    assert_eq!(
+        err,
+        Error::Refresh {
+            error: RefreshError::NoResponseAfterRetry,
+            code: None
+        }
+    );
+    assert_eq!(s.server.requests(), 2);
+    // The stored set is kept (the server never processed the requests here).
+    assert_old_kept(&s);
+}
+
+#[test]
+fn malformed_json_is_terminal_and_keeps_the_stored_set() {
+    let s = setup("malformed");
+    s.server
+        .push_fault(Fault::Status(200, "{\"access_token\":", None));
+    let err = s.refresher.access_token().unwrap_err();
+    assert_eq!(
+        err,
+        Error::Refresh {
+            error: RefreshError::BadResponse(ResponseError::Malformed),
+            code: None
+        }
+    );
+    assert_eq!(s.server.requests(), 1);
+    assert_old_kept(&s);
+    // Never sent again in this process.
+    assert!(matches!(
+        s.refresher.access_token(),
+        Err(Error::SignInRequired { .. })
+    ));
+    assert_eq!(s.server.requests(), 1);
+}
+
+#[test]
+fn success_without_access_token_is_terminal() {
+    let s = setup("noat");
+    s.server.push_fault(Fault::Status(
+        200,
+        r#"{"token_type":"Bearer","expires_in":3600}"#,
+        None,
+    ));
+    let err = s.refresher.access_token().unwrap_err();
+    assert_eq!(
+        err,
+        Error::Refresh {
+            error: RefreshError::BadResponse(ResponseError::MissingAccessToken),
+            code: None
+        }
+    );
+    assert_eq!(s.server.requests(), 1);
+    assert_old_kept(&s);
+}
+
+#[test]
+fn invalid_grant_is_terminal_and_never_retried() {
+    let s = setup("invalid_grant");
+    s.server.push_fault(Fault::Status(
+        400,
+        r#"{"error":"invalid_grant","error_description":"revoked"}"#,
+        None,
+    ));
+    let err = s.refresher.access_token().unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Refresh {
+            error: RefreshError::OAuth {
+                code: OAuthError::InvalidGrant,
+                status: 400
+            },
+            ..
+        }
+    ));
+    assert_eq!(err.oauth_code(), Some("invalid_grant"));
+    assert!(err.is_terminal());
+    assert_eq!(s.server.requests(), 1);
+    assert_eq!(s.store.load("user").unwrap().as_ref(), Some(&s.old));
+    assert!(matches!(
+        s.refresher.access_token(),
+        Err(Error::SignInRequired { .. })
+    ));
+    assert_eq!(s.server.requests(), 1);
+}
+
+#[test]
+fn reused_refresh_token_gets_invalid_grant() {
+    let s = setup("reuse");
+    let token = s.refresher.access_token().unwrap();
+    assert_new_stored(&s, &token);
+    // A second refresher that still has the old set (a stale copy) is refused.
+    let stale = Refresher::builder(
+        Endpoint::parse(&s.server.token_url()).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .clock(s.clock.clone())
+    .build();
+    stale.set_tokens(s.old.clone()).unwrap();
+    let err = stale.access_token().unwrap_err();
+    assert_eq!(err.oauth_code(), Some("invalid_grant"));
+    assert_eq!(s.server.reuse_attempts(), 1);
+}
+
+#[test]
+fn wrong_client_secret_is_invalid_client() {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let r = Refresher::builder(
+        Endpoint::parse(&server.token_url()).unwrap(),
+        ClientCredentials::post("app", "wrong"),
+    )
+    .build();
+    r.set_tokens(TokenSet::new(at, Some(Secret::new(rt.clone())), 0))
+        .unwrap();
+    let err = r.access_token().unwrap_err();
+    assert_eq!(err.oauth_code(), Some("invalid_client"));
+    assert!(server.is_live_refresh(&rt));
+}
+
+#[test]
+fn connection_refused_is_retried_and_never_spends_the_token() {
+    let s = setup("refused");
+    // Nothing listens on this port any more.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/token", dead.local_addr().unwrap());
+    drop(dead);
+    let r = Refresher::builder(
+        Endpoint::parse(&url).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .key("user")
+    .store(s.store.clone())
+    .clock(s.clock.clone())
+    .transport(Arc::new(HttpsTransport::new(timeouts())))
+    .build();
+    let err = r.access_token().unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::Unavailable {
+                last: Some(RefreshError::NotSent),
+                transport: Some(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_old_kept(&s);
+}
+
+#[test]
+fn circuit_breaker_opens_after_consecutive_failures() {
+    let s = setup_with("breaker", |b| {
+        b.circuit_breaker(Arc::new(CircuitBreaker::new(5, Duration::from_secs(120))))
+    });
+    for _ in 0..20 {
+        s.server.push_fault(Fault::Status(503, "{}", None));
+    }
+    assert_eq!(
+        s.refresher.access_token().unwrap_err().kind(),
+        "unavailable"
+    );
+    assert_eq!(s.server.requests(), 4);
+    // Past the machine's backoff: one more attempt trips the breaker (5 failures).
+    s.clock.advance(Duration::from_secs(60));
+    assert_eq!(
+        s.refresher.access_token().unwrap_err().kind(),
+        "circuit_open"
+    );
+    assert_eq!(s.server.requests(), 5);
+    s.clock.advance(Duration::from_secs(60));
+    assert!(matches!(
+        s.refresher.access_token(),
+        Err(Error::CircuitOpen { .. })
+    ));
+    assert_eq!(s.server.requests(), 5, "no request while open");
+    // After the pause, a half-open attempt succeeds and closes the breaker.
+    s.server.state.lock().unwrap().faults.clear();
+    s.clock.advance(Duration::from_secs(61));
+    let token = s.refresher.access_token().unwrap();
+    assert_eq!(s.server.requests(), 6);
+    assert_eq!(s.refresher.circuit_breaker().failures(), 0);
+    assert_new_stored(&s, &token);
+}
+
+/// A store whose saves fail while `failing` is set.
+#[derive(Debug)]
+struct FlakyStore {
+    inner: FileStore,
+    failing: std::sync::atomic::AtomicBool,
+    failures: std::sync::atomic::AtomicUsize,
+}
+
+impl TokenStore for FlakyStore {
+    fn load(&self, key: &str) -> Result<Option<TokenSet>, StoreError> {
+        self.inner.load(key)
+    }
+    fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError> {
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            self.failures
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return Err(StoreError::Unavailable);
+        }
+        self.inner.save(key, set)
+    }
+    fn remove(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.remove(key)
+    }
+}
+
+#[test]
+fn failed_persist_keeps_the_new_set_in_memory_and_retries() {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir("flaky");
+    let store = Arc::new(FlakyStore {
+        inner: FileStore::new(&dir).unwrap(),
+        failing: false.into(),
+        failures: 0.into(),
+    });
+    let old = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
+    store.save("user", &old).unwrap();
+    store
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let clock = Arc::new(ManualClock::new(NOW));
+    let r = Refresher::builder(
+        Endpoint::parse(&server.token_url()).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .key("user")
+    .store(store.clone())
+    .clock(clock.clone())
+    .retry_policy(RetryPolicy::DEFAULT.persist(3, Duration::from_millis(10)))
+    .build();
+    let err = r.access_token().unwrap_err();
+    assert_eq!(err, Error::Persist(StoreError::Unavailable));
+    assert_eq!(err.kind(), "persist_failed");
+    assert_eq!(store.failures.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(server.requests(), 1);
+    // The old set is still on disk; the new one is in memory only and not handed out.
+    assert_eq!(store.load("user").unwrap(), Some(old.clone()));
+    assert_eq!(
+        r.access_token().unwrap_err(),
+        Error::Persist(StoreError::Unavailable)
+    );
+    assert_eq!(server.requests(), 1, "the spent token is not sent again");
+    // The store recovers: the next call saves the pending set, then hands it out.
+    store
+        .failing
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let token = r.access_token().unwrap();
+    assert_eq!(server.requests(), 1);
+    let stored = store.load("user").unwrap().unwrap();
+    assert_eq!(&stored, token.token_set());
+    assert!(server.is_live_refresh(stored.refresh_token.as_ref().unwrap().expose()));
+}
+
+#[test]
+fn refresh_token_is_kept_when_the_server_does_not_rotate() {
+    let s = setup("norotate");
+    s.server.state.lock().unwrap().rotate = false;
+    let token = s.refresher.access_token().unwrap();
+    let stored = s.store.load("user").unwrap().unwrap();
+    assert_eq!(&stored, token.token_set());
+    assert_eq!(stored.refresh_token, s.old.refresh_token);
+    assert!(s.server.is_live_refresh(old_rt(&s)));
+}
+
+#[test]
+fn plain_http_to_other_hosts_is_refused() {
+    assert_eq!(
+        Endpoint::parse("http://auth.example.com/token").unwrap_err(),
+        EndpointError::InsecureScheme
+    );
+    assert!(EndpointError::InsecureScheme
+        .to_string()
+        .contains("https://"));
+    assert!(Endpoint::parse("https://auth.example.com/token").is_ok());
+}
+
+#[test]
+fn manual_clock_time_is_used_for_expiry() {
+    let s = setup("expiry");
+    s.clock.advance(Duration::from_secs(100));
+    let token = s.refresher.access_token().unwrap();
+    assert_eq!(token.token_set().expires_at, s.clock.unix_now() + 3600);
+}
