@@ -32,7 +32,7 @@ use authcore::session::{
 use crate::random::{self, OsRandom};
 use crate::single_flight::{Role, SingleFlight};
 use crate::token_server::{Seen, ServerConfig, TokenServer};
-use crate::transport::{self, Answer, Endpoint};
+use crate::transport::{Answer, Sender};
 
 /// Where the tokens come from.
 #[derive(Clone)]
@@ -55,7 +55,8 @@ impl fmt::Debug for Provider {
 /// A real provider's token endpoint and the credentials to use it.
 #[derive(Clone)]
 pub struct Remote {
-    /// The token endpoint URL (`http://` only until authcore-std's HTTPS client lands).
+    /// The token endpoint URL: `https://`, or `http://` to a loopback host (authcore-std's
+    /// HTTPS client refuses plain HTTP elsewhere: the request carries the client secret).
     pub token_endpoint: String,
     /// The OAuth client id.
     pub client_id: String,
@@ -257,14 +258,14 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoError> {
         Provider::InProcess(config) => {
             let server = TokenServer::start(config.clone())
                 .map_err(|e| DemoError::Setup(format!("token server: {e}")))?;
-            let endpoint =
-                Endpoint::parse(&server.endpoint()).map_err(|e| DemoError::Setup(e.to_string()))?;
+            let sender = Sender::plain(&server.endpoint(), opts.request_timeout)
+                .map_err(|e| DemoError::Setup(e.to_string()))?;
             let client = Client::secret_post(&config.client_id, &config.client_secret);
-            let ctx = Ctx::new(engine, client, endpoint, opts, codec);
+            let ctx = Ctx::new(engine, client, sender, opts, codec);
             Timeline::new(ctx, Some(&server), out, started).in_process()?
         }
         Provider::Remote(remote) => {
-            let endpoint = Endpoint::parse(&remote.token_endpoint)
+            let sender = Sender::remote(&remote.token_endpoint, opts.request_timeout)
                 .map_err(|e| DemoError::Setup(e.to_string()))?;
             let client = match remote.auth {
                 ClientAuthMethod::Basic => {
@@ -274,7 +275,7 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoError> {
                     Client::secret_post(&remote.client_id, &remote.client_secret)
                 }
             };
-            let ctx = Ctx::new(engine, client, endpoint, opts, codec);
+            let ctx = Ctx::new(engine, client, sender, opts, codec);
             Timeline::new(ctx, None, out, started).remote(remote)?
         }
     };
@@ -301,11 +302,10 @@ fn sleep_until(at_ms: i64) {
 struct Ctx<'a, K> {
     engine: Engine<K>,
     client: Client<'a>,
-    endpoint: Endpoint,
+    sender: Sender,
     flight: SingleFlight<Answer>,
     sent: AtomicUsize,
     refresh: refresh::Config,
-    timeout: Duration,
     readers: usize,
     margin: u32,
     codec: &'static str,
@@ -315,18 +315,17 @@ impl<'a, K: TokenCodec> Ctx<'a, K> {
     fn new(
         engine: Engine<K>,
         client: Client<'a>,
-        endpoint: Endpoint,
+        sender: Sender,
         opts: &Options,
         codec: &'static str,
     ) -> Self {
         Self {
             engine,
             client,
-            endpoint,
+            sender,
             flight: SingleFlight::default(),
             sent: AtomicUsize::new(0),
             refresh: refresh::Config::default().advisory_margin(opts.refresh_margin_secs),
-            timeout: opts.request_timeout,
             readers: opts.readers,
             margin: opts.refresh_margin_secs,
             codec,
@@ -481,7 +480,7 @@ fn read_session<K: TokenCodec>(
                     request.body,
                     || {
                         ctx.sent.fetch_add(1, Ordering::SeqCst);
-                        transport::post(&ctx.endpoint, &request, ctx.timeout, now_ms())
+                        ctx.sender.post(&request, now_ms())
                     },
                     Answer::is_success,
                 );

@@ -11,12 +11,14 @@
 //! the browser) still gets the refreshed credential instead of `invalid_grant`. Failures are
 //! not kept: the next read may try again.
 //!
-//! This is the demo's own small version; authcore-std's single-flight type replaces it once it
-//! lands.
+//! Each in-flight request is an authcore-std [`Flight`] (a one-shot result that any number of
+//! threads wait on); this module adds the map from key to flight and the reuse window.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use authcore_std::single_flight::Flight;
 
 /// How long a successful answer is reused for late readers.
 pub const KEEP_SUCCESS: Duration = Duration::from_secs(60);
@@ -26,26 +28,26 @@ pub const KEEP_SUCCESS: Duration = Duration::from_secs(60);
 pub enum Role {
     /// Sent the request.
     Leader,
-    /// Waited for the leader's answer.
+    /// Waited for the leader's answer (or reused a recent one).
     Follower,
 }
 
 #[derive(Debug)]
-struct Slot<T> {
-    value: Mutex<Option<(T, Instant)>>,
-    ready: Condvar,
+struct Entry<T: Clone> {
+    flight: Arc<Flight<T>>,
+    started: Instant,
 }
 
 /// Single-flight by key (the refresh request, which names the refresh token).
 #[derive(Debug)]
-pub struct SingleFlight<T> {
-    slots: Mutex<HashMap<String, Arc<Slot<T>>>>,
+pub struct SingleFlight<T: Clone> {
+    flights: Mutex<HashMap<String, Entry<T>>>,
 }
 
-impl<T> Default for SingleFlight<T> {
+impl<T: Clone> Default for SingleFlight<T> {
     fn default() -> Self {
         Self {
-            slots: Mutex::new(HashMap::new()),
+            flights: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -54,42 +56,36 @@ impl<T: Clone> SingleFlight<T> {
     /// Runs `send` unless a call with the same `key` is in flight or recently succeeded, in
     /// which case its result is returned. `keep` says whether a result may be reused.
     pub fn run(&self, key: &str, send: impl FnOnce() -> T, keep: impl Fn(&T) -> bool) -> (T, Role) {
-        let (slot, leader) = {
-            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-            slots.retain(|_, s| {
-                let v = s.value.lock().unwrap_or_else(PoisonError::into_inner);
-                v.as_ref().is_none_or(|(_, at)| at.elapsed() < KEEP_SUCCESS)
-            });
-            match slots.get(key) {
-                Some(s) => (s.clone(), false),
+        let (flight, leader) = {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            flights
+                .retain(|_, e| e.flight.result().is_none() || e.started.elapsed() < KEEP_SUCCESS);
+            match flights.get(key) {
+                Some(e) => (e.flight.clone(), false),
                 None => {
-                    let s = Arc::new(Slot {
-                        value: Mutex::new(None),
-                        ready: Condvar::new(),
-                    });
-                    slots.insert(key.to_owned(), s.clone());
-                    (s, true)
+                    let flight = Arc::new(Flight::new());
+                    flights.insert(
+                        key.to_owned(),
+                        Entry {
+                            flight: flight.clone(),
+                            started: Instant::now(),
+                        },
+                    );
+                    (flight, true)
                 }
             }
         };
-        if leader {
-            let value = send();
-            if !keep(&value) {
-                let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
-                slots.remove(key);
-            }
-            let mut v = slot.value.lock().unwrap_or_else(PoisonError::into_inner);
-            *v = Some((value.clone(), Instant::now()));
-            slot.ready.notify_all();
-            return (value, Role::Leader);
+        if !leader {
+            return (flight.wait(), Role::Follower);
         }
-        let mut v = slot.value.lock().unwrap_or_else(PoisonError::into_inner);
-        loop {
-            if let Some((value, _)) = v.as_ref() {
-                return (value.clone(), Role::Follower);
-            }
-            v = slot.ready.wait(v).unwrap_or_else(PoisonError::into_inner);
+        let value = send();
+        if !keep(&value) {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            flights.remove(key);
         }
+        // Waiters already holding this flight get the value even when it is not kept.
+        flight.finish(value.clone());
+        (value, Role::Leader)
     }
 }
 

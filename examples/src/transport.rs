@@ -1,9 +1,10 @@
-//! Sending a refresh request: authcore's sans-IO HTTP/1.1 exchange (`authcore::http::exchange`)
-//! over a std `TcpStream` wrapped as an `embedded_io` transport.
+//! Sending a refresh request.
 //!
-//! Plain `http://` only. An `https://` endpoint needs a TLS transport; authcore-std's HTTPS
-//! client will provide it, and until it is in this build such endpoints are refused with a
-//! clear message.
+//! - The in-process endpoint ([`Sender::Core`]): authcore's sans-IO HTTP/1.1 exchange
+//!   (`authcore::http::exchange`) over a std `TcpStream` wrapped as an `embedded_io` transport,
+//!   exactly what firmware does over its own TCP stack.
+//! - A real provider ([`Sender::Std`]): authcore-std's [`HttpsTransport`] (rustls, the same core
+//!   exchange inside), which requires `https://` except for loopback hosts.
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use authcore::http::{self, Target};
 use authcore::refresh::{HttpResponse, Request, TransportFailure};
 use authcore::session::RefreshOutcome;
+use authcore_std::http::{self as std_http, FormPost, HttpsTransport, Timeouts, Transport as _};
 use embedded_io_adapters::std::FromStd;
 
 /// Largest token response read (a JWT access token plus an id token fit easily).
@@ -30,8 +32,8 @@ pub struct Endpoint {
 /// Why an endpoint URL was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EndpointError {
-    /// `https://`: no TLS transport in this build yet.
-    HttpsUnsupported,
+    /// `https://`: this plain transport has no TLS (use [`Sender::remote`]).
+    Https,
     /// Not an `http://host[:port][/path]` URL.
     Invalid(String),
 }
@@ -39,11 +41,7 @@ pub enum EndpointError {
 impl std::fmt::Display for EndpointError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::HttpsUnsupported => f.write_str(
-                "https:// token endpoints need authcore-std's HTTPS client, which is not in this \
-                 build yet; use an http:// endpoint (a local provider such as Keycloak on \
-                 http://localhost:8080) or run without --token-endpoint",
-            ),
+            Self::Https => f.write_str("the plain transport does not speak https://"),
             Self::Invalid(why) => write!(f, "invalid token endpoint URL: {why}"),
         }
     }
@@ -59,7 +57,7 @@ impl Endpoint {
     /// [`EndpointError`].
     pub fn parse(url: &str) -> Result<Self, EndpointError> {
         if url.len() >= 8 && url[..8].eq_ignore_ascii_case("https://") {
-            return Err(EndpointError::HttpsUnsupported);
+            return Err(EndpointError::Https);
         }
         let rest = url
             .strip_prefix("http://")
@@ -157,15 +155,96 @@ impl Answer {
     }
 }
 
+/// How token requests are sent.
+#[derive(Debug)]
+pub enum Sender {
+    /// authcore's HTTP exchange over a plain `TcpStream` (the in-process endpoint).
+    Core {
+        /// Where.
+        endpoint: Endpoint,
+        /// Per-request timeout.
+        timeout: Duration,
+    },
+    /// authcore-std's HTTPS client (a real provider).
+    Std {
+        /// Where.
+        endpoint: std_http::Endpoint,
+        /// The client.
+        transport: HttpsTransport,
+    },
+}
+
+impl Sender {
+    /// The plain sender for an `http://` endpoint.
+    ///
+    /// # Errors
+    ///
+    /// [`EndpointError`].
+    pub fn plain(url: &str, timeout: Duration) -> Result<Self, EndpointError> {
+        Ok(Self::Core {
+            endpoint: Endpoint::parse(url)?,
+            timeout,
+        })
+    }
+
+    /// authcore-std's HTTPS client for `url` (`https://`, or `http://` to a loopback host).
+    ///
+    /// # Errors
+    ///
+    /// authcore-std's [`std_http::EndpointError`].
+    pub fn remote(url: &str, timeout: Duration) -> Result<Self, std_http::EndpointError> {
+        let timeouts = Timeouts::new(timeout, timeout, timeout);
+        Ok(Self::Std {
+            endpoint: std_http::Endpoint::parse(url)?,
+            transport: HttpsTransport::new(timeouts),
+        })
+    }
+
+    /// POSTs `request` and waits for the answer. `now_ms` is the send time.
+    #[must_use]
+    pub fn post(&self, request: &Request<'_>, now_ms: i64) -> Answer {
+        let result = match self {
+            Self::Core { endpoint, timeout } => post(endpoint, request, *timeout),
+            Self::Std {
+                endpoint,
+                transport,
+            } => {
+                let form = FormPost {
+                    body: request.body,
+                    authorization: request.authorization,
+                };
+                match transport.post_form(endpoint, &form) {
+                    Ok(r) => Ok(Reply {
+                        status: r.status,
+                        retry_after: r.retry_after,
+                        body: r.body,
+                    }),
+                    Err(e) => Err(Failure {
+                        kind: e.failure,
+                        reason: e.to_string(),
+                    }),
+                }
+            }
+        };
+        Answer {
+            sent_at_ms: now_ms,
+            result,
+        }
+    }
+}
+
 /// POSTs `request` to `endpoint` over a new TCP connection with authcore's HTTP exchange,
 /// giving up after `timeout`.
-#[must_use]
-pub fn post(endpoint: &Endpoint, request: &Request<'_>, timeout: Duration, now_ms: i64) -> Answer {
-    let result = post_inner(endpoint, request, timeout);
-    Answer {
-        sent_at_ms: now_ms,
-        result,
-    }
+///
+/// # Errors
+///
+/// [`Failure`] when no complete response came back.
+pub fn post(
+    endpoint: &Endpoint,
+    request: &Request<'_>,
+    timeout: Duration,
+) -> Result<Reply, Failure> {
+    post_inner(endpoint, request, timeout)
 }
 
 fn post_inner(
@@ -228,7 +307,7 @@ mod tests {
         assert_eq!(e.path, "/?x=1");
         assert_eq!(
             Endpoint::parse("HTTPS://idp.test/token"),
-            Err(EndpointError::HttpsUnsupported)
+            Err(EndpointError::Https)
         );
         assert!(Endpoint::parse("ftp://x").is_err());
         assert!(Endpoint::parse("http:///x").is_err());

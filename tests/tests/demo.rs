@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use authcore::refresh::{request, Client};
 use authcore_examples::demo::{Concurrency, Remote};
 use authcore_examples::token_server::{Seen, ServerConfig, TokenServer};
-use authcore_examples::transport::{self, Endpoint, EndpointError};
+use authcore_examples::transport::{self, Endpoint};
 use authcore_examples::{run, ClientAuthMethod, DemoError, Options, Provider, Summary};
 
 fn run_demo(opts: &Options) -> (Summary, String) {
@@ -128,8 +128,7 @@ fn send(endpoint: &str, client: &Client<'_>, refresh_token: &str) -> (u16, Strin
     let endpoint = Endpoint::parse(endpoint).unwrap();
     let mut buf = [0u8; 512];
     let req = request::encode(client, refresh_token, &mut buf).unwrap();
-    let answer = transport::post(&endpoint, &req, Duration::from_secs(5), 0);
-    let reply = answer.result.unwrap();
+    let reply = transport::post(&endpoint, &req, Duration::from_secs(5)).unwrap();
     (reply.status, String::from_utf8(reply.body).unwrap())
 }
 
@@ -185,25 +184,41 @@ fn token_server_rotates_refuses_reuse_and_revokes() {
     );
 }
 
-#[test]
-fn https_endpoints_are_refused_until_the_std_client_lands() {
-    let opts = Options {
+fn remote(url: &str) -> Options {
+    Options {
         provider: Provider::Remote(Remote {
-            token_endpoint: "https://idp.example/token".into(),
+            token_endpoint: url.into(),
             client_id: "id".into(),
             client_secret: "secret".into(),
             auth: ClientAuthMethod::Basic,
             refresh_token: "rt".into(),
         }),
+        request_timeout: Duration::from_secs(2),
         ..Options::default()
-    };
-    let err = run(&opts, &mut Vec::new()).unwrap_err();
+    }
+}
+
+#[test]
+fn remote_endpoints_go_through_the_std_https_client() {
+    // Plain HTTP to a non-loopback host would send the client secret in the clear: refused
+    // before anything is sent.
+    let err = run(&remote("http://idp.example/token"), &mut Vec::new()).unwrap_err();
     assert_eq!(err.kind(), "setup");
-    assert_eq!(
-        err,
-        DemoError::Setup(EndpointError::HttpsUnsupported.to_string())
+    assert!(err.to_string().contains("https://"), "{err}");
+    // https:// is accepted; nothing listens on port 9, so the first refresh fails and the step
+    // that expects it says so (the session carries RefreshTokenError).
+    let mut out = Vec::new();
+    let err = run(&remote("https://127.0.0.1:9/token"), &mut out).unwrap_err();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        matches!(err, DemoError::Step { number: 2, .. }),
+        "{err}\n{text}"
     );
-    assert!(err.to_string().contains("authcore-std"));
+    assert!(
+        text.contains("token endpoint answered: no response (NotSent): request not sent (connect)"),
+        "{text}"
+    );
+    assert!(text.contains(r#""error":"RefreshTokenError""#));
 }
 
 #[test]

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! AUTHCORE_CLIENT_ID=... AUTHCORE_CLIENT_SECRET=... AUTHCORE_REFRESH_TOKEN=... \
-//!   cargo run --release -p authcore-examples --bin demo -- --token-endpoint http://localhost:8080/realms/demo/protocol/openid-connect/token
+//!   cargo run --release -p authcore-examples --bin demo -- --token-endpoint https://oauth2.googleapis.com/token
 //! ```
 
 use std::ffi::OsString;
@@ -22,8 +22,8 @@ use clap::{Parser, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "demo")]
 struct Args {
-    /// Use this token endpoint instead of the in-process one (http:// only in this build).
-    /// The client id, secret and a refresh token come from the environment.
+    /// Use this token endpoint instead of the in-process one (https://, or http:// to a
+    /// loopback host). The client id, secret and a refresh token come from the environment.
     #[arg(long = "token-endpoint", value_name = "URL")]
     token_endpoint: Option<String>,
     /// Environment variable holding the client id.
