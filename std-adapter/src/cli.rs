@@ -349,7 +349,7 @@ fn decode_secret(raw: &[u8], encoding: SecretEncoding) -> Result<Vec<u8>, CliErr
     match encoding {
         SecretEncoding::Utf8 => Ok(raw.to_vec()),
         SecretEncoding::Hex => {
-            if raw.len() % 2 != 0 {
+            if !raw.len().is_multiple_of(2) {
                 return Err(CliError::Usage("hex secret has an odd length".into()));
             }
             raw.chunks(2)
