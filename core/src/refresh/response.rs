@@ -43,6 +43,8 @@ pub struct Tokens<'a> {
     pub expires_in: Option<u64>,
     /// `scope`, when present.
     pub scope: Option<JsonStr<'a>>,
+    /// `token_type`, when present: `Bearer` in any case (anything else is rejected).
+    pub token_type: Option<JsonStr<'a>>,
 }
 
 impl fmt::Debug for Tokens<'_> {
@@ -52,6 +54,7 @@ impl fmt::Debug for Tokens<'_> {
             .field("refresh_token", &self.refresh_token.map(|_| "<redacted>"))
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
             .finish()
     }
 }
@@ -61,8 +64,81 @@ impl fmt::Debug for Tokens<'_> {
 pub struct ErrorResponse<'a> {
     /// The `error` code.
     pub code: OAuthError,
+    /// The `error` code as the server sent it, for reporting (mostly useful with
+    /// [`OAuthError::Other`]).
+    pub raw_code: ErrorCode,
     /// `error_description`, when present and a string.
     pub description: Option<JsonStr<'a>>,
+}
+
+/// Longest `error` code an [`ErrorCode`] keeps.
+pub const ERROR_CODE_CAPACITY: usize = 40;
+
+/// An OAuth `error` code as received, bounded so it can be kept (`Copy`, no allocation) and
+/// reported.
+///
+/// The code is kept when it is 1 to [`ERROR_CODE_CAPACITY`] bytes of `[A-Za-z0-9_.-]` with no
+/// JSON escapes (every registered code is); anything else is only flagged as unprintable, so a
+/// server that puts arbitrary text (or an echoed secret) in `error` cannot get it into logs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    bytes: [u8; ERROR_CODE_CAPACITY],
+    /// 0 for an unprintable code.
+    len: u8,
+}
+
+impl ErrorCode {
+    /// A code that was not kept.
+    pub const UNPRINTABLE: Self = Self {
+        bytes: [0; ERROR_CODE_CAPACITY],
+        len: 0,
+    };
+
+    /// Keeps `code` when it is printable (see the type's documentation).
+    pub fn new(code: &str) -> Self {
+        let printable = code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        let mut out = Self::UNPRINTABLE;
+        if let (true, Ok(len), Some(dst)) = (
+            printable,
+            u8::try_from(code.len()),
+            out.bytes.get_mut(..code.len()),
+        ) {
+            dst.copy_from_slice(code.as_bytes());
+            out.len = len;
+        }
+        out
+    }
+
+    /// The code, or `None` when it was unprintable.
+    pub fn as_str(&self) -> Option<&str> {
+        let bytes = self.bytes.get(..usize::from(self.len))?;
+        if bytes.is_empty() {
+            return None;
+        }
+        core::str::from_utf8(bytes).ok()
+    }
+
+    /// Whether the code was kept.
+    pub const fn is_printable(&self) -> bool {
+        self.len > 0
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str().unwrap_or("<unprintable>"))
+    }
+}
+
+impl fmt::Debug for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.as_str() {
+            Some(code) => f.debug_tuple("ErrorCode").field(&code).finish(),
+            None => f.write_str("ErrorCode(<unprintable>)"),
+        }
+    }
 }
 
 /// An OAuth 2.0 error code (RFC 6749 §5.2), sorted into what the refresh machine does with it.
@@ -85,7 +161,9 @@ pub enum OAuthError {
     ServerError,
     /// `temporarily_unavailable`: overloaded or in maintenance. Transient.
     TemporarilyUnavailable,
-    /// Any other code: classified by the HTTP status (408, 429 and 5xx transient).
+    /// Any other code: classified by the HTTP status (408, 429 and 5xx transient). The code
+    /// itself is in [`ErrorResponse::raw_code`] and
+    /// [`RefreshMachine::last_error_code`](super::RefreshMachine::last_error_code).
     Other,
 }
 
@@ -460,11 +538,17 @@ impl<'a> Fields<'a> {
                 return Err(ResponseError::InvalidErrorCode);
             }
             // Registered codes never need escapes.
-            let code = error.as_str().map_or(OAuthError::Other, |code| {
-                OAuthError::from_code(code.as_bytes())
-            });
+            let (code, raw_code) = error
+                .as_str()
+                .map_or((OAuthError::Other, ErrorCode::UNPRINTABLE), |code| {
+                    (OAuthError::from_code(code.as_bytes()), ErrorCode::new(code))
+                });
             let description = self.error_description.as_ref().and_then(string);
-            return Ok(TokenResponse::Error(ErrorResponse { code, description }));
+            return Ok(TokenResponse::Error(ErrorResponse {
+                code,
+                raw_code,
+                description,
+            }));
         }
         let access_token = match self.access_token {
             None => return Err(ResponseError::MissingAccessToken),
@@ -496,12 +580,16 @@ impl<'a> Fields<'a> {
                 )
             }
         };
-        if let Some(v) = self.token_type {
-            let token_type = string(&v).ok_or(ResponseError::InvalidTokenType)?;
-            if !token_type.eq_ignore_ascii_case("bearer") {
-                return Err(ResponseError::UnsupportedTokenType);
+        let token_type = match self.token_type {
+            None => None,
+            Some(v) => {
+                let token_type = string(&v).ok_or(ResponseError::InvalidTokenType)?;
+                if !token_type.eq_ignore_ascii_case("bearer") {
+                    return Err(ResponseError::UnsupportedTokenType);
+                }
+                Some(token_type)
             }
-        }
+        };
         let scope = match self.scope {
             None => None,
             Some(v) => Some(string(&v).ok_or(ResponseError::InvalidScope)?),
@@ -511,6 +599,7 @@ impl<'a> Fields<'a> {
             refresh_token,
             expires_in,
             scope,
+            token_type,
         }))
     }
 }
