@@ -60,7 +60,8 @@ pub enum Malformed {
     EmptySegment,
     /// The JWE encrypted-key segment is not empty, which `alg: dir` requires.
     EncryptedKeyPresent,
-    /// A JWE IV or tag has the wrong length for the content encryption.
+    /// A JWE IV or tag has the wrong length for the content encryption, or an A256CBC-HS512
+    /// ciphertext is not a multiple of the 16-byte block.
     BadLength,
     /// The decrypted JWE plaintext has invalid padding.
     Padding,
@@ -77,7 +78,7 @@ impl Malformed {
             Self::JweSegments => "a JWE needs exactly five segments",
             Self::EmptySegment => "empty segment",
             Self::EncryptedKeyPresent => "encrypted key segment must be empty with alg dir",
-            Self::BadLength => "IV or tag has the wrong length",
+            Self::BadLength => "IV, tag or ciphertext has the wrong length",
             Self::Padding => "invalid padding in the decrypted plaintext",
             Self::DuplicateHeader => "duplicate header member",
             Self::HeaderType => "header member has the wrong type",
@@ -134,6 +135,11 @@ pub enum DecodeError {
     UnknownKid,
     /// The JWE `enc` is not one this decoder accepts.
     UnsupportedEnc,
+    /// The JWE header has a `zip` member; Auth.js never compresses and authcore does not
+    /// inflate.
+    UnsupportedZip,
+    /// No decryption key was given (an empty key list): a configuration error, not a bad token.
+    NoKey,
     /// The token has expired: `now >= exp + leeway`.
     Expired {
         /// The token's `exp` (rounded up to a whole second).
@@ -191,6 +197,8 @@ impl DecodeError {
             Self::BadTag => "bad_tag",
             Self::UnknownKid => "unknown_kid",
             Self::UnsupportedEnc => "unsupported_enc",
+            Self::UnsupportedZip => "unsupported_zip",
+            Self::NoKey => "no_key",
             Self::Expired { .. } => "expired",
             Self::NotYetValid { .. } => "not_yet_valid",
             Self::InvalidClaim { .. } => "invalid_claim",
@@ -236,6 +244,8 @@ impl fmt::Display for DecodeError {
             Self::BadTag => f.write_str("authentication tag does not match"),
             Self::UnknownKid => f.write_str("kid matches no configured key"),
             Self::UnsupportedEnc => f.write_str("unsupported enc"),
+            Self::UnsupportedZip => f.write_str("compressed (zip) tokens are not supported"),
+            Self::NoKey => f.write_str("no decryption key configured"),
             Self::Expired { exp, now } => write!(f, "token expired (exp {exp}, now {now})"),
             Self::NotYetValid { nbf, now } => {
                 write!(f, "token not valid yet (nbf {nbf}, now {now})")
@@ -268,6 +278,13 @@ pub enum EncodeError {
     Claims(json::Error),
     /// The random source failed.
     Random(RandomError),
+    /// The issue time is negative, or the expiry (`now + max_age`) is past
+    /// [`MAX_NUMERIC_DATE`](crate::claims::MAX_NUMERIC_DATE): such a token would be refused on
+    /// decode.
+    TimeOutOfRange,
+    /// The plaintext is longer than the content encryption allows (A256GCM: 2^36 - 32 bytes), or
+    /// a length overflows.
+    TooLong,
 }
 
 impl EncodeError {
@@ -278,6 +295,8 @@ impl EncodeError {
             Self::BufferTooSmall { .. } => "buffer_too_small",
             Self::Claims(_) => "bad_claims",
             Self::Random(_) => "random_failed",
+            Self::TimeOutOfRange => "time_out_of_range",
+            Self::TooLong => "too_long",
         }
     }
 }
@@ -290,6 +309,8 @@ impl fmt::Display for EncodeError {
             }
             Self::Claims(e) => write!(f, "claims cannot be serialized: {e}"),
             Self::Random(e) => write!(f, "{e}"),
+            Self::TimeOutOfRange => f.write_str("issue or expiry time out of range"),
+            Self::TooLong => f.write_str("plaintext too long for the content encryption"),
         }
     }
 }

@@ -5,8 +5,14 @@ use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use authcore::cookie::Flavor;
+use authcore::jwe::{self, AuthJsKey, NextAuthV4Key};
 use authcore::jws::{self, DecodeOptions, Header};
-use authcore::{Algorithm, DecodeError, HmacKey, Validation};
+use authcore::session::{
+    AuthJsCodec, Buffers, CallbackError, Callbacks, Config, DefaultSession, Engine, JwsCodec,
+    NextAuthV4Codec, SessionUser, TokenCodec, User,
+};
+use authcore::{Algorithm, DecodeError, EncodeError, HmacKey, Validation};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
@@ -30,6 +36,9 @@ pub enum Command {
     Encode(EncodeArgs),
     /// Verify and decode a token (argument or stdin); print `{"header":…,"claims":…}`.
     Decode(DecodeArgs),
+    /// Read a `Cookie` request header on stdin and print what the session endpoint answers
+    /// with the default callbacks: `{"session":…,"set_cookie":[…]}`.
+    Session(SessionArgs),
 }
 
 impl Command {
@@ -37,7 +46,7 @@ impl Command {
     #[must_use]
     pub fn needs_stdin(&self) -> bool {
         match self {
-            Self::Encode(_) => true,
+            Self::Encode(_) | Self::Session(_) => true,
             Self::Decode(d) => d.token.is_none(),
         }
     }
@@ -93,10 +102,37 @@ impl From<AlgArg> for Algorithm {
     }
 }
 
+/// Token formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Detect: three segments is a JWS; five is a JWE, Auth.js v5 when it has a `kid` or uses
+    /// A256CBC-HS512, next-auth v4 otherwise.
+    Auto,
+    /// Signed JWT (HS256/384/512).
+    Jws,
+    /// Auth.js v5 session cookie (JWE dir + A256CBC-HS512, key salted with the cookie name).
+    Authjs,
+    /// next-auth v4 session cookie (JWE dir + A256GCM).
+    #[value(name = "nextauth-v4")]
+    NextauthV4,
+}
+
+/// The Auth.js v5 salt when none is given: the non-secure session cookie name.
+pub const DEFAULT_SALT: &str = "authjs.session-token";
+
 /// `authcore encode`.
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
-    /// Signing algorithm.
+    /// Token format.
+    #[arg(long, value_enum, default_value = "jws")]
+    pub format: Format,
+    /// Auth.js v5 key-derivation salt: the session cookie name.
+    #[arg(long, default_value = DEFAULT_SALT)]
+    pub salt: String,
+    /// JWE: token lifetime in seconds (`exp = now + max-age`); Auth.js's default is 30 days.
+    #[arg(long = "max-age", default_value_t = authcore::session::DEFAULT_MAX_AGE)]
+    pub max_age: u32,
+    /// Signing algorithm (JWS).
     #[arg(long, value_enum, default_value = "HS256")]
     pub alg: AlgArg,
     /// The secret.
@@ -108,7 +144,7 @@ pub struct EncodeArgs {
     /// The current time (Unix seconds); default: the system clock.
     #[arg(long)]
     pub now: Option<i64>,
-    /// Set `exp = now + SECS` (and `iat = now` unless the claims have one).
+    /// JWS: set `exp = now + SECS` (and `iat = now` unless the claims have one).
     #[arg(long = "expires-in", value_name = "SECS")]
     pub expires_in: Option<i64>,
 }
@@ -116,9 +152,15 @@ pub struct EncodeArgs {
 /// `authcore decode`.
 #[derive(Debug, Args)]
 pub struct DecodeArgs {
-    /// The secret.
+    /// The secret(s); repeat for rotation, the current one first.
     #[command(flatten)]
     pub secret: SecretArgs,
+    /// Token format.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: Format,
+    /// Auth.js v5 key-derivation salt: the session cookie name.
+    #[arg(long, default_value = DEFAULT_SALT)]
+    pub salt: String,
     /// The algorithm the key is for (the header must say the same).
     #[arg(long, value_enum, default_value = "HS256")]
     pub alg: AlgArg,
@@ -153,6 +195,50 @@ pub enum CliError {
         /// Human-readable message.
         message: String,
     },
+}
+
+/// `authcore session`.
+#[derive(Debug, Args)]
+pub struct SessionArgs {
+    /// Session token format.
+    #[arg(long, value_enum)]
+    pub format: SessionFormat,
+    /// The secret(s); repeat for rotation, the current one first.
+    #[command(flatten)]
+    pub secret: SecretArgs,
+    /// JWS algorithm.
+    #[arg(long, value_enum, default_value = "HS256")]
+    pub alg: AlgArg,
+    /// Secure mode (HTTPS): `__Secure-` cookie names and the `Secure` attribute.
+    #[arg(long)]
+    pub secure: bool,
+    /// `session.maxAge` in seconds.
+    #[arg(long = "max-age", default_value_t = authcore::session::DEFAULT_MAX_AGE)]
+    pub max_age: u32,
+    /// The current time (Unix seconds); default: the system clock.
+    #[arg(long)]
+    pub now: Option<i64>,
+}
+
+/// Session token formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SessionFormat {
+    /// Auth.js v5.
+    Authjs,
+    /// next-auth v4.
+    #[value(name = "nextauth-v4")]
+    NextauthV4,
+    /// Signed JWT (Auth.js custom encode/decode).
+    Jws,
+}
+
+impl From<EncodeError> for CliError {
+    fn from(e: EncodeError) -> Self {
+        Self::Failed {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
 }
 
 impl From<DecodeError> for CliError {
@@ -203,6 +289,7 @@ pub fn run(command: &Command, stdin: &str, env: &dyn Environment) -> Result<Stri
     match command {
         Command::Encode(a) => encode(a, stdin, env),
         Command::Decode(a) => decode(a, stdin, env),
+        Command::Session(a) => session(a, stdin, env),
     }
 }
 
@@ -296,6 +383,43 @@ fn first_key(
 }
 
 fn encode(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
+    match a.format {
+        Format::Jws => encode_jws(a, stdin, env),
+        Format::Authjs | Format::NextauthV4 => encode_jwe(a, stdin, env),
+        Format::Auto => Err(CliError::Usage(
+            "encode needs an explicit --format (jws, authjs or nextauth-v4)".into(),
+        )),
+    }
+}
+
+fn encode_jwe(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
+    let secrets = load_secrets(&a.secret, env)?;
+    let secret = secrets.first().map_or(&[][..], Vec::as_slice);
+    let claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
+        .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
+    let payload = serde_json::to_vec(&claims).map_err(|e| CliError::Usage(e.to_string()))?;
+    let now = a.now.unwrap_or_else(|| env.now());
+    let mut rng = crate::random::OsRandom;
+    let token = if a.format == Format::Authjs {
+        let key = AuthJsKey::derive(secret, &a.salt).map_err(derive_error)?;
+        let mut out = vec![0u8; jwe::encoded_len_authjs_json(&payload, now, a.max_age)?];
+        jwe::encode_authjs_json(&key, &payload, now, a.max_age, &mut rng, &mut out)?.to_owned()
+    } else {
+        let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
+        let mut out = vec![0u8; jwe::encoded_len_nextauth_v4_json(&payload, now, a.max_age)?];
+        jwe::encode_nextauth_v4_json(&key, &payload, now, a.max_age, &mut rng, &mut out)?.to_owned()
+    };
+    Ok(token)
+}
+
+fn derive_error(e: jwe::DeriveKeyError) -> CliError {
+    CliError::Failed {
+        kind: e.kind(),
+        message: e.to_string(),
+    }
+}
+
+fn encode_jws(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let key = first_key(&a.secret, a.alg.into(), env)?;
     let mut claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
         .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
@@ -325,19 +449,24 @@ fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
     // A token read from stdin may end with the newline `echo` adds; nothing else is trimmed.
     let token = token.strip_suffix('\n').unwrap_or(token);
     let token = token.strip_suffix('\r').unwrap_or(token);
+    let format = match a.format {
+        Format::Auto => detect(token)?,
+        f => f,
+    };
+    if format != Format::Jws {
+        if a.dangerous_skip_verify {
+            return Err(CliError::Usage(
+                "an encrypted token cannot be inspected without its secret".into(),
+            ));
+        }
+        return decode_jwe(a, format, token, env);
+    }
     let mut scratch = vec![0u8; jws::scratch_len(token.len())];
     let (header, payload) = if a.dangerous_skip_verify {
         jws::dangerous_inspect_unverified(token.as_bytes(), &mut scratch)?
     } else {
         let key = first_key(&a.secret, a.alg.into(), env)?;
-        let mut validation = Validation::new().with_leeway(a.leeway);
-        if let Some(aud) = &a.aud {
-            validation = validation.with_audience(aud);
-        }
-        if let Some(iss) = &a.iss {
-            validation = validation.with_issuer(iss);
-        }
-        let options = DecodeOptions::new().with_validation(validation);
+        let options = DecodeOptions::new().with_validation(validation(a));
         let now = a.now.unwrap_or_else(|| env.now());
         let d = jws::decode::<serde::de::IgnoredAny>(
             token.as_bytes(),
@@ -349,6 +478,250 @@ fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
         (d.header_json(), d.payload_json())
     };
     render(header, payload)
+}
+
+/// Picks the format of `token` from its shape (see [`Format::Auto`]).
+fn detect(token: &str) -> Result<Format, CliError> {
+    match token.bytes().filter(|&b| b == b'.').count() {
+        2 => Ok(Format::Jws),
+        4 => {
+            let header = token.split('.').next().unwrap_or("");
+            let mut buf = vec![0u8; header.len()];
+            let json = authcore::base64url::decode(header.as_bytes(), &mut buf)
+                .map(|b| b.to_vec())
+                .unwrap_or_default();
+            let v: Value = serde_json::from_slice(&json).unwrap_or(Value::Null);
+            if v.get("kid").is_some() || v["enc"] == "A256CBC-HS512" {
+                Ok(Format::Authjs)
+            } else {
+                Ok(Format::NextauthV4)
+            }
+        }
+        _ => Err(DecodeError::Malformed(authcore::error::Malformed::JwsSegments).into()),
+    }
+}
+
+fn validation(a: &DecodeArgs) -> Validation<'_> {
+    let mut validation = Validation::new().with_leeway(a.leeway);
+    if let Some(aud) = &a.aud {
+        validation = validation.with_audience(aud);
+    }
+    if let Some(iss) = &a.iss {
+        validation = validation.with_issuer(iss);
+    }
+    validation
+}
+
+fn decode_jwe(
+    a: &DecodeArgs,
+    format: Format,
+    token: &str,
+    env: &dyn Environment,
+) -> Result<String, CliError> {
+    let secrets = load_secrets(&a.secret, env)?;
+    let options = DecodeOptions::new().with_validation(validation(a));
+    let now = a.now.unwrap_or_else(|| env.now());
+    let mut scratch = vec![0u8; jwe::scratch_len(token.len())];
+    if format == Format::Authjs {
+        let keys = secrets
+            .iter()
+            .map(|s| AuthJsKey::derive(s, &a.salt))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(derive_error)?;
+        let d = jwe::decode_authjs::<serde::de::IgnoredAny>(
+            token.as_bytes(),
+            &keys,
+            &options,
+            now,
+            &mut scratch,
+        )?;
+        return render(d.header_json(), d.payload_json());
+    }
+    // next-auth v4 has one secret; with several, each is tried in order (rotation by hand).
+    let mut first_error = None;
+    for secret in &secrets {
+        let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
+        match jwe::decode_nextauth_v4::<serde::de::IgnoredAny>(
+            token.as_bytes(),
+            &key,
+            &options,
+            now,
+            &mut scratch,
+        ) {
+            Ok(d) => return render(d.header_json(), d.payload_json()),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    Err(first_error.map_or_else(|| CliError::Usage("no secret".into()), CliError::from))
+}
+
+fn session(a: &SessionArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
+    let secrets = load_secrets(&a.secret, env)?;
+    let cookie_header = stdin.trim_end_matches(['\r', '\n']);
+    let now_ms = a.now.unwrap_or_else(|| env.now()).saturating_mul(1000);
+    let flavor = match a.format {
+        SessionFormat::NextauthV4 => Flavor::NextAuthV4,
+        SessionFormat::Authjs | SessionFormat::Jws => Flavor::AuthJs,
+    };
+    let config = Config::new(flavor, a.secure).with_max_age(a.max_age);
+    match a.format {
+        SessionFormat::Jws => {
+            let key = first_key(&a.secret, a.alg.into(), env)?;
+            run_session(
+                Engine::new(config, JwsCodec::new(&key)),
+                cookie_header,
+                now_ms,
+            )
+        }
+        SessionFormat::Authjs => {
+            let salt = config.session_cookie_name();
+            let keys = secrets
+                .iter()
+                .map(|s| AuthJsKey::derive(s, salt))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(derive_error)?;
+            let codec =
+                AuthJsCodec::new(&keys).ok_or_else(|| CliError::Usage("no secret".into()))?;
+            run_session(Engine::new(config, codec), cookie_header, now_ms)
+        }
+        SessionFormat::NextauthV4 => {
+            let secret = secrets.first().map_or(&[][..], Vec::as_slice);
+            let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
+            run_session(
+                Engine::new(config, NextAuthV4Codec::new(&key)),
+                cookie_header,
+                now_ms,
+            )
+        }
+    }
+}
+
+fn run_session<K: TokenCodec>(
+    engine: Engine<K>,
+    cookie_header: &str,
+    now_ms: i64,
+) -> Result<String, CliError> {
+    // Room for the largest session cookie authcore reads (8 chunks of 3936 bytes).
+    let max = authcore::cookie::MAX_CHUNKS * authcore::cookie::CHUNK_SIZE_V5;
+    let (mut t, mut s, mut b, mut c) = (
+        vec![0u8; max],
+        vec![0u8; 2 * max + 1024],
+        vec![0u8; 64 * 1024],
+        vec![0u8; 2 * max + 4096],
+    );
+    let bufs = Buffers {
+        token: &mut t,
+        scratch: &mut s,
+        body: &mut b,
+        cookies: &mut c,
+    };
+    let mut rng = crate::random::OsRandom;
+    let r = engine
+        .session(
+            &mut JsonCallbacks,
+            cookie_header.as_bytes(),
+            now_ms,
+            &mut rng,
+            bufs,
+        )
+        .map_err(|e| CliError::Failed {
+            kind: e.kind(),
+            message: e.to_string(),
+        })?;
+    let session: Value = if r.authenticated {
+        serde_json::from_str(r.body).map_err(|e| CliError::Failed {
+            kind: "bad_json",
+            message: e.to_string(),
+        })?
+    } else {
+        Value::Null
+    };
+    let out = serde_json::json!({
+        "session": session,
+        "set_cookie": r.set_cookies().collect::<Vec<_>>(),
+    });
+    Ok(out.to_string())
+}
+
+/// Auth.js's default callbacks over a free-form JSON token, so the CLI re-issues every claim the
+/// cookie carried (as Auth.js's default `jwt` callback returns the token object unchanged).
+struct JsonCallbacks;
+
+/// A JSON token; serialized with plain serde numbers (the workspace's `serde_json` keeps
+/// arbitrary-precision numbers as a private struct that only `serde_json` itself understands).
+#[derive(serde::Deserialize)]
+struct JsonToken(Value);
+
+impl serde::Serialize for JsonToken {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        PlainValue(&self.0).serialize(s)
+    }
+}
+
+struct PlainValue<'a>(&'a Value);
+
+impl serde::Serialize for PlainValue<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        match self.0 {
+            Value::Null => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Number(n) => {
+                if let Some(u) = n.as_u64() {
+                    s.serialize_u64(u)
+                } else if let Some(i) = n.as_i64() {
+                    s.serialize_i64(i)
+                } else {
+                    s.serialize_f64(n.as_f64().unwrap_or(f64::NAN))
+                }
+            }
+            Value::String(t) => s.serialize_str(t),
+            Value::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(&PlainValue(v))?;
+                }
+                seq.end()
+            }
+            Value::Object(o) => {
+                let mut map = s.serialize_map(Some(o.len()))?;
+                for (k, v) in o {
+                    map.serialize_entry(k, &PlainValue(v))?;
+                }
+                map.end()
+            }
+        }
+    }
+}
+
+impl Callbacks for JsonCallbacks {
+    type Token = JsonToken;
+    type Session<'a> = DefaultSession<'a>;
+
+    fn initial_token(&mut self, user: &User<'_>) -> Result<JsonToken, CallbackError> {
+        Ok(JsonToken(serde_json::json!({
+            "name": user.name, "email": user.email, "picture": user.image, "sub": user.id,
+        })))
+    }
+
+    fn session<'a>(
+        &'a mut self,
+        token: &'a JsonToken,
+        expires: &'a str,
+    ) -> Result<DefaultSession<'a>, CallbackError> {
+        let field = |k: &str| token.0.get(k).and_then(Value::as_str);
+        Ok(DefaultSession {
+            user: SessionUser {
+                name: field("name"),
+                email: field("email"),
+                image: field("picture"),
+            },
+            expires,
+            error: field("error"),
+        })
+    }
 }
 
 /// Renders `{"header":…,"claims":…}` from verified JSON bytes.

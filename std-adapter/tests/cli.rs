@@ -206,3 +206,119 @@ fn dangerous_skip_verify_only_inspects() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["claims"]["sub"], "42");
 }
+
+fn vectors(file: &str) -> Vec<serde_json::Value> {
+    let path = format!(
+        "{}/../tests/tests/vectors/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn first_secret(v: &serde_json::Value) -> String {
+    match &v["secret"] {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Array(a) => a[0].as_str().unwrap().to_owned(),
+        other => panic!("secret {other}"),
+    }
+}
+
+#[test]
+fn decode_reads_every_valid_authjs_and_nextauth_vector() {
+    for (file, format) in [
+        ("authjs-v5.json", "authjs"),
+        ("nextauth-v4.json", "nextauth-v4"),
+    ] {
+        for v in vectors(file).iter().filter(|v| v["valid"] == true) {
+            let name = v["name"].as_str().unwrap();
+            let mut args: Vec<String> = vec!["decode".into(), "--format".into(), format.into()];
+            let secrets: Vec<String> = match &v["secret"] {
+                serde_json::Value::Array(a) => {
+                    a.iter().map(|s| s.as_str().unwrap().to_owned()).collect()
+                }
+                s => vec![s.as_str().unwrap().to_owned()],
+            };
+            let mut envs = Vec::new();
+            for (i, s) in secrets.iter().enumerate() {
+                let var = format!("S{i}");
+                args.push("--secret-env".into());
+                args.push(var.clone());
+                envs.push((var, s.clone()));
+            }
+            if let Some(salt) = v["salt"].as_str().filter(|s| !s.is_empty()) {
+                args.push("--salt".into());
+                args.push(salt.into());
+            }
+            args.push("--now".into());
+            args.push(v["now"].to_string());
+            args.push(v["token"].as_str().unwrap().into());
+            let env_refs: Vec<(&str, &str)> =
+                envs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            let arg_refs: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = authcore(&arg_refs, "", &env_refs);
+            assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+            let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(got["claims"], v["claims"], "{name}");
+        }
+    }
+}
+
+#[test]
+fn session_prints_what_the_endpoint_answers() {
+    let v = vectors("authjs-v5.json")
+        .into_iter()
+        .find(|v| {
+            v["valid"] == true && v["salt"] == "authjs.session-token" && v["secret"].is_string()
+        })
+        .unwrap();
+    let secret = first_secret(&v);
+    let now = v["now"].as_i64().unwrap();
+    let cookie = format!(
+        "theme=dark; authjs.session-token={}",
+        v["token"].as_str().unwrap()
+    );
+    let out = authcore(
+        &[
+            "session",
+            "--format",
+            "authjs",
+            "--secret-env",
+            "S",
+            "--now",
+            &now.to_string(),
+        ],
+        &cookie,
+        &[("S", &secret)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["session"]["user"]["email"], v["claims"]["email"]);
+    assert_eq!(got["session"]["user"]["image"], v["claims"]["picture"]);
+    let set = got["set_cookie"].as_array().unwrap();
+    assert_eq!(set.len(), 1);
+    assert!(set[0]
+        .as_str()
+        .unwrap()
+        .starts_with("authjs.session-token=eyJhbGciOiJkaXIi"));
+    // Expired: no session, the cookie is deleted.
+    let later = (now + 31 * 24 * 3600).to_string();
+    let out = authcore(
+        &[
+            "session",
+            "--format",
+            "authjs",
+            "--secret-env",
+            "S",
+            "--now",
+            &later,
+        ],
+        &cookie,
+        &[("S", &secret)],
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["session"], serde_json::Value::Null);
+    assert_eq!(
+        got["set_cookie"][0],
+        "authjs.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+    );
+}

@@ -3,6 +3,7 @@
 #   bash tests/node/run.sh selftest   install deps, then check authjs.mjs against the real libraries + vectors
 #   bash tests/node/run.sh bench [bench.mjs options]
 #   bash tests/node/run.sh install    install deps only
+#   bash tests/node/run.sh interop [path/to/authcore]   authcore CLI <-> @auth/core / next-auth@4
 # Installs @auth/core and next-auth@4 from the npm registry into tests/node/node_modules
 # (npm ci from package-lock.json; .npmrc sets legacy-peer-deps, see there).
 set -euo pipefail
@@ -18,7 +19,7 @@ cmd=$1
 shift
 
 case "$cmd" in
-  selftest | bench | install) ;;
+  selftest | bench | install | interop) ;;
   *) usage ;;
 esac
 
@@ -34,6 +35,7 @@ fi
 
 case "$cmd" in
   selftest) exec node selftest.mjs "$@" ;;
+  interop) exec node interop.mjs "$@" ;;
   bench) exec node bench.mjs "$@" ;;
   install) ;;
 esac

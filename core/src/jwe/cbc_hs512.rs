@@ -17,7 +17,7 @@ use super::{wipe, DecryptError, EncryptError};
 
 /// An A256CBC-HS512 content-encryption key, keyed once: the HMAC-SHA-512 state for MAC_KEY and
 /// the AES-256 key schedule for ENC_KEY. Operations clone the keyed HMAC state and borrow the
-/// key schedule; nothing is re-keyed per call.
+/// key schedule; nothing is re-keyed per call. Zeroized on drop.
 #[derive(Clone)]
 pub struct CbcHs512Key {
     mac: Hmac<Sha512>,
@@ -167,16 +167,9 @@ impl core::fmt::Debug for CbcHs512Key {
     }
 }
 
-impl Drop for CbcHs512Key {
-    /// Overwrites the key schedule and the keyed HMAC state with those of the all-zero key
-    /// (best effort; without the `zeroize` features of the cipher crates).
-    fn drop(&mut self) {
-        // Field by field: assigning `*self` would drop the old value and recurse.
-        self.mac = <Hmac<Sha512> as KeyInit>::new(&Array::from([0u8; Self::HMAC_BLOCK_LEN]));
-        self.aes = Aes256::new(&Array::from([0u8; 32]));
-        core::hint::black_box(&*self);
-    }
-}
+// Every field clears itself on drop: `Aes256` through the `aes/zeroize` feature, the keyed
+// HMAC-SHA-512 state through `sha2/zeroize` (its two SHA-512 cores zeroize their state).
+impl zeroize::ZeroizeOnDrop for CbcHs512Key {}
 
 /// AL of RFC 7518 §5.2.2.1: the AAD length in bits. `None` if it does not fit 64 bits.
 fn aad_bits(aad: &[u8]) -> Option<u64> {

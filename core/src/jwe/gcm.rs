@@ -12,6 +12,7 @@ const P_MAX: u64 = (1 << 36) - 32;
 const A_MAX: u64 = (1 << 61) - 1;
 
 /// An A256GCM content-encryption key: the AES-256 key schedule and the GHASH key, built once.
+/// Zeroized on drop.
 #[derive(Clone)]
 pub struct GcmKey {
     cipher: Aes256Gcm,
@@ -92,14 +93,8 @@ impl core::fmt::Debug for GcmKey {
     }
 }
 
-impl Drop for GcmKey {
-    /// Overwrites the key schedule and GHASH key with those of the all-zero key (best effort;
-    /// without the `zeroize` features of the cipher crates).
-    fn drop(&mut self) {
-        self.cipher = Aes256Gcm::new(&Array::from([0u8; Self::KEY_LEN]));
-        core::hint::black_box(&*self);
-    }
-}
+// `Aes256Gcm` clears its key schedule and GHASH key on drop (the `aes-gcm/zeroize` feature).
+impl zeroize::ZeroizeOnDrop for GcmKey {}
 
 fn lengths_ok(text: &[u8], aad: &[u8]) -> bool {
     let fits = |len: usize, max: u64| u64::try_from(len).is_ok_and(|len| len <= max);

@@ -84,6 +84,9 @@ impl core::fmt::Debug for AuthJsKey {
     }
 }
 
+// Both views clear themselves on drop; the kids are public.
+impl zeroize::ZeroizeOnDrop for AuthJsKey {}
+
 /// A next-auth v4 key (A256GCM, 32 bytes) for one secret.
 ///
 /// The session token uses HKDF-SHA-256(ikm = secret, empty salt,
@@ -129,6 +132,8 @@ impl NextAuthV4Key {
         &self.a256gcm
     }
 }
+
+impl zeroize::ZeroizeOnDrop for NextAuthV4Key {}
 
 impl core::fmt::Debug for NextAuthV4Key {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::claims::Validation;
 use crate::error::{DecodeError, EncodeError};
 use crate::json;
+#[cfg(feature = "jwe")]
+use crate::jwe::{self, AuthJsKey, NextAuthV4Key};
 use crate::jws::{self, DecodeOptions, Decoded, Header, HmacKey};
 use crate::rand::{self, RandomSource, UUID_LEN};
 
@@ -196,13 +198,8 @@ impl TokenCodec for JwsCodec<'_> {
         scratch: &mut [u8],
         out: &'o mut [u8],
     ) -> Result<&'o str, EncodeError> {
-        let n = json::to_slice(claims, scratch).map_err(|e| match e {
-            json::Error::BufferTooSmall { needed } => EncodeError::BufferTooSmall { needed },
-            e => EncodeError::Claims(e),
-        })?;
-        let (raw, rest) = scratch.split_at_mut(n);
-        let m = stamp_claims(raw, stamp, rest)?;
-        jws::encode_json(self.key, &Header::default(), &rest[..m], out)
+        let plaintext = stamped_plaintext(claims, stamp, scratch)?;
+        jws::encode_json(self.key, &Header::default(), plaintext, out)
     }
 
     fn decode<'s, T: Deserialize<'s>>(
@@ -216,6 +213,127 @@ impl TokenCodec for JwsCodec<'_> {
 
     fn decode_scratch_len(&self, token_len: usize) -> usize {
         jws::scratch_len(token_len)
+    }
+}
+
+/// Serializes `claims` into `scratch`, then writes the stamped plaintext after it; returns the
+/// plaintext.
+fn stamped_plaintext<'s, T: Serialize>(
+    claims: &T,
+    stamp: &Stamp,
+    scratch: &'s mut [u8],
+) -> Result<&'s [u8], EncodeError> {
+    let n = json::to_slice(claims, scratch).map_err(|e| match e {
+        json::Error::BufferTooSmall { needed } => EncodeError::BufferTooSmall { needed },
+        e => EncodeError::Claims(e),
+    })?;
+    let (raw, rest) = scratch.split_at_mut(n);
+    let m = stamp_claims(raw, stamp, rest)?;
+    Ok(&rest[..m])
+}
+
+/// Auth.js v5 session cookies (JWE `dir` + `A256CBC-HS512`, `kid`), with secret rotation:
+/// encode with the first key, decode by `kid`.
+#[cfg(feature = "jwe")]
+#[derive(Debug, Clone, Copy)]
+pub struct AuthJsCodec<'k> {
+    keys: &'k [AuthJsKey],
+    options: DecodeOptions<'k>,
+}
+
+#[cfg(feature = "jwe")]
+impl<'k> AuthJsCodec<'k> {
+    /// A codec over `keys` (the current secret's key first); `None` when `keys` is empty.
+    /// Each key must have been derived with the session cookie name as salt.
+    #[must_use]
+    pub const fn new(keys: &'k [AuthJsKey]) -> Option<Self> {
+        if keys.is_empty() {
+            return None;
+        }
+        Some(Self {
+            keys,
+            options: DecodeOptions::new(),
+        })
+    }
+}
+
+#[cfg(feature = "jwe")]
+impl TokenCodec for AuthJsCodec<'_> {
+    fn encode<'o, T: Serialize>(
+        &self,
+        claims: &T,
+        stamp: &Stamp,
+        rng: &mut dyn RandomSource,
+        scratch: &mut [u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o str, EncodeError> {
+        let plaintext = stamped_plaintext(claims, stamp, scratch)?;
+        let key = self
+            .keys
+            .first()
+            .ok_or(EncodeError::Claims(json::Error::Unsupported))?;
+        jwe::seal_authjs(key, plaintext, rng, out)
+    }
+
+    fn decode<'s, T: Deserialize<'s>>(
+        &self,
+        token: &[u8],
+        now: i64,
+        scratch: &'s mut [u8],
+    ) -> Result<Decoded<'s, T>, DecodeError> {
+        jwe::decode_authjs(token, self.keys, &self.options, now, scratch)
+    }
+
+    fn decode_scratch_len(&self, token_len: usize) -> usize {
+        jwe::scratch_len(token_len)
+    }
+}
+
+/// next-auth v4 session cookies (JWE `dir` + `A256GCM`, no `kid`, one secret).
+#[cfg(feature = "jwe")]
+#[derive(Debug, Clone, Copy)]
+pub struct NextAuthV4Codec<'k> {
+    key: &'k NextAuthV4Key,
+    options: DecodeOptions<'k>,
+}
+
+#[cfg(feature = "jwe")]
+impl<'k> NextAuthV4Codec<'k> {
+    /// A codec over the session key (derived with next-auth's empty salt).
+    #[must_use]
+    pub const fn new(key: &'k NextAuthV4Key) -> Self {
+        Self {
+            key,
+            options: DecodeOptions::new(),
+        }
+    }
+}
+
+#[cfg(feature = "jwe")]
+impl TokenCodec for NextAuthV4Codec<'_> {
+    fn encode<'o, T: Serialize>(
+        &self,
+        claims: &T,
+        stamp: &Stamp,
+        rng: &mut dyn RandomSource,
+        scratch: &mut [u8],
+        out: &'o mut [u8],
+    ) -> Result<&'o str, EncodeError> {
+        let plaintext = stamped_plaintext(claims, stamp, scratch)?;
+        jwe::seal_nextauth_v4(self.key, plaintext, rng, out)
+    }
+
+    fn decode<'s, T: Deserialize<'s>>(
+        &self,
+        token: &[u8],
+        now: i64,
+        scratch: &'s mut [u8],
+    ) -> Result<Decoded<'s, T>, DecodeError> {
+        jwe::decode_nextauth_v4(token, self.key, &self.options, now, scratch)
+    }
+
+    fn decode_scratch_len(&self, token_len: usize) -> usize {
+        jwe::scratch_len(token_len)
     }
 }
 

@@ -19,6 +19,7 @@
 
 mod callbacks;
 mod codec;
+mod refresh;
 #[cfg(test)]
 mod tests;
 
@@ -31,6 +32,12 @@ pub use callbacks::{
     SessionUser, Trigger, User, ERROR_CAPACITY,
 };
 pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec};
+#[cfg(feature = "jwe")]
+pub use codec::{AuthJsCodec, NextAuthV4Codec};
+pub use refresh::{
+    refresh_due, OAuthCallbacks, OAuthFields, OAuthToken, PendingRefresh, ReadStep, RefreshFailure,
+    RefreshOutcome, RefreshableToken, ACCESS_TOKEN_CAPACITY, REFRESH_TOKEN_CAPACITY,
+};
 
 use crate::cookie::{self, ChunkName, CookieError, CookieOptions, Flavor, SessionCookieWriter};
 use crate::error::{DecodeError, EncodeError};
@@ -194,6 +201,8 @@ pub enum SessionError {
     Callback(CallbackError),
     /// A time is outside what can be formatted (years 0000–9999).
     Time,
+    /// The refresh request could not be written.
+    Refresh(crate::refresh::RequestError),
 }
 
 impl SessionError {
@@ -207,6 +216,7 @@ impl SessionError {
             Self::Cookie(e) => e.kind(),
             Self::Callback(_) => "callback_failed",
             Self::Time => "time_out_of_range",
+            Self::Refresh(e) => e.kind(),
         }
     }
 }
@@ -222,6 +232,7 @@ impl fmt::Display for SessionError {
             Self::Cookie(e) => write!(f, "cannot write a cookie: {e:?}"),
             Self::Callback(e) => write!(f, "{e}"),
             Self::Time => f.write_str("time out of range"),
+            Self::Refresh(e) => write!(f, "cannot write the refresh request: {e}"),
         }
     }
 }
@@ -325,6 +336,20 @@ pub struct Update<'a> {
 pub struct Engine<K> {
     config: Config,
     codec: K,
+}
+
+/// A decoded session waiting for the rest of the pipeline.
+#[derive(Debug)]
+struct OpenSession<'b, T> {
+    token: T,
+    present: Vec<ChunkName, { cookie::MAX_CHUNKS }>,
+    bufs: Buffers<'b>,
+}
+
+#[derive(Debug)]
+enum Opened<'b, T> {
+    Done(Response<'b>),
+    Token(OpenSession<'b, T>),
 }
 
 /// Splits `now_ms` into whole seconds (floor) for token claims.
@@ -513,7 +538,19 @@ impl<K: TokenCodec> Engine<K> {
         rng: &mut dyn RandomSource,
         bufs: Buffers<'b>,
     ) -> Result<Response<'b>, SessionError> {
-        let now = seconds(now_ms);
+        match self.open::<C::Token>(cookie_header, now_ms, bufs)? {
+            Opened::Done(response) => Ok(response),
+            Opened::Token(open) => self.complete(callbacks, open, now_ms, update, rng),
+        }
+    }
+
+    /// Steps 1–2: reassemble and decode. A missing or bad token is already the answer.
+    fn open<'b, T: serde::de::DeserializeOwned>(
+        &self,
+        cookie_header: &[u8],
+        now_ms: i64,
+        bufs: Buffers<'b>,
+    ) -> Result<Opened<'b, T>, SessionError> {
         let Buffers {
             token: token_buf,
             scratch,
@@ -523,20 +560,59 @@ impl<K: TokenCodec> Engine<K> {
         let base = self.config.session_cookie_name();
         let (token, present) = match cookie::reassemble(cookie_header, base, token_buf) {
             // No session cookie (Auth.js ignores empty chunks): empty body, no cookies.
-            Ok(r) if r.is_empty() => return self.clear(&[], None, cookies),
+            Ok(r) if r.is_empty() => return self.clear(&[], None, cookies).map(Opened::Done),
             Ok(r) => {
                 let present: Vec<ChunkName, { cookie::MAX_CHUNKS }> =
                     Vec::from_slice(r.present()).unwrap_or_default();
-                match self.codec.decode::<C::Token>(r.value(), now, scratch) {
+                match self.codec.decode::<T>(r.value(), seconds(now_ms), scratch) {
                     Ok(d) => (d.claims, present),
-                    Err(e) => return self.clear(&present, Some(Dropped::Invalid(e)), cookies),
+                    Err(e) => {
+                        return self
+                            .clear(&present, Some(Dropped::Invalid(e)), cookies)
+                            .map(Opened::Done)
+                    }
                 }
             }
             Err(e) => {
                 let present = self.present_chunks(cookie_header).unwrap_or_default();
-                return self.clear(&present, Some(Dropped::Unreadable(e)), cookies);
+                return self
+                    .clear(&present, Some(Dropped::Unreadable(e)), cookies)
+                    .map(Opened::Done);
             }
         };
+        Ok(Opened::Token(OpenSession {
+            token,
+            present,
+            bufs: Buffers {
+                token: token_buf,
+                scratch,
+                body,
+                cookies,
+            },
+        }))
+    }
+
+    /// Steps 3–5: `jwt`, `session`, re-encode with a sliding expiry, cookies.
+    fn complete<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        open: OpenSession<'b, C::Token>,
+        now_ms: i64,
+        update: Option<&Update<'_>>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Response<'b>, SessionError> {
+        let now = seconds(now_ms);
+        let OpenSession {
+            token,
+            present,
+            bufs:
+                Buffers {
+                    token: token_buf,
+                    scratch,
+                    body,
+                    cookies,
+                },
+        } = open;
         let params = JwtParams {
             trigger: if update.is_some() {
                 Trigger::Update

@@ -592,3 +592,250 @@ fn small_buffers_are_reported_not_panicked() {
         }
     }
 }
+
+mod refresh {
+    //! AUTHJS.md §10 item 21 through the pipeline: the token endpoint's answers are fed in as
+    //! bytes (the HTTP exchange itself is tested over TCP in `tests/tests/refresh_http.rs`).
+
+    use super::*;
+    use crate::refresh::{self, Client, HttpResponse, TransportFailure};
+
+    type Cb = OAuthCallbacks;
+
+    fn engine() -> Engine<JwsCodec<'static>> {
+        super::engine(Flavor::AuthJs, false)
+    }
+
+    fn client() -> Client<'static> {
+        Client::secret_post("app", "s3cret")
+    }
+
+    fn config() -> refresh::Config {
+        refresh::Config::default()
+    }
+
+    /// Signs in with an account whose access token expires at `expires_at`.
+    fn signed_in(expires_at: i64, refresh_token: Option<&'static str>) -> StdString {
+        let e = engine();
+        let account = Account {
+            provider: "demo",
+            kind: "oauth",
+            provider_account_id: "1",
+            access_token: Some("a1"),
+            refresh_token,
+            expires_at: Some(expires_at),
+            ..Account::default()
+        };
+        let s = SignIn {
+            account: Some(account),
+            ..ada()
+        };
+        let mut b = Bufs::new();
+        let r = e
+            .sign_in(
+                &mut Cb::default(),
+                &s,
+                b"",
+                NOW_MS,
+                &mut Counter(0),
+                b.get(),
+            )
+            .unwrap();
+        browser(&cookies_of(&r))
+    }
+
+    /// Reads the session token back out of the Set-Cookie headers.
+    fn token_of(r: &Response<'_>, at_ms: i64) -> OAuthToken {
+        let header = browser(&cookies_of(r));
+        let value = header.split_once('=').unwrap().1;
+        let mut scratch = [0u8; 8192];
+        crate::jws::decode::<OAuthToken>(
+            value.as_bytes(),
+            &key(),
+            &crate::jws::DecodeOptions::new(),
+            at_ms / 1000,
+            &mut scratch,
+        )
+        .unwrap()
+        .claims
+    }
+
+    /// Runs one read; answers each refresh request with the next of `answers`, recording the
+    /// request bodies. Returns the response's new cookie header, body and token.
+    fn read(
+        header: &str,
+        at_ms: i64,
+        answers: &mut StdVec<Result<(u16, &'static str), TransportFailure>>,
+        sent: &mut StdVec<StdString>,
+    ) -> (StdString, StdString, OAuthToken) {
+        let e = engine();
+        let mut cb = Cb::default();
+        let mut b = Bufs::new();
+        let mut rng = Counter(1);
+        let mut step = e
+            .session_with_refresh(
+                &mut cb,
+                header.as_bytes(),
+                at_ms,
+                &config(),
+                &client(),
+                &mut rng,
+                b.get(),
+            )
+            .unwrap();
+        loop {
+            match step {
+                ReadStep::Done(r) => {
+                    let t = token_of(&r, at_ms);
+                    return (browser(&cookies_of(&r)), r.body.to_owned(), t);
+                }
+                ReadStep::Refresh(p) => {
+                    let mut buf = [0u8; 512];
+                    let req = p.request(&client(), &mut buf).unwrap();
+                    sent.push(req.body.to_owned());
+                    let outcome = match answers.remove(0) {
+                        Ok((status, body)) => RefreshOutcome::Response(HttpResponse {
+                            status,
+                            retry_after: None,
+                            body: body.as_bytes(),
+                        }),
+                        Err(t) => RefreshOutcome::Transport(t),
+                    };
+                    step = e
+                        .resume(&mut cb, p, outcome, at_ms, &client(), &mut rng)
+                        .unwrap();
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn expired_access_token_is_refreshed_and_old_refresh_token_kept() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000; // expires_at = now - 1
+        let mut answers = vec![Ok((
+            200,
+            r#"{"access_token":"a2","token_type":"Bearer","expires_in":3600}"#,
+        ))];
+        let mut sent = StdVec::new();
+        let (_, body, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(
+            sent,
+            ["grant_type=refresh_token&refresh_token=r1&client_id=app&client_secret=s3cret"]
+        );
+        assert_eq!(t.access_token.as_deref(), Some("a2"));
+        assert_eq!(t.refresh_token.as_deref(), Some("r1"));
+        assert_eq!(t.expires_at, Some(at / 1000 + 3600));
+        assert_eq!(t.error, None);
+        assert!(!body.contains("error"));
+    }
+
+    #[test]
+    fn rotated_refresh_token_is_stored() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let mut answers = vec![Ok((
+            200,
+            r#"{"access_token":"a2","refresh_token":"r2","expires_in":60}"#,
+        ))];
+        let (header2, _, t) = read(&header, at, &mut answers, &mut StdVec::new());
+        assert_eq!(t.refresh_token.as_deref(), Some("r2"));
+        // The next refresh sends r2.
+        let mut answers = vec![Ok((200, r#"{"access_token":"a3","expires_in":60}"#))];
+        let mut sent = StdVec::new();
+        let (_, _, t) = read(&header2, at + 61_000, &mut answers, &mut sent);
+        assert!(sent[0].contains("refresh_token=r2"));
+        assert_eq!(t.access_token.as_deref(), Some("a3"));
+    }
+
+    #[test]
+    fn fresh_token_sends_nothing_and_missing_refresh_token_is_never_handed_out_expired() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let mut sent = StdVec::new();
+        let (_, _, t) = read(&header, NOW_MS + 1000, &mut StdVec::new(), &mut sent);
+        assert!(sent.is_empty());
+        assert_eq!(t.access_token(NOW_MS / 1000 + 1), Some("a1"));
+        // Inside the advisory window (60 s) the refresh starts before expiry.
+        let mut answers = vec![Ok((200, r#"{"access_token":"a2","expires_in":3600}"#))];
+        let (_, _, t) = read(&header, NOW_MS + 3550 * 1000, &mut answers, &mut sent);
+        assert_eq!(sent.len(), 1);
+        assert_eq!(t.access_token.as_deref(), Some("a2"));
+
+        let header = signed_in(NOW_MS / 1000 + 10, None);
+        let at = NOW_MS + 20_000;
+        let (_, _, t) = read(&header, at, &mut StdVec::new(), &mut sent);
+        assert_eq!(sent.len(), 1, "no refresh token: no request");
+        assert_eq!(
+            t.access_token(at / 1000),
+            None,
+            "expired access token not handed out"
+        );
+    }
+
+    #[test]
+    fn terminal_failure_sets_error_keeps_fields_and_stops() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let mut answers = vec![Ok((400, r#"{"error":"invalid_grant"}"#))];
+        let mut sent = StdVec::new();
+        let (header2, body, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        assert_eq!(t.refresh_token.as_deref(), Some("r1"));
+        assert_eq!(t.access_token.as_deref(), Some("a1"));
+        assert!(body.contains(r#""error":"RefreshTokenError""#), "{body}");
+        // Later reads do not hammer the endpoint with a dead refresh token.
+        let (_, _, _) = read(&header2, at + 5_000, &mut StdVec::new(), &mut sent);
+        let (_, _, _) = read(&header2, at + 3_600_000, &mut StdVec::new(), &mut sent);
+        assert_eq!(sent.len(), 1);
+    }
+
+    #[test]
+    fn transient_failure_backs_off_and_a_later_success_clears_the_error() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let mut answers = vec![Ok((503, ""))];
+        let mut sent = StdVec::new();
+        let (header2, _, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        let retry_at = t.refresh_retry_at.unwrap();
+        assert!(retry_at > at / 1000);
+        // Before the back-off ends: no request.
+        read(&header2, at + 1_000, &mut StdVec::new(), &mut sent);
+        assert_eq!(sent.len(), 1);
+        // After it: the retry succeeds and the error is gone (Auth.js #7025 keeps it).
+        let mut answers = vec![Ok((200, r#"{"access_token":"a2","expires_in":3600}"#))];
+        let (_, body, t) = read(&header2, retry_at * 1000, &mut answers, &mut sent);
+        assert_eq!(sent.len(), 2);
+        assert_eq!(t.error, None);
+        assert_eq!(t.refresh_retry_at, None);
+        assert!(!body.contains("error"));
+    }
+
+    #[test]
+    fn no_response_is_resent_once_with_the_same_refresh_token() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let mut answers = vec![
+            Err(TransportFailure::NoResponse),
+            Ok((
+                200,
+                r#"{"access_token":"a2","refresh_token":"r2","expires_in":3600}"#,
+            )),
+        ];
+        let mut sent = StdVec::new();
+        let (_, _, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(sent.len(), 2);
+        assert_eq!(sent[0], sent[1]);
+        assert_eq!(t.refresh_token.as_deref(), Some("r2"));
+        // Twice without a response: terminal, no third send.
+        let mut answers = vec![
+            Err(TransportFailure::NoResponse),
+            Err(TransportFailure::NoResponse),
+        ];
+        let mut sent = StdVec::new();
+        let (_, _, t) = read(&header, at, &mut answers, &mut sent);
+        assert_eq!(sent.len(), 2);
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        assert_eq!(t.refresh_retry_at, None);
+    }
+}

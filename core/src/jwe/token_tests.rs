@@ -1,0 +1,152 @@
+//! Unit tests of compact JWE decoding that need the raw cipher: a tag-valid token with broken
+//! PKCS#7 padding, and what the scratch buffer holds afterwards.
+
+use std::format;
+use std::vec::Vec;
+
+use aes::cipher::array::Array;
+use aes::cipher::consts::U16;
+use aes::cipher::{BlockModeEncrypt, KeyIvInit};
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha512;
+
+use super::*;
+use crate::base64url;
+use crate::error::{DecodeError, Malformed};
+
+/// HKDF output for secret `secret`, salt `authjs.session-token` (AUTHJS.md §10 item 1).
+const KEY: &str = "b1ef6cdd915c44c0a71232574a6a70546a5e16d12bb38df4638e3b96bdd32025\
+                   131e90695ff072a9d148f1511c7a4981a85b63a628311da1fa7ccfc49c47c2bb";
+
+fn key_bytes() -> [u8; 64] {
+    let digits: Vec<u8> = KEY.bytes().collect();
+    let bytes: Vec<u8> = digits
+        .chunks(2)
+        .map(|p| u8::from_str_radix(core::str::from_utf8(p).unwrap(), 16).unwrap())
+        .collect();
+    bytes.try_into().unwrap()
+}
+
+fn b64(bytes: &[u8]) -> std::string::String {
+    let mut out = std::vec![0u8; base64url::encoded_len(bytes.len()).unwrap()];
+    base64url::encode(bytes, &mut out).unwrap().into()
+}
+
+/// A v5 token whose plaintext blocks are `blocks` exactly (no padding added), with a valid tag.
+fn raw_token(key: &AuthJsKey, blocks: &[[u8; 16]]) -> std::string::String {
+    let raw = key_bytes();
+    let header = format!(
+        r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{}"}}"#,
+        key.kid(Enc::A256CbcHs512)
+    );
+    let aad = b64(header.as_bytes());
+    let iv = [0x24u8; 16];
+    let mut arrays: Vec<Array<u8, U16>> = blocks.iter().map(|b| Array::from(*b)).collect();
+    cbc::Encryptor::<aes::Aes256>::new(
+        &Array::from(<[u8; 32]>::try_from(&raw[32..]).unwrap()),
+        &Array::from(iv),
+    )
+    .encrypt_blocks(&mut arrays);
+    let ct: Vec<u8> = arrays.iter().flat_map(|b| b.iter().copied()).collect();
+    let mut mac = <Hmac<Sha512> as KeyInit>::new_from_slice(&raw[..32]).unwrap();
+    mac.update(aad.as_bytes());
+    mac.update(&iv);
+    mac.update(&ct);
+    mac.update(&(aad.len() as u64 * 8).to_be_bytes());
+    let tag = &mac.finalize().into_bytes()[..32];
+    format!("{aad}..{}.{}.{}", b64(&iv), b64(&ct), b64(tag))
+}
+
+#[test]
+fn the_raw_construction_matches_the_derived_key() {
+    let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
+    let mut last = *b"{\"a\":1}\x09\x09\x09\x09\x09\x09\x09\x09\x09";
+    last[7..].fill(9);
+    let token = raw_token(&key, &[last]);
+    let mut scratch = [0u8; 1024];
+    let d = decode_authjs::<serde::de::IgnoredAny>(
+        token.as_bytes(),
+        core::slice::from_ref(&key),
+        &DecodeOptions::new(),
+        0,
+        &mut scratch,
+    )
+    .unwrap();
+    assert_eq!(d.payload_json(), br#"{"a":1}"#);
+}
+
+#[test]
+fn bad_padding_after_a_valid_tag_is_malformed_and_wiped() {
+    let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
+    let mut bad = Vec::new();
+    let mut last = *b"{\"secret\":\"abc\"}";
+    bad.push(last); // last byte '}' = 0x7d: not a padding length
+    last[15] = 0;
+    bad.push(last);
+    last[15] = 2; // the byte before is '"', not 2
+    bad.push(last);
+    for block in bad {
+        let token = raw_token(&key, &[*b"0123456789abcdef", block]);
+        let mut scratch = [0xeeu8; 1024];
+        let err = decode_authjs::<serde::de::IgnoredAny>(
+            token.as_bytes(),
+            core::slice::from_ref(&key),
+            &DecodeOptions::new(),
+            0,
+            &mut scratch,
+        )
+        .unwrap_err();
+        assert_eq!(err, DecodeError::Malformed(Malformed::Padding), "{block:?}");
+        // The decrypted (authentic, unpadded) plaintext does not stay in the scratch buffer.
+        let header_len = base64url::decoded_len(token.find('.').unwrap()).unwrap();
+        assert!(scratch[header_len..header_len + 32].iter().all(|&b| b == 0));
+    }
+}
+
+#[test]
+fn empty_plaintext_with_full_padding_block_is_not_json() {
+    let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
+    let token = raw_token(&key, &[[16; 16]]);
+    let mut scratch = [0u8; 1024];
+    let err = decode_authjs::<serde::de::IgnoredAny>(
+        token.as_bytes(),
+        core::slice::from_ref(&key),
+        &DecodeOptions::new(),
+        0,
+        &mut scratch,
+    )
+    .unwrap_err();
+    assert_eq!(err.kind(), "bad_json");
+}
+
+#[test]
+fn scratch_len_bound() {
+    let sizes = [
+        0usize,
+        1,
+        2,
+        3,
+        4,
+        100,
+        16 * 1024,
+        usize::MAX / 2,
+        usize::MAX,
+    ];
+    for n in sizes {
+        let s = scratch_len(n);
+        assert!(s >= n.saturating_add(n / 2));
+    }
+}
+
+#[test]
+fn key_types_zeroize_on_drop() {
+    fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    // What the markers on our key types rely on.
+    zeroized_on_drop::<aes::Aes256>();
+    zeroized_on_drop::<aes_gcm::Aes256Gcm>();
+    zeroized_on_drop::<Sha512>();
+    zeroized_on_drop::<CbcHs512Key>();
+    zeroized_on_drop::<GcmKey>();
+    zeroized_on_drop::<AuthJsKey>();
+    zeroized_on_drop::<NextAuthV4Key>();
+}

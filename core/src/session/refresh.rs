@@ -1,0 +1,494 @@
+//! Silent refresh inside a session read: when the upstream OAuth access token in the session
+//! token is due, the read pauses with a refresh request for the caller to send, and resumes with
+//! the answer.
+//!
+//! ```text
+//! let mut step = engine.session_with_refresh(&mut cb, cookie_header, now_ms, &client, rng, bufs)?;
+//! loop {
+//!     match step {
+//!         ReadStep::Done(response) => break response,
+//!         ReadStep::Refresh(pending) => {
+//!             let request = pending.request(&client, &mut request_buf)?; // POST it
+//!             let outcome = /* RefreshOutcome::Response(..) or ::Transport(..) */;
+//!             step = engine.resume(&mut cb, pending, outcome, now_ms, &client, rng)?;
+//!         }
+//!     }
+//! }
+//! ```
+//!
+//! What Auth.js's guide does in the `jwt` callback (AUTHJS.md §7), with its known failures fixed:
+//! the refresh starts ahead of expiry (the refresh machine's advisory window), a new refresh
+//! token replaces the old one and an absent one keeps it, a failure sets
+//! `error = "RefreshTokenError"` on the token (and so `session.error`) and a later success
+//! clears it (Auth.js issue #7025), a transient failure is retried only after its back-off
+//! (`refresh_retry_at` in the token) instead of on every read, a terminal one is not retried at
+//! all, and an access token past its expiry is never handed out ([`OAuthToken::access_token`]).
+
+use heapless::String;
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Account, Buffers, CallbackError, Callbacks, DefaultSession, Engine, JwtParams, OpenSession,
+    Opened, Response, SessionError, SessionUser, TokenCodec, User, ERROR_CAPACITY,
+};
+use crate::rand::RandomSource;
+use crate::refresh::{
+    self, Client, Event, HttpResponse, RefreshMachine, Request, RequestError, TransportFailure,
+    REFRESH_TOKEN_ERROR,
+};
+
+/// Capacity of the machine's access token in a session refresh.
+pub const ACCESS_TOKEN_CAPACITY: usize = 2048;
+/// Capacity of the machine's refresh token in a session refresh.
+pub const REFRESH_TOKEN_CAPACITY: usize = 512;
+
+type Machine = RefreshMachine<ACCESS_TOKEN_CAPACITY, REFRESH_TOKEN_CAPACITY>;
+
+/// The upstream OAuth credential a session token carries.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct OAuthFields<'a> {
+    /// The access token.
+    pub access_token: &'a str,
+    /// The refresh token, if the provider issued one.
+    pub refresh_token: Option<&'a str>,
+    /// Absolute expiry of the access token, Unix seconds.
+    pub expires_at: i64,
+}
+
+impl core::fmt::Debug for OAuthFields<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OAuthFields")
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A refresh failure recorded in the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefreshFailure {
+    /// The client-visible error, `"RefreshTokenError"`.
+    pub error: &'static str,
+    /// When a new attempt may start; `None` when the failure is terminal (sign in again).
+    pub retry_at: Option<i64>,
+}
+
+/// A session token that carries an upstream OAuth credential.
+pub trait RefreshableToken {
+    /// The credential, if the token has one.
+    fn credential(&self) -> Option<OAuthFields<'_>>;
+
+    /// `Some(retry_at)` after a recorded failure: `Some(Some(t))` transient (retry from `t`),
+    /// `Some(None)` terminal; `None` when the last refresh did not fail.
+    fn failure(&self) -> Option<Option<i64>>;
+
+    /// Stores a refreshed credential and clears any recorded failure.
+    ///
+    /// # Errors
+    ///
+    /// [`CallbackError`] when a value does not fit the token's capacity; the token must then be
+    /// left unchanged (the pipeline keeps the old credential).
+    fn set_credential(&mut self, fields: OAuthFields<'_>) -> Result<(), CallbackError>;
+
+    /// Records a failed refresh. The credential stays as it was.
+    fn set_failure(&mut self, failure: RefreshFailure);
+}
+
+/// A ready-made token: Auth.js's default fields plus the refresh guide's `access_token`,
+/// `refresh_token`, `expires_at` and `error`, and `refresh_retry_at` for back-off.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthToken<
+    const N: usize = 256,
+    const AT: usize = ACCESS_TOKEN_CAPACITY,
+    const RT: usize = REFRESH_TOKEN_CAPACITY,
+> {
+    /// The user's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String<N>>,
+    /// The user's e-mail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String<N>>,
+    /// The user's avatar URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub picture: Option<String<N>>,
+    /// The user's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String<N>>,
+    /// Upstream access token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String<AT>>,
+    /// Upstream refresh token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String<RT>>,
+    /// Access-token expiry, Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// `"RefreshTokenError"` after a failed refresh.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String<ERROR_CAPACITY>>,
+    /// After a transient failure: no new attempt before this time (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_retry_at: Option<i64>,
+}
+
+impl<const N: usize, const AT: usize, const RT: usize> core::fmt::Debug for OAuthToken<N, AT, RT> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("OAuthToken")
+            .field("sub", &self.sub)
+            .field("expires_at", &self.expires_at)
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<const N: usize, const AT: usize, const RT: usize> OAuthToken<N, AT, RT> {
+    /// The guide's sign-in token: the default fields from `user`, the credential from `account`.
+    ///
+    /// # Errors
+    ///
+    /// [`CallbackError`] when a value does not fit its capacity.
+    pub fn from_sign_in(
+        user: &User<'_>,
+        account: Option<&Account<'_>>,
+    ) -> Result<Self, CallbackError> {
+        let base = super::DefaultToken::<N>::from_user(user)?;
+        let mut token = Self {
+            name: base.name,
+            email: base.email,
+            picture: base.picture,
+            sub: base.sub,
+            ..Self::default()
+        };
+        if let Some(a) = account {
+            if let (Some(at), Some(exp)) = (a.access_token, a.expires_at) {
+                token.set_credential(OAuthFields {
+                    access_token: at,
+                    refresh_token: a.refresh_token,
+                    expires_at: exp,
+                })?;
+            }
+        }
+        Ok(token)
+    }
+
+    /// The access token, only while it has not expired (`now < expires_at`).
+    #[must_use]
+    pub fn access_token(&self, now: i64) -> Option<&str> {
+        match (self.access_token.as_deref(), self.expires_at) {
+            (Some(at), Some(exp)) if now < exp => Some(at),
+            _ => None,
+        }
+    }
+}
+
+impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAuthToken<N, AT, RT> {
+    fn credential(&self) -> Option<OAuthFields<'_>> {
+        Some(OAuthFields {
+            access_token: self.access_token.as_deref()?,
+            refresh_token: self.refresh_token.as_deref(),
+            expires_at: self.expires_at?,
+        })
+    }
+
+    fn failure(&self) -> Option<Option<i64>> {
+        self.error.as_ref().map(|_| self.refresh_retry_at)
+    }
+
+    fn set_credential(&mut self, fields: OAuthFields<'_>) -> Result<(), CallbackError> {
+        let too_long = CallbackError {
+            reason: "refreshed token longer than the token's capacity",
+        };
+        let at = String::try_from(fields.access_token).map_err(|_| too_long)?;
+        let rt = match fields.refresh_token {
+            Some(rt) => Some(String::try_from(rt).map_err(|_| too_long)?),
+            None => self.refresh_token.clone(),
+        };
+        self.access_token = Some(at);
+        self.refresh_token = rt;
+        self.expires_at = Some(fields.expires_at);
+        self.error = None;
+        self.refresh_retry_at = None;
+        Ok(())
+    }
+
+    fn set_failure(&mut self, failure: RefreshFailure) {
+        self.error = String::try_from(failure.error).ok();
+        self.refresh_retry_at = failure.retry_at;
+    }
+}
+
+/// Callbacks for [`OAuthToken`]: the default session plus `error`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OAuthCallbacks<const N: usize = 256>;
+
+impl<const N: usize> Callbacks for OAuthCallbacks<N> {
+    type Token = OAuthToken<N>;
+    type Session<'a> = DefaultSession<'a>;
+
+    fn initial_token(&mut self, user: &User<'_>) -> Result<Self::Token, CallbackError> {
+        OAuthToken::from_sign_in(user, None)
+    }
+
+    fn jwt(
+        &mut self,
+        mut token: Self::Token,
+        params: &JwtParams<'_>,
+    ) -> Result<Option<Self::Token>, CallbackError> {
+        if let Some(account) = params.account {
+            let user = params.user.copied().unwrap_or_default();
+            token = OAuthToken::from_sign_in(&user, Some(account))?;
+        }
+        Ok(Some(token))
+    }
+
+    fn session<'a>(
+        &'a mut self,
+        token: &'a Self::Token,
+        expires: &'a str,
+    ) -> Result<Self::Session<'a>, CallbackError> {
+        Ok(DefaultSession {
+            user: SessionUser {
+                name: token.name.as_deref(),
+                email: token.email.as_deref(),
+                image: token.picture.as_deref(),
+            },
+            expires,
+            error: token.error.as_deref(),
+        })
+    }
+}
+
+/// The answer to a refresh request.
+#[derive(Debug, Clone, Copy)]
+pub enum RefreshOutcome<'a> {
+    /// The token endpoint answered.
+    Response(HttpResponse<'a>),
+    /// No usable answer (see [`TransportFailure`]).
+    Transport(TransportFailure),
+}
+
+/// A session read paused for a refresh request.
+#[derive(Debug)]
+pub struct PendingRefresh<'b, T> {
+    open: OpenSession<'b, T>,
+    machine: Machine,
+}
+
+impl<T> PendingRefresh<'_, T> {
+    /// Writes the refresh request (form body and, for `client_secret_basic`, the
+    /// `Authorization` value) into `out`. The same bytes every call.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::BufferTooSmall`].
+    pub fn request<'o>(
+        &self,
+        client: &Client<'_>,
+        out: &'o mut [u8],
+    ) -> Result<Request<'o>, RequestError> {
+        let rt = self.machine.refresh_token().unwrap_or("");
+        refresh::request::encode(client, rt, out)
+    }
+
+    /// Bytes [`Self::request`] needs.
+    #[must_use]
+    pub fn request_len(&self, client: &Client<'_>) -> usize {
+        self.machine.request_len(client)
+    }
+}
+
+/// One step of a session read with refresh.
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no heap to box into; the paused state moves once per refresh"
+)]
+#[derive(Debug)]
+pub enum ReadStep<'b, T> {
+    /// The read is complete.
+    Done(Response<'b>),
+    /// Send [`PendingRefresh::request`], then call [`Engine::resume`].
+    Refresh(PendingRefresh<'b, T>),
+}
+
+impl<K: TokenCodec> Engine<K> {
+    /// A session read that refreshes the upstream access token when it is due (see the module
+    /// docs for the call loop). Without a credential, or when nothing is due, it is a plain
+    /// [`Engine::session`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::session`].
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "each input is independent; a struct would only rename them"
+    )]
+    pub fn session_with_refresh<'b, C>(
+        &self,
+        callbacks: &mut C,
+        cookie_header: &[u8],
+        now_ms: i64,
+        refresh_config: &refresh::Config,
+        client: &Client<'_>,
+        rng: &mut dyn RandomSource,
+        bufs: Buffers<'b>,
+    ) -> Result<ReadStep<'b, C::Token>, SessionError>
+    where
+        C: Callbacks,
+        C::Token: RefreshableToken,
+    {
+        let now = now_ms.div_euclid(1000);
+        let open = match self.open::<C::Token>(cookie_header, now_ms, bufs)? {
+            Opened::Done(r) => return Ok(ReadStep::Done(r)),
+            Opened::Token(open) => open,
+        };
+        if !refresh_due(&open.token, now, refresh_config) {
+            return self
+                .complete(callbacks, open, now_ms, None, rng)
+                .map(ReadStep::Done);
+        }
+        let mut seed = [0u8; 4];
+        rng.fill_bytes(&mut seed)
+            .map_err(|e| SessionError::Encode(e.into()))?;
+        let mut machine = Machine::new(*refresh_config, u32::from_le_bytes(seed));
+        let Some(c) = open.token.credential() else {
+            return self
+                .complete(callbacks, open, now_ms, None, rng)
+                .map(ReadStep::Done);
+        };
+        if machine
+            .set_credential(now, c.access_token, c.refresh_token, c.expires_at)
+            .is_err()
+        {
+            // The stored credential does not fit the machine (over-long token): keep it and
+            // carry on without refreshing rather than lose it.
+            return self
+                .complete(callbacks, open, now_ms, None, rng)
+                .map(ReadStep::Done);
+        }
+        // The session token is the only state between requests, so the due rule is applied here
+        // (see `refresh_due`) and the machine is told to refresh now.
+        machine.handle_token_rejected(now);
+        match start_request(open, machine, now, client)? {
+            Started::Pending(p) => Ok(ReadStep::Refresh(p)),
+            Started::NotDue(open) => self
+                .complete(callbacks, open, now_ms, None, rng)
+                .map(ReadStep::Done),
+        }
+    }
+
+    /// Continues a read paused by [`ReadStep::Refresh`] with the token endpoint's answer. May
+    /// ask for one more request (a resend after a request that got no response at all).
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::session`].
+    pub fn resume<'b, C>(
+        &self,
+        callbacks: &mut C,
+        pending: PendingRefresh<'b, C::Token>,
+        outcome: RefreshOutcome<'_>,
+        now_ms: i64,
+        client: &Client<'_>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<ReadStep<'b, C::Token>, SessionError>
+    where
+        C: Callbacks,
+        C::Token: RefreshableToken,
+    {
+        let now = now_ms.div_euclid(1000);
+        let PendingRefresh {
+            mut open,
+            mut machine,
+        } = pending;
+        // A HandleError means the input did not fit the machine's state (nothing in flight);
+        // the events below then say nothing and the read finishes with the old credential.
+        let _ = match outcome {
+            RefreshOutcome::Response(r) => machine.handle_response(now, r),
+            RefreshOutcome::Transport(t) => machine.handle_transport_error(now, t),
+        };
+        while let Some(event) = machine.poll_event() {
+            match event {
+                Event::Refreshed { .. } => {
+                    if let (Ok(at), Some(exp)) = (machine.access_token(now), machine.expires_at()) {
+                        let fields = OAuthFields {
+                            access_token: at,
+                            refresh_token: machine.refresh_token(),
+                            expires_at: exp,
+                        };
+                        if open.token.set_credential(fields).is_err() {
+                            open.token.set_failure(RefreshFailure {
+                                error: REFRESH_TOKEN_ERROR,
+                                retry_at: None,
+                            });
+                        }
+                    }
+                }
+                Event::RefreshFailed {
+                    terminal, retry_at, ..
+                } => {
+                    open.token.set_failure(RefreshFailure {
+                        error: REFRESH_TOKEN_ERROR,
+                        retry_at: if terminal { None } else { retry_at },
+                    });
+                }
+                Event::Expired { .. } => {}
+            }
+        }
+        // A request that got no response at all is resent once, right away.
+        if machine.last_error() == Some(refresh::RefreshError::NoResponse) && !machine.is_terminal()
+        {
+            match start_request(open, machine, now, client)? {
+                Started::Pending(p) => return Ok(ReadStep::Refresh(p)),
+                Started::NotDue(o) => open = o,
+            }
+        }
+        self.complete(callbacks, open, now_ms, None, rng)
+            .map(ReadStep::Done)
+    }
+}
+
+#[allow(
+    clippy::large_enum_variant,
+    reason = "no heap to box into; lives for one call"
+)]
+enum Started<'b, T> {
+    Pending(PendingRefresh<'b, T>),
+    NotDue(OpenSession<'b, T>),
+}
+
+/// Asks the machine for the request, which marks it in flight; the bytes are produced again by
+/// [`PendingRefresh::request`].
+fn start_request<'b, T>(
+    open: OpenSession<'b, T>,
+    mut machine: Machine,
+    now: i64,
+    client: &Client<'_>,
+) -> Result<Started<'b, T>, SessionError> {
+    match machine.poll_request(now, client, open.bufs.scratch) {
+        Ok(Some(_)) => Ok(Started::Pending(PendingRefresh { open, machine })),
+        Ok(None) => Ok(Started::NotDue(open)),
+        Err(e) => Err(SessionError::Refresh(e)),
+    }
+}
+
+/// Whether a session read should refresh `token` now: it has a refresh token, the last refresh
+/// did not fail terminally, any back-off has passed, and the access token is within the
+/// advisory margin of its expiry (or past it). Unlike a long-lived [`RefreshMachine`], a session
+/// token is re-read from scratch on every request, so the margin is not capped by the remaining
+/// lifetime and no jitter applies.
+#[must_use]
+pub fn refresh_due<T: RefreshableToken>(token: &T, now: i64, config: &refresh::Config) -> bool {
+    let Some(c) = token.credential() else {
+        return false;
+    };
+    if c.refresh_token.is_none() {
+        return false;
+    }
+    match token.failure() {
+        Some(None) => return false,
+        Some(Some(retry_at)) if now < retry_at => return false,
+        _ => {}
+    }
+    now >= c
+        .expires_at
+        .saturating_sub(i64::from(config.advisory_margin_secs()))
+}
