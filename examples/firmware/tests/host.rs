@@ -536,12 +536,14 @@ mod cookie {
             s.claims.refresh_token,
             Some("1//ajxgCuTEcue2reR2_P_RIwG-St4qCwg2F3Ot27sLMp_wDFTkHS0iV3rq9")
         );
-        assert!(s
-            .claims
-            .access_token
-            .unwrap()
-            .starts_with("ya29.Cf-cQgmWBzrwLXAD"));
-        assert_eq!(s.claims.access_token.unwrap().len(), 183);
+        assert_eq!(
+            s.claims.access_token,
+            Some(concat!(
+                "ya29.Cf-cQgmWBzrwLXAD_aSczsb3IIAs0FdtJs6efNiatptVoZp0ejJD8CwLpbhZ3IkyhkJQwBjl8Zh",
+                "LHaDTSNOgW9EcpXEgDSSFRo7sWWcKr-edZVxocj81_RyOZW97QKs37LjGiYrxCJ8h6Cllj83NPqA-44",
+                "BiFwj5rwTDBFF6F9MCTKV"
+            ))
+        );
 
         // The cookie's credential expired long ago: refresh at once.
         let mut machine = demo::machine();
