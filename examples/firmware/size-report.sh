@@ -90,7 +90,7 @@ VARIANTS=(
 )
 
 build() { # $1 feature args, $2 cfgs (compact|unrolled), $3 extra features, $4 target dir
-    local args=(build --release --locked --target "$TARGET" --target-dir "$4")
+    local args=(build --release --target "$TARGET" --target-dir "$4")
     # shellcheck disable=SC2206
     [ -n "$1" ] && args+=($1)
     [ -n "$3" ] && args+=(--features "$3")
