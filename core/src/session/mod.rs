@@ -29,7 +29,7 @@ use heapless::Vec;
 
 pub use callbacks::{
     Account, CallbackError, Callbacks, DefaultCallbacks, DefaultSession, DefaultToken, JwtParams,
-    SessionUser, Trigger, User, ERROR_CAPACITY,
+    SessionFields, SessionUser, Trigger, User, ERROR_CAPACITY,
 };
 pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec};
 #[cfg(feature = "jwe")]
