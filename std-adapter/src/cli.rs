@@ -10,7 +10,7 @@ use authcore::jwe::{self, AuthJsKey, NextAuthV4Key};
 use authcore::jws::{self, DecodeOptions, Header};
 use authcore::session::{
     AuthJsCodec, Buffers, CallbackError, Callbacks, Config, DefaultSession, Engine, JwsCodec,
-    NextAuthV4Codec, SessionUser, TokenCodec, User,
+    NextAuthV4Codec, SessionUser, SignIn, TokenCodec, User,
 };
 use authcore::{Algorithm, DecodeError, EncodeError, HmacKey, Validation};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -39,6 +39,9 @@ pub enum Command {
     /// Read a `Cookie` request header on stdin and print what the session endpoint answers
     /// with the default callbacks: `{"session":…,"set_cookie":[…]}`.
     Session(SessionArgs),
+    /// Sign a user in: read `{"id","name","email","image"}` on stdin and print the session and
+    /// the `Set-Cookie` headers Auth.js would send: `{"session":…,"set_cookie":[…]}`.
+    SignIn(SessionArgs),
     /// Exchange a refresh token at a token endpoint; print the new token set as JSON.
     Refresh(crate::refresh_cli::RefreshArgs),
 }
@@ -48,7 +51,7 @@ impl Command {
     #[must_use]
     pub fn needs_stdin(&self) -> bool {
         match self {
-            Self::Encode(_) | Self::Session(_) => true,
+            Self::Encode(_) | Self::Session(_) | Self::SignIn(_) => true,
             Self::Decode(d) => d.token.is_none(),
             Self::Refresh(r) => r.needs_stdin(),
         }
@@ -292,7 +295,8 @@ pub fn run(command: &Command, stdin: &str, env: &dyn Environment) -> Result<Stri
     match command {
         Command::Encode(a) => encode(a, stdin, env),
         Command::Decode(a) => decode(a, stdin, env),
-        Command::Session(a) => session(a, stdin, env),
+        Command::Session(a) => session(a, stdin, env, false),
+        Command::SignIn(a) => session(a, stdin, env, true),
         Command::Refresh(a) => crate::refresh_cli::run(a, stdin, env),
     }
 }
@@ -345,7 +349,7 @@ fn decode_secret(raw: &[u8], encoding: SecretEncoding) -> Result<Vec<u8>, CliErr
     match encoding {
         SecretEncoding::Utf8 => Ok(raw.to_vec()),
         SecretEncoding::Hex => {
-            if raw.len() % 2 != 0 {
+            if !raw.len().is_multiple_of(2) {
                 return Err(CliError::Usage("hex secret has an odd length".into()));
             }
             raw.chunks(2)
@@ -561,9 +565,29 @@ fn decode_jwe(
     Err(first_error.map_or_else(|| CliError::Usage("no secret".into()), CliError::from))
 }
 
-fn session(a: &SessionArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
+fn session(
+    a: &SessionArgs,
+    stdin: &str,
+    env: &dyn Environment,
+    sign_in: bool,
+) -> Result<String, CliError> {
     let secrets = load_secrets(&a.secret, env)?;
-    let cookie_header = stdin.trim_end_matches(['\r', '\n']);
+    let user: Option<Value> = if sign_in {
+        Some(
+            serde_json::from_str(stdin)
+                .map_err(|e| CliError::Usage(format!("stdin is not a user JSON object: {e}")))?,
+        )
+    } else {
+        None
+    };
+    let input = Input {
+        cookie_header: if sign_in {
+            ""
+        } else {
+            stdin.trim_end_matches(['\r', '\n'])
+        },
+        user: user.as_ref(),
+    };
     let now_ms = a.now.unwrap_or_else(|| env.now()).saturating_mul(1000);
     let flavor = match a.format {
         SessionFormat::NextauthV4 => Flavor::NextAuthV4,
@@ -573,11 +597,7 @@ fn session(a: &SessionArgs, stdin: &str, env: &dyn Environment) -> Result<String
     match a.format {
         SessionFormat::Jws => {
             let key = first_key(&a.secret, a.alg.into(), env)?;
-            run_session(
-                Engine::new(config, JwsCodec::new(&key)),
-                cookie_header,
-                now_ms,
-            )
+            run_session(Engine::new(config, JwsCodec::new(&key)), &input, now_ms)
         }
         SessionFormat::Authjs => {
             let salt = config.session_cookie_name();
@@ -588,23 +608,29 @@ fn session(a: &SessionArgs, stdin: &str, env: &dyn Environment) -> Result<String
                 .map_err(derive_error)?;
             let codec =
                 AuthJsCodec::new(&keys).ok_or_else(|| CliError::Usage("no secret".into()))?;
-            run_session(Engine::new(config, codec), cookie_header, now_ms)
+            run_session(Engine::new(config, codec), &input, now_ms)
         }
         SessionFormat::NextauthV4 => {
             let secret = secrets.first().map_or(&[][..], Vec::as_slice);
             let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
             run_session(
                 Engine::new(config, NextAuthV4Codec::new(&key)),
-                cookie_header,
+                &input,
                 now_ms,
             )
         }
     }
 }
 
+/// What `session` / `sign-in` work on.
+struct Input<'a> {
+    cookie_header: &'a str,
+    user: Option<&'a Value>,
+}
+
 fn run_session<K: TokenCodec>(
     engine: Engine<K>,
-    cookie_header: &str,
+    input: &Input<'_>,
     now_ms: i64,
 ) -> Result<String, CliError> {
     // Room for the largest session cookie authcore reads (8 chunks of 3936 bytes).
@@ -622,18 +648,33 @@ fn run_session<K: TokenCodec>(
         cookies: &mut c,
     };
     let mut rng = crate::random::OsRandom;
-    let r = engine
-        .session(
+    let r = if let Some(user) = input.user {
+        let field = |k: &str| user.get(k).and_then(Value::as_str);
+        let sign_in = SignIn {
+            user: User {
+                id: field("id"),
+                name: field("name"),
+                email: field("email"),
+                image: field("image"),
+            },
+            account: None,
+            profile: None,
+            is_new_user: None,
+        };
+        engine.sign_in(&mut JsonCallbacks, &sign_in, b"", now_ms, &mut rng, bufs)
+    } else {
+        engine.session(
             &mut JsonCallbacks,
-            cookie_header.as_bytes(),
+            input.cookie_header.as_bytes(),
             now_ms,
             &mut rng,
             bufs,
         )
-        .map_err(|e| CliError::Failed {
-            kind: e.kind(),
-            message: e.to_string(),
-        })?;
+    }
+    .map_err(|e| CliError::Failed {
+        kind: e.kind(),
+        message: e.to_string(),
+    })?;
     let session: Value = if r.authenticated {
         serde_json::from_str(r.body).map_err(|e| CliError::Failed {
             kind: "bad_json",
@@ -705,9 +746,19 @@ impl Callbacks for JsonCallbacks {
     type Session<'a> = DefaultSession<'a>;
 
     fn initial_token(&mut self, user: &User<'_>) -> Result<JsonToken, CallbackError> {
-        Ok(JsonToken(serde_json::json!({
-            "name": user.name, "email": user.email, "picture": user.image, "sub": user.id,
-        })))
+        // Auth.js drops undefined fields.
+        let mut token = serde_json::Map::new();
+        for (k, v) in [
+            ("name", user.name),
+            ("email", user.email),
+            ("picture", user.image),
+            ("sub", user.id),
+        ] {
+            if let Some(v) = v {
+                token.insert(k.into(), Value::from(v));
+            }
+        }
+        Ok(JsonToken(Value::Object(token)))
     }
 
     fn session<'a>(

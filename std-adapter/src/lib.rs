@@ -1,5 +1,6 @@
-//! std adapter for [`authcore`]: clocks, the command-line tool and (later) HTTP refresh, token
-//! stores and server middleware. It uses only authcore's public API.
+//! std adapter for [`authcore`]: clocks, HTTPS refresh with single flight, retries and a circuit
+//! breaker, durable token stores, an authorized API client and the `authcore` command-line tool.
+//! It uses only authcore's public API.
 
 pub mod authorized;
 pub mod breaker;

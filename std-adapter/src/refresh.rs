@@ -43,8 +43,11 @@ use crate::store::{MemoryStore, StoreError, TokenSet, TokenStore};
 pub const MAX_ACCESS_TOKEN: usize = 16 * 1024;
 /// Capacity of the refresh token, in bytes.
 pub const MAX_REFRESH_TOKEN: usize = 4 * 1024;
+/// Capacity of the granted scope, in bytes: a longer scope in a response is not stored (the
+/// tokens still are).
+pub const MAX_SCOPE: usize = 8 * 1024;
 
-type Machine = RefreshMachine<MAX_ACCESS_TOKEN, MAX_REFRESH_TOKEN>;
+type Machine = RefreshMachine<MAX_ACCESS_TOKEN, MAX_REFRESH_TOKEN, MAX_SCOPE>;
 
 /// Points in a rotation where a crash test may stop the process.
 #[non_exhaustive]
@@ -624,8 +627,10 @@ impl Refresher {
 
     /// A resource server rejected the token of `generation` (HTTP 401). Refreshes at most once
     /// per generation: when the token was already replaced the newer one is returned at once,
-    /// and concurrent callers share one refresh. `Ok(None)` when no refresh is allowed yet
-    /// (the machine's minimum interval or backoff): the rejection stands.
+    /// and concurrent callers share one refresh. The machine's minimum interval is lifted
+    /// once per generation (see `RefreshMachine::handle_token_rejected`). `Ok(None)` when no
+    /// refresh is allowed yet (backoff, or the interval after a token that itself came from
+    /// such an early refresh): the rejection stands.
     ///
     /// # Errors
     ///
@@ -692,6 +697,28 @@ impl Refresher {
         state.unpersisted = None;
         state.loaded = true;
         Ok(AccessToken { set, generation })
+    }
+
+    /// Installs a credential known only by its refresh token (a CLI, a migration): no
+    /// access token is handed out until a refresh succeeds, and the next
+    /// [`access_token`](Self::access_token) or [`refresh`](Self::refresh) refreshes first.
+    /// Nothing is saved before that refresh (the store holds whole sets).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Credential`] when the token does not fit or has characters that cannot go
+    /// into an HTTP header; nothing changes then.
+    pub fn set_refresh_token(&self, refresh_token: &Secret) -> Result<(), Error> {
+        let mut state = self.inner.lock();
+        let now = self.inner.clock.unix_now();
+        state
+            .machine
+            .set_refresh_token_only(now, refresh_token.expose())
+            .map_err(Error::Credential)?;
+        state.current = None;
+        state.unpersisted = None;
+        state.loaded = true;
+        Ok(())
     }
 
     /// Forgets the credential here and in the store (sign-out).
@@ -793,7 +820,7 @@ impl Refresher {
                     };
                     if state.machine.status(now) == Status::Advisory
                         && state.flight.is_none()
-                        && inner.due(&state, now)
+                        && state.machine.is_due(now)
                         && inner.breaker.allow(inner.clock.monotonic()).is_ok()
                     {
                         // Refresh in the background; this caller does not wait.
@@ -824,10 +851,13 @@ impl Refresher {
         if state.machine.expires_at().is_none() {
             return Begin::Fail(Error::NoCredential);
         }
-        if mode != Mode::Get {
-            state.machine.handle_token_rejected(now);
+        match mode {
+            Mode::Get => {}
+            Mode::Force => state.machine.handle_refresh_requested(now),
+            // The 401 proves the token dead: the machine lifts its minimum interval once.
+            Mode::Rejected(_) => state.machine.handle_token_rejected(now),
         }
-        if !inner.due(&state, now) {
+        if !state.machine.is_due(now) {
             return match mode {
                 Mode::Get => Begin::Fail(inner.unavailable_from(&state)),
                 _ => Begin::NotDue(None),
@@ -910,13 +940,6 @@ impl Inner {
         }
         state.loaded = true;
         Ok(())
-    }
-
-    /// Whether the machine would send a request now.
-    fn due(&self, state: &State, now: i64) -> bool {
-        !state.machine.is_terminal()
-            && state.machine.refresh_token().is_some()
-            && state.machine.poll_timeout().is_some_and(|t| t <= now)
     }
 
     fn unavailable(&self) -> Error {
@@ -1077,8 +1100,7 @@ impl Inner {
                 }
             }
             if refreshed {
-                let body = result.as_ref().map(|r| r.body.as_slice()).unwrap_or(&[]);
-                let outcome = self.commit(state, sent_at, body);
+                let outcome = self.commit(state, sent_at);
                 if outcome.is_ok() {
                     self.breaker.record_success();
                 }
@@ -1087,15 +1109,12 @@ impl Inner {
             let Some((error, terminal, retry_at)) = failed else {
                 return (Err(self.unavailable_from(&state)), sends);
             };
-            let code = match (&error, &result) {
-                (
-                    RefreshError::OAuth {
-                        code: core_refresh::OAuthError::Other,
-                        ..
-                    },
-                    Ok(r),
-                ) => raw_error_code(
-                    &r.body,
+            let code = match error {
+                RefreshError::OAuth {
+                    code: core_refresh::OAuthError::Other,
+                    ..
+                } => raw_error_code(
+                    state.machine.last_error_code(),
                     &[
                         state.machine.refresh_token().unwrap_or_default(),
                         self.client.secret.expose(),
@@ -1141,20 +1160,20 @@ impl Inner {
     }
 
     /// Saves the set the machine just committed, then hands it out.
-    fn commit(&self, mut state: MutexGuard<'_, State>, sent_at: i64, body: &[u8]) -> Outcome {
+    fn commit(&self, mut state: MutexGuard<'_, State>, sent_at: i64) -> Outcome {
         let generation = state.machine.generation();
         let access_token = match state.machine.access_token(sent_at) {
             Ok(t) => Secret::new(t),
             Err(_) => return Err(self.unavailable_from(&state)),
         };
+        // The machine keeps a scope across responses without one, but not the one stored with
+        // the set it was given: fall back to that.
         let old_scope = state.current.as_ref().and_then(|(s, _)| s.scope.clone());
-        let scope = match core_refresh::response::parse(body) {
-            Ok(core_refresh::response::TokenResponse::Tokens(t)) => {
-                t.scope.map(|s| s.chars().collect::<String>())
-            }
-            _ => None,
-        }
-        .or(old_scope);
+        let scope = match state.machine.scope() {
+            Some(s) => Some(s.to_owned()),
+            None if state.machine.scope_dropped() => None,
+            None => old_scope,
+        };
         let set = TokenSet {
             access_token,
             refresh_token: state.machine.refresh_token().map(Secret::new),
@@ -1221,12 +1240,12 @@ impl Inner {
     }
 }
 
-/// The raw `error` code of an OAuth error body, when it looks like a registered code (lower
-/// case letters, digits and `_`, at most 40 bytes) and contains none of `secrets`: a server
-/// that echoes a token in `error` must not get it into logs or messages.
-fn raw_error_code(body: &[u8], secrets: &[&str]) -> Option<String> {
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    let code = value.get("error")?.as_str()?;
+/// The raw `error` code the machine kept, when it looks like a registered code (lower case
+/// letters, digits and `_`, at most 40 bytes) and contains none of `secrets`: a server that
+/// echoes a token in `error` must not get it into logs or messages.
+fn raw_error_code(code: Option<core_refresh::ErrorCode>, secrets: &[&str]) -> Option<String> {
+    let code = code?;
+    let code = code.as_str()?;
     let plain = !code.is_empty()
         && code.len() <= 40
         && code

@@ -26,11 +26,7 @@ use crate::cli::{CliError, Environment};
 use crate::http::{Endpoint, HttpsTransport, Timeouts};
 use crate::refresh::{ClientCredentials, Error, Refresher, RetryPolicy};
 use crate::secret::Secret;
-use crate::store::{MemoryStore, TokenSet};
-
-/// Placeholder access token for a credential known only by its refresh token; it is never
-/// handed out (it is installed as already expired).
-const PLACEHOLDER: &str = "-";
+use crate::store::MemoryStore;
 
 /// Client authentication methods accepted on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -140,9 +136,8 @@ pub fn run(args: &RefreshArgs, stdin: &str, env: &dyn Environment) -> Result<Str
         .transport(Arc::new(HttpsTransport::new(timeouts)))
         .retry_policy(RetryPolicy::DEFAULT.max_retries(args.max_retries))
         .build();
-    let now = env.now();
     refresher
-        .set_tokens(TokenSet::new(PLACEHOLDER, Some(refresh_token), now))
+        .set_refresh_token(&refresh_token)
         .map_err(|e| CliError::Usage(format!("refresh token: {e}")))?;
     let token = refresher.refresh().map_err(failed)?;
     let set = token.token_set();

@@ -156,5 +156,29 @@ for (const secure of [false, true]) {
     r.err || JSON.stringify(names));
 }
 
+// 4. authcore's sign-in sets a cookie that @auth/core and next-auth decode.
+for (const [format, lib, name] of [
+  ["authjs", "authjs", "__Secure-authjs.session-token"],
+  ["nextauth-v4", "nextauth-v4", "__Secure-next-auth.session-token"],
+]) {
+  const user = { id: "u-7", name: "Grace", email: "grace@example.com", image: "https://x/g.png" };
+  const r = cli(["sign-in", "--format", format, "--secret-env", "S", "--secure"], JSON.stringify(user));
+  const out = r.code === 0 ? JSON.parse(r.out) : null;
+  const set = out?.set_cookie?.[0] ?? "";
+  const value = set.split(";")[0].slice(name.length + 1);
+  let decoded = null;
+  try {
+    decoded = lib === "authjs"
+      ? await authjsJwt.decode({ token: value, secret: SECRET, salt: name })
+      : await nextauthJwt.decode({ token: value, secret: SECRET });
+  } catch (e) {
+    decoded = { error: String(e) };
+  }
+  check(`${lib} decodes the cookie authcore's sign-in set (${name})`,
+    set.startsWith(`${name}=`) && decoded?.sub === "u-7" && decoded.name === "Grace" &&
+      decoded.picture === "https://x/g.png" && out.session.user.image === "https://x/g.png",
+    r.err || JSON.stringify(decoded));
+}
+
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed === 0 ? 0 : 1);

@@ -44,7 +44,7 @@ pub fn load_vectors(name: &str) -> Vec<Value> {
 /// On invalid hex (a broken vector file).
 #[must_use]
 pub fn hex(s: &str) -> Vec<u8> {
-    assert!(s.len() % 2 == 0, "odd hex length");
+    assert!(s.len().is_multiple_of(2), "odd hex length");
     (0..s.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))

@@ -86,7 +86,7 @@ fn claims() -> impl Strategy<Value = Claims> {
 }
 
 fn v5_key(i: u8) -> AuthJsKey {
-    let salt = if i % 2 == 0 {
+    let salt = if i.is_multiple_of(2) {
         "authjs.session-token"
     } else {
         "__Secure-authjs.session-token"

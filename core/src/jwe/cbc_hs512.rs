@@ -125,7 +125,7 @@ impl CbcHs512Key {
         if tag.len() != Self::TAG_LEN {
             return Err(DecryptError::InvalidTagLength);
         }
-        if ciphertext.is_empty() || ciphertext.len() % Self::BLOCK_LEN != 0 {
+        if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(Self::BLOCK_LEN) {
             return Err(DecryptError::InvalidCiphertextLength);
         }
         let al = aad_bits(aad).ok_or(DecryptError::TooLong)?;

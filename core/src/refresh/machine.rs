@@ -6,13 +6,16 @@ use heapless::{Deque, String};
 
 use super::config::Config;
 use super::request::{self, Client, Request, RequestError};
-use super::response::{self, OAuthError, ResponseError, TokenResponse, Tokens};
+use super::response::{self, ErrorCode, OAuthError, ResponseError, TokenResponse, Tokens};
 
 /// The value Auth.js puts in `token.error` / `session.error` after a failed refresh.
 pub const REFRESH_TOKEN_ERROR: &str = "RefreshTokenError";
 
 /// Events kept between two [`RefreshMachine::poll_event`] calls; older ones are dropped first.
 pub const EVENT_QUEUE_LEN: usize = 4;
+
+/// Capacity of [`RefreshMachine::token_type`]; the only accepted type, `Bearer`, always fits.
+pub const TOKEN_TYPE_CAPACITY: usize = 32;
 
 /// An HTTP response from the token endpoint, as the machine needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -327,20 +330,26 @@ pub enum Event {
 ///
 /// The machine never reads a clock or does IO: every method that depends on time takes `now`
 /// (Unix seconds), requests are written into caller buffers and responses are handed in as
-/// bytes. `AT` and `RT` are the capacities of the access and refresh token in bytes; nothing is
-/// allocated.
+/// bytes. `AT` and `RT` are the capacities of the access and refresh token in bytes, `SC` the
+/// capacity of the granted [`scope`](Self::scope); nothing is allocated.
 ///
 /// # Call order
 ///
-/// 1. [`set_credential`](Self::set_credential) after sign-in (or after loading a stored one).
+/// 1. [`set_credential`](Self::set_credential) after sign-in (or after loading a stored one), or
+///    [`set_refresh_token_only`](Self::set_refresh_token_only) when only a refresh token is known.
 /// 2. Getters at any time: [`access_token`](Self::access_token) (never an expired token),
-///    [`status`](Self::status), [`last_error`](Self::last_error), [`session_error`](Self::session_error).
+///    [`status`](Self::status), [`is_due`](Self::is_due), [`last_error`](Self::last_error),
+///    [`last_error_code`](Self::last_error_code), [`session_error`](Self::session_error),
+///    [`scope`](Self::scope), [`token_type`](Self::token_type).
 /// 3. Drive it: sleep until [`poll_timeout`](Self::poll_timeout), then
 ///    [`handle_timeout`](Self::handle_timeout)`(now)`, then
 ///    [`poll_request`](Self::poll_request)`(now, client, buf)`. When it returns a request, send
 ///    it and hand back exactly one of [`handle_response`](Self::handle_response) or
 ///    [`handle_transport_error`](Self::handle_transport_error).
 /// 4. Drain [`poll_event`](Self::poll_event) after every `handle_*` call.
+/// 5. When a resource server answers 401 to the current token, call
+///    [`handle_token_rejected`](Self::handle_token_rejected); to refresh on demand, call
+///    [`handle_refresh_requested`](Self::handle_refresh_requested).
 ///
 /// # Guarantees
 ///
@@ -351,10 +360,18 @@ pub enum Event {
 ///   it without rotating) or, once, after a request that got no response at all.
 /// - After a 2xx response the old refresh token is never sent again, even if the body was
 ///   unusable (the server may have rotated it): that failure is terminal.
-pub struct RefreshMachine<const AT: usize = 2048, const RT: usize = 512> {
+/// - Requests are at least [`Config::min_refresh_interval`] apart after a success, except once
+///   per generation after [`handle_token_rejected`](Self::handle_token_rejected), and never
+///   twice in a row that way.
+pub struct RefreshMachine<const AT: usize = 2048, const RT: usize = 512, const SC: usize = 256> {
     config: Config,
+    /// Empty for a refresh-token-only credential.
     access_token: String<AT>,
     refresh_token: String<RT>,
+    /// The granted scope (meaningful when `scope_state` is `Known`).
+    scope: String<SC>,
+    scope_state: ScopeState,
+    token_type: Option<String<TOKEN_TYPE_CAPACITY>>,
     has_credential: bool,
     expires_at: i64,
     /// Lifetime of the current credential when it was committed (caps the margins).
@@ -371,8 +388,20 @@ pub struct RefreshMachine<const AT: usize = 2048, const RT: usize = 512> {
     failures: u32,
     /// Consecutive stale (non-extending) successes.
     stale: u32,
-    /// No attempt before this time (backoff, Retry-After, minimum interval).
+    /// No attempt before this time (failure backoff, Retry-After, stale backoff).
     not_before: i64,
+    /// No attempt before this time either ([`Config::min_refresh_interval`]), unless a
+    /// rejection of the current generation lifts it.
+    interval_until: i64,
+    /// The generation whose rejection (HTTP 401) lifts `interval_until`.
+    bypass_generation: Option<u32>,
+    /// The request in flight was sent before `interval_until`, thanks to the bypass.
+    sent_with_bypass: bool,
+    /// The current generation came from such a request: its rejection does not lift the
+    /// interval again.
+    committed_with_bypass: bool,
+    /// Raw code of the last OAuth error response (with `last_error`).
+    last_error_code: Option<ErrorCode>,
     /// Refresh from this time on, whatever the windows say (token rejected upstream).
     forced_at: Option<i64>,
     expired_reported: bool,
@@ -380,7 +409,18 @@ pub struct RefreshMachine<const AT: usize = 2048, const RT: usize = 512> {
     events: Deque<Event, EVENT_QUEUE_LEN>,
 }
 
-impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
+/// What is known of the granted scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScopeState {
+    /// No response has carried a scope since the credential was installed.
+    Unknown,
+    /// `scope` holds it.
+    Known,
+    /// The last scope received was longer than the capacity and was dropped.
+    Dropped,
+}
+
+impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, SC> {
     /// Like [`Self::new`], drawing the jitter seed from `random`.
     ///
     /// # Errors
@@ -403,6 +443,9 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
             config,
             access_token: String::new(),
             refresh_token: String::new(),
+            scope: String::new(),
+            scope_state: ScopeState::Unknown,
+            token_type: None,
             has_credential: false,
             expires_at: 0,
             lifetime: 0,
@@ -415,6 +458,11 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
             failures: 0,
             stale: 0,
             not_before: i64::MIN,
+            interval_until: i64::MIN,
+            bypass_generation: None,
+            sent_with_bypass: false,
+            committed_with_bypass: false,
+            last_error_code: None,
             forced_at: None,
             expired_reported: false,
             // xorshift must not start at zero.
@@ -432,6 +480,10 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
 
     /// The access token, unless it is expired, in its mandatory window, or there is none.
     ///
+    /// For a refresh-token-only credential ([`set_refresh_token_only`](Self::set_refresh_token_only))
+    /// this is [`NotUsable::RefreshRequired`] (with `expires_at` the time it was installed)
+    /// until a refresh succeeds, [`NotUsable::SignInRequired`] after a terminal failure.
+    ///
     /// # Errors
     ///
     /// [`NotUsable`] says why and what to do.
@@ -439,12 +491,13 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         if !self.has_credential {
             return Err(NotUsable::Empty);
         }
-        if now < self.mandatory_at() {
+        let has_access_token = !self.access_token.is_empty();
+        if has_access_token && now < self.mandatory_at() {
             return Ok(&self.access_token);
         }
         if self.terminal {
             Err(NotUsable::SignInRequired)
-        } else if now >= self.expires_at {
+        } else if has_access_token && now >= self.expires_at {
             Err(NotUsable::Expired {
                 expires_at: self.expires_at,
                 now,
@@ -480,6 +533,36 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         self.last_error
     }
 
+    /// The `error` code as the server sent it, when [`last_error`](Self::last_error) is an
+    /// [`RefreshError::OAuth`]: lets callers report codes the machine files under
+    /// [`OAuthError::Other`]. Unprintable (see [`ErrorCode`]) also when it contains the
+    /// current access or refresh token.
+    pub const fn last_error_code(&self) -> Option<ErrorCode> {
+        self.last_error_code
+    }
+
+    /// The scope granted by the last successful response that carried one (RFC 6749 §5.1: a
+    /// response without `scope` keeps it). `None` before any response carried one (a stored
+    /// credential's scope is the caller's to keep), and when the last one received was longer
+    /// than `SC` bytes: the tokens are still committed (a token is never lost over a scope)
+    /// and [`scope_dropped`](Self::scope_dropped) says so.
+    pub fn scope(&self) -> Option<&str> {
+        (self.has_credential && self.scope_state == ScopeState::Known).then_some(&*self.scope)
+    }
+
+    /// Whether the last scope received was longer than `SC` bytes and was dropped.
+    pub fn scope_dropped(&self) -> bool {
+        self.has_credential && self.scope_state == ScopeState::Dropped
+    }
+
+    /// The `token_type` of the last successful response as the server wrote it (`Bearer` in
+    /// any case); `None` when that response had none, and for a credential installed with
+    /// [`set_credential`](Self::set_credential) or
+    /// [`set_refresh_token_only`](Self::set_refresh_token_only).
+    pub fn token_type(&self) -> Option<&str> {
+        self.token_type.as_deref().filter(|_| self.has_credential)
+    }
+
     /// [`REFRESH_TOKEN_ERROR`] while the last refresh attempt has failed, for `token.error` and
     /// `session.error`; `None` again after a successful refresh (unlike the Auth.js guide,
     /// issue #7025).
@@ -507,6 +590,9 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
             Status::Empty
         } else if self.in_flight {
             Status::Refreshing
+        } else if self.access_token.is_empty() {
+            // Refresh-token-only: nothing to hand out until a refresh succeeds.
+            Status::Mandatory
         } else if now >= self.expires_at {
             Status::Expired
         } else if now >= self.mandatory_at() {
@@ -516,6 +602,18 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         } else {
             Status::Fresh
         }
+    }
+
+    /// Whether [`poll_request`](Self::poll_request) would write a request at `now`: there is a
+    /// refresh token, no request is in flight, refresh has not failed for good, the refresh
+    /// window (or a rejection or request) has been reached, and no backoff or minimum interval
+    /// holds it back.
+    pub fn is_due(&self, now: i64) -> bool {
+        self.has_credential
+            && !self.terminal
+            && !self.in_flight
+            && !self.refresh_token.is_empty()
+            && now >= self.refresh_at()
     }
 
     /// Bytes [`poll_request`](Self::poll_request) needs for `client` with the current refresh
@@ -556,37 +654,84 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
                 capacity: RT,
             });
         }
+        self.install(now, access_token, refresh_token.unwrap_or(""), expires_at);
+        Ok(())
+    }
+
+    /// Installs a credential known only by its refresh token (a stored refresh token, a CLI),
+    /// replacing everything: no access token is handed out, [`status`](Self::status) is
+    /// [`Status::Mandatory`] and a refresh is due at once.
+    ///
+    /// # Errors
+    ///
+    /// [`CredentialError`] when the token does not fit or has characters that cannot go into
+    /// an HTTP header; the machine is unchanged then.
+    pub fn set_refresh_token_only(
+        &mut self,
+        now: i64,
+        refresh_token: &str,
+    ) -> Result<(), CredentialError> {
+        if refresh_token.is_empty() || !refresh_token.bytes().all(|b| (0x20..=0x7E).contains(&b)) {
+            return Err(CredentialError::InvalidToken);
+        }
+        if refresh_token.len() > RT {
+            return Err(CredentialError::RefreshTokenTooLarge {
+                len: refresh_token.len(),
+                capacity: RT,
+            });
+        }
+        self.install(now, "", refresh_token, now);
+        // There is no access token to report as expired.
+        self.expired_reported = true;
+        Ok(())
+    }
+
+    /// Replaces the credential with checked tokens (`access_token` empty for a
+    /// refresh-token-only credential).
+    fn install(&mut self, now: i64, access_token: &str, refresh_token: &str, expires_at: i64) {
         self.access_token.clear();
         self.refresh_token.clear();
-        // Lengths checked above.
+        // Lengths checked by the callers.
         let _ = self.access_token.push_str(access_token);
-        let _ = self.refresh_token.push_str(refresh_token.unwrap_or(""));
+        let _ = self.refresh_token.push_str(refresh_token);
+        self.scope.clear();
+        self.scope_state = ScopeState::Unknown;
+        self.token_type = None;
         self.has_credential = true;
         self.expires_at = expires_at;
         self.lifetime = expires_at.saturating_sub(now).max(0);
         self.jitter = self.draw(self.config.jitter_max);
         self.generation = self.generation.wrapping_add(1);
         self.last_error = None;
+        self.last_error_code = None;
         self.terminal = false;
         self.in_flight = false;
         self.unanswered = 0;
         self.failures = 0;
         self.stale = 0;
         self.not_before = i64::MIN;
+        self.interval_until = i64::MIN;
+        self.bypass_generation = None;
+        self.sent_with_bypass = false;
+        self.committed_with_bypass = false;
         self.forced_at = None;
         self.expired_reported = false;
-        Ok(())
     }
 
     /// Forgets the credential (sign-out). Pending events are kept.
     pub fn clear(&mut self) {
         self.access_token.clear();
         self.refresh_token.clear();
+        self.scope.clear();
+        self.scope_state = ScopeState::Unknown;
+        self.token_type = None;
         self.has_credential = false;
         self.in_flight = false;
         self.terminal = false;
         self.last_error = None;
+        self.last_error_code = None;
         self.forced_at = None;
+        self.bypass_generation = None;
     }
 
     /// Advances time: reports [`Event::Expired`] and [`RefreshError::NoRefreshToken`] when due.
@@ -609,9 +754,29 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         }
     }
 
-    /// The resource server rejected the access token (HTTP 401) at `now`: refresh as soon as
-    /// backoff allows, whatever the expiry says.
+    /// The resource server rejected the current access token (HTTP 401) at `now`: refresh as
+    /// soon as backoff allows, whatever the expiry says.
+    ///
+    /// The 401 proves the token dead, so this also lifts [`Config::min_refresh_interval`] for
+    /// the current [`generation`](Self::generation) (once: further calls change nothing).
+    /// Failure backoff, `Retry-After` and the stale backoff still apply, a request in flight is
+    /// never doubled, and a generation that itself came from such an early refresh does not
+    /// lift the interval again: a resource server that rejects every token costs at most two
+    /// token requests per interval. Report only rejections of the current generation (a 401 to
+    /// a request sent with an older token says nothing about the new one).
     pub fn handle_token_rejected(&mut self, now: i64) {
+        if !self.has_credential {
+            return;
+        }
+        self.handle_refresh_requested(now);
+        if !self.committed_with_bypass {
+            self.bypass_generation = Some(self.generation);
+        }
+    }
+
+    /// The caller wants a refresh now (`now`), whatever the expiry says: it starts as soon as
+    /// backoff and [`Config::min_refresh_interval`] allow.
+    pub fn handle_refresh_requested(&mut self, now: i64) {
         if self.has_credential && self.forced_at.is_none() {
             self.forced_at = Some(now);
         }
@@ -638,14 +803,17 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         let parsed = response::parse(response.body);
         let success = (200..300).contains(&response.status);
         match parsed {
-            Ok(TokenResponse::Error(e)) => self.fail(
-                now,
-                RefreshError::OAuth {
-                    code: e.code,
-                    status: response.status,
-                },
-                response.retry_after,
-            ),
+            Ok(TokenResponse::Error(e)) => {
+                self.fail(
+                    now,
+                    RefreshError::OAuth {
+                        code: e.code,
+                        status: response.status,
+                    },
+                    response.retry_after,
+                );
+                self.last_error_code = Some(self.redact(e.raw_code));
+            }
             Ok(TokenResponse::Tokens(tokens)) if success => self.commit(now, &tokens),
             Err(e) if success => self.fail(now, RefreshError::BadResponse(e), None),
             _ => self.fail(
@@ -682,6 +850,7 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
                 } else {
                     // Resend once, at once.
                     self.last_error = Some(RefreshError::NoResponse);
+                    self.last_error_code = None;
                     self.not_before = now;
                     self.push(Event::RefreshFailed {
                         error: RefreshError::NoResponse,
@@ -727,16 +896,12 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
         client: &Client<'_>,
         buf: &'b mut [u8],
     ) -> Result<Option<Request<'b>>, RequestError> {
-        if !self.has_credential
-            || self.terminal
-            || self.in_flight
-            || self.refresh_token.is_empty()
-            || now < self.refresh_at()
-        {
+        if !self.is_due(now) {
             return Ok(None);
         }
         let request = request::encode(client, &self.refresh_token, buf)?;
         self.in_flight = true;
+        self.sent_with_bypass = now < self.interval_until;
         Ok(Some(request))
     }
 
@@ -772,7 +937,27 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
     fn refresh_at(&self) -> i64 {
         let due = self.advisory_at();
         let due = self.forced_at.map_or(due, |forced| due.min(forced));
-        due.max(self.not_before)
+        let floor = if self.bypass_generation == Some(self.generation) {
+            self.not_before
+        } else {
+            self.not_before.max(self.interval_until)
+        };
+        due.max(floor)
+    }
+
+    /// `code`, unless it contains the current access or refresh token (a server echoing a
+    /// token in `error`).
+    fn redact(&self, code: ErrorCode) -> ErrorCode {
+        let leaks = code.as_str().is_some_and(|c| {
+            [self.access_token.as_str(), self.refresh_token.as_str()]
+                .iter()
+                .any(|t| !t.is_empty() && c.contains(t))
+        });
+        if leaks {
+            ErrorCode::UNPRINTABLE
+        } else {
+            code
+        }
     }
 
     fn commit(&mut self, now: i64, tokens: &Tokens<'_>) {
@@ -805,28 +990,46 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
             self.refresh_token.clear();
             let _ = rt.write_to(&mut self.refresh_token);
         }
+        // The scope is informational: one that does not fit is dropped (and flagged), never a
+        // reason to lose the tokens. No scope in the response means it is unchanged.
+        if let Some(scope) = tokens.scope {
+            self.scope.clear();
+            self.scope_state = match scope.write_to(&mut self.scope) {
+                Ok(()) => ScopeState::Known,
+                Err(_) => ScopeState::Dropped,
+            };
+        }
+        self.token_type = tokens.token_type.and_then(|t| {
+            let mut s = String::new();
+            t.write_to(&mut s).ok().map(|()| s)
+        });
         let old_expires_at = self.expires_at;
         self.expires_at = now.saturating_add(i64::from(expires_in));
         self.lifetime = i64::from(expires_in);
         self.jitter = self.draw(self.config.jitter_max);
         self.generation = self.generation.wrapping_add(1);
         self.last_error = None;
+        self.last_error_code = None;
         self.terminal = false;
         self.failures = 0;
         self.forced_at = None;
+        self.committed_with_bypass = self.sent_with_bypass;
         self.expired_reported = false;
         // A token that does not move the expiry, or that would be due again before the
         // minimum interval, means the server is not helping: back off instead of looping.
         let min_next = now.saturating_add(i64::from(self.config.min_refresh_interval));
         let stale = self.expires_at <= old_expires_at || self.advisory_at() < min_next;
-        let wait = if stale {
+        if stale {
+            // The stale backoff replaces the minimum interval; a rejection does not lift it.
             self.stale = self.stale.saturating_add(1);
-            self.config.backoff(self.config.stale_backoff, self.stale)
+            let wait = self.config.backoff(self.config.stale_backoff, self.stale);
+            self.not_before = now.saturating_add(i64::from(wait));
+            self.interval_until = i64::MIN;
         } else {
             self.stale = 0;
-            self.config.min_refresh_interval
-        };
-        self.not_before = now.saturating_add(i64::from(wait));
+            self.not_before = i64::MIN;
+            self.interval_until = now.saturating_add(i64::from(self.config.min_refresh_interval));
+        }
         self.push(Event::Refreshed {
             generation: self.generation,
             expires_at: self.expires_at,
@@ -838,6 +1041,7 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
     fn fail(&mut self, now: i64, error: RefreshError, retry_after: Option<u32>) {
         let terminal = error.is_terminal();
         self.last_error = Some(error);
+        self.last_error_code = None;
         let retry_at = if terminal {
             self.terminal = true;
             None
@@ -887,10 +1091,11 @@ impl<const AT: usize, const RT: usize> RefreshMachine<AT, RT> {
     }
 }
 
-impl<const AT: usize, const RT: usize> fmt::Debug for RefreshMachine<AT, RT> {
+impl<const AT: usize, const RT: usize, const SC: usize> fmt::Debug for RefreshMachine<AT, RT, SC> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RefreshMachine")
             .field("has_credential", &self.has_credential)
+            .field("has_access_token", &!self.access_token.is_empty())
             .field("access_token", &"<redacted>")
             .field("has_refresh_token", &!self.refresh_token.is_empty())
             .field("expires_at", &self.expires_at)
@@ -899,6 +1104,9 @@ impl<const AT: usize, const RT: usize> fmt::Debug for RefreshMachine<AT, RT> {
             .field("terminal", &self.terminal)
             .field("in_flight", &self.in_flight)
             .field("not_before", &self.not_before)
+            .field("interval_until", &self.interval_until)
+            .field("scope", &self.scope())
+            .field("last_error_code", &self.last_error_code)
             .finish_non_exhaustive()
     }
 }

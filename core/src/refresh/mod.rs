@@ -68,4 +68,4 @@ pub use machine::{
     Status, TransportFailure, REFRESH_TOKEN_ERROR,
 };
 pub use request::{Client, ClientAuth, Request, RequestError};
-pub use response::{OAuthError, ResponseError};
+pub use response::{ErrorCode, OAuthError, ResponseError};

@@ -1,21 +1,25 @@
 //! Token endpoint responses (RFC 6749 §5.1 and §5.2).
 //!
 //! The body must be one strict RFC 8259 JSON object (UTF-8, no trailing data, nesting at most
-//! [`MAX_DEPTH`] deep). Members are validated as they are read; unknown members (`id_token`,
-//! vendor fields) are syntax-checked and skipped without being stored. A member name seen twice
-//! is an error: the two values could disagree.
+//! [`MAX_DEPTH`] deep), read with the crate's JSON parser ([`crate::json::object_members`]).
+//! Members are validated as they are read; unknown members (`id_token`, vendor fields) are
+//! syntax-checked and skipped without being stored. A member of interest (`access_token`,
+//! `refresh_token`, `expires_in`, `token_type`, `scope`, `error`, `error_description`) seen
+//! twice is an error, also when one spelling is escaped: the two values could disagree.
+//! Repeated *unknown* members are accepted: a 2xx body that is rejected ends the session (the
+//! server may have rotated the refresh token), so nothing is rejected that is not needed.
 //!
 //! Parsing borrows the body: strings are returned as [`JsonStr`] views on the escaped text,
 //! with their unescaped length computed up front, so a caller can check that a token fits its
 //! storage *before* writing anything (never lose a token). Nothing here allocates or panics.
-//!
-//! This file holds all of the JSON handling of the refresh module so it can move to the shared
-//! `crate::json` module later.
 
 use core::fmt;
 
-/// Deepest nesting of arrays and objects accepted inside skipped members.
-pub const MAX_DEPTH: usize = 32;
+use crate::json::{self, Key, Value, ValueKind};
+
+/// Deepest nesting of arrays and objects accepted (the top-level object counts as one level);
+/// the limit of [`crate::json`].
+pub const MAX_DEPTH: usize = json::MAX_DEPTH;
 
 /// A parsed token endpoint body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +43,8 @@ pub struct Tokens<'a> {
     pub expires_in: Option<u64>,
     /// `scope`, when present.
     pub scope: Option<JsonStr<'a>>,
+    /// `token_type`, when present: `Bearer` in any case (anything else is rejected).
+    pub token_type: Option<JsonStr<'a>>,
 }
 
 impl fmt::Debug for Tokens<'_> {
@@ -48,6 +54,7 @@ impl fmt::Debug for Tokens<'_> {
             .field("refresh_token", &self.refresh_token.map(|_| "<redacted>"))
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
             .finish()
     }
 }
@@ -57,8 +64,81 @@ impl fmt::Debug for Tokens<'_> {
 pub struct ErrorResponse<'a> {
     /// The `error` code.
     pub code: OAuthError,
+    /// The `error` code as the server sent it, for reporting (mostly useful with
+    /// [`OAuthError::Other`]).
+    pub raw_code: ErrorCode,
     /// `error_description`, when present and a string.
     pub description: Option<JsonStr<'a>>,
+}
+
+/// Longest `error` code an [`ErrorCode`] keeps.
+pub const ERROR_CODE_CAPACITY: usize = 40;
+
+/// An OAuth `error` code as received, bounded so it can be kept (`Copy`, no allocation) and
+/// reported.
+///
+/// The code is kept when it is 1 to [`ERROR_CODE_CAPACITY`] bytes of `[A-Za-z0-9_.-]` with no
+/// JSON escapes (every registered code is); anything else is only flagged as unprintable, so a
+/// server that puts arbitrary text (or an echoed secret) in `error` cannot get it into logs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct ErrorCode {
+    bytes: [u8; ERROR_CODE_CAPACITY],
+    /// 0 for an unprintable code.
+    len: u8,
+}
+
+impl ErrorCode {
+    /// A code that was not kept.
+    pub const UNPRINTABLE: Self = Self {
+        bytes: [0; ERROR_CODE_CAPACITY],
+        len: 0,
+    };
+
+    /// Keeps `code` when it is printable (see the type's documentation).
+    pub fn new(code: &str) -> Self {
+        let printable = code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        let mut out = Self::UNPRINTABLE;
+        if let (true, Ok(len), Some(dst)) = (
+            printable,
+            u8::try_from(code.len()),
+            out.bytes.get_mut(..code.len()),
+        ) {
+            dst.copy_from_slice(code.as_bytes());
+            out.len = len;
+        }
+        out
+    }
+
+    /// The code, or `None` when it was unprintable.
+    pub fn as_str(&self) -> Option<&str> {
+        let bytes = self.bytes.get(..usize::from(self.len))?;
+        if bytes.is_empty() {
+            return None;
+        }
+        core::str::from_utf8(bytes).ok()
+    }
+
+    /// Whether the code was kept.
+    pub const fn is_printable(&self) -> bool {
+        self.len > 0
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str().unwrap_or("<unprintable>"))
+    }
+}
+
+impl fmt::Debug for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.as_str() {
+            Some(code) => f.debug_tuple("ErrorCode").field(&code).finish(),
+            None => f.write_str("ErrorCode(<unprintable>)"),
+        }
+    }
 }
 
 /// An OAuth 2.0 error code (RFC 6749 §5.2), sorted into what the refresh machine does with it.
@@ -81,7 +161,9 @@ pub enum OAuthError {
     ServerError,
     /// `temporarily_unavailable`: overloaded or in maintenance. Transient.
     TemporarilyUnavailable,
-    /// Any other code: classified by the HTTP status (408, 429 and 5xx transient).
+    /// Any other code: classified by the HTTP status (408, 429 and 5xx transient). The code
+    /// itself is in [`ErrorResponse::raw_code`] and
+    /// [`RefreshMachine::last_error_code`](super::RefreshMachine::last_error_code).
     Other,
 }
 
@@ -218,7 +300,8 @@ impl core::error::Error for ResponseError {}
 
 /// A JSON string as it appears in the body (between the quotes, escapes not yet decoded).
 ///
-/// Only produced by [`parse`], which has validated every escape, so decoding cannot fail.
+/// Only produced by [`parse`], whose JSON parser has validated every escape, so decoding cannot
+/// fail.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct JsonStr<'a> {
     raw: &'a str,
@@ -226,6 +309,30 @@ pub struct JsonStr<'a> {
 }
 
 impl<'a> JsonStr<'a> {
+    /// The string `value` (validated by [`crate::json`]) as a view into `text`, the body it was
+    /// read from; `None` when `value` is not a string.
+    fn from_value(text: &'a str, value: &Value<'a>) -> Option<Self> {
+        if value.kind() != ValueKind::String {
+            return None;
+        }
+        // The text between the quotes.
+        let start = value.offset().checked_add(1)?;
+        let end = value
+            .offset()
+            .checked_add(value.raw().len())?
+            .checked_sub(1)?;
+        let raw = text.get(start..end)?;
+        let mut s = Self {
+            raw,
+            len: raw.len(),
+        };
+        if value.as_str().is_none() {
+            // Escapes shrink the text: count the decoded bytes.
+            s.len = s.chars().map(char::len_utf8).sum();
+        }
+        Some(s)
+    }
+
     /// The escaped text between the quotes.
     pub const fn raw(&self) -> &'a str {
         self.raw
@@ -360,49 +467,32 @@ fn hex4(digits: &[u8]) -> Option<u32> {
 ///
 /// # Errors
 ///
-/// A [`ResponseError`] naming the first problem found.
+/// A [`ResponseError`] naming the first problem found: JSON problems (in document order, and a
+/// repeated member of interest as soon as it is read) before problems with the members' values.
 pub fn parse(body: &[u8]) -> Result<TokenResponse<'_>, ResponseError> {
     let text = core::str::from_utf8(body).map_err(|_| ResponseError::NotUtf8)?;
-    let mut p = Parser { text, pos: 0 };
-    p.skip_ws();
-    if p.peek() != Some(b'{') {
-        // Distinguish "valid JSON, wrong shape" from garbage.
-        p.skip_value()?;
-        p.skip_ws();
-        return Err(if p.peek().is_none() {
-            ResponseError::NotAnObject
-        } else {
-            ResponseError::Malformed
-        });
-    }
-    p.pos += 1;
-
     let mut fields = Fields::default();
-    let mut seen = Seen::default();
-    p.skip_ws();
-    if p.peek() == Some(b'}') {
-        p.pos += 1;
-    } else {
-        loop {
-            p.skip_ws();
-            let name = p.string()?;
-            p.skip_ws();
-            p.expect(b':')?;
-            p.skip_ws();
-            p.member(name, &mut fields, &mut seen)?;
-            p.skip_ws();
-            match p.next_byte() {
-                Some(b',') => {}
-                Some(b'}') => break,
-                _ => return Err(ResponseError::Malformed),
+    for member in json::object_members(body).map_err(json_error)? {
+        let (key, value) = member.map_err(json_error)?;
+        if let Some(slot) = fields.slot(&key) {
+            if slot.replace(value).is_some() {
+                return Err(ResponseError::DuplicateMember);
             }
         }
     }
-    p.skip_ws();
-    if p.peek().is_some() {
-        return Err(ResponseError::Malformed);
+    fields.finish(text)
+}
+
+/// Sorts a [`json::Error`] from [`json::object_members`] into a [`ResponseError`].
+fn json_error(e: json::Error) -> ResponseError {
+    match e {
+        json::Error::TooDeep { .. } => ResponseError::TooDeep,
+        // Valid JSON that is not an object (the only mismatch `object_members` reports).
+        json::Error::Mismatch { .. } => ResponseError::NotAnObject,
+        // Not reachable once the body is known to be UTF-8; kept for completeness.
+        json::Error::InvalidUtf8 { .. } => ResponseError::NotUtf8,
+        _ => ResponseError::Malformed,
     }
-    fields.finish()
 }
 
 /// Members of interest, collected before their combination is checked.
@@ -418,57 +508,98 @@ struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    fn finish(self) -> Result<TokenResponse<'a>, ResponseError> {
+    /// Where the member named `key` goes (compared unescaped, so `"access\u005ftoken"` cannot
+    /// slip past duplicate detection); `None` for members that are skipped.
+    fn slot(&mut self, key: &Key<'_>) -> Option<&mut Option<Value<'a>>> {
+        let slot = if key.matches("access_token") {
+            &mut self.access_token
+        } else if key.matches("refresh_token") {
+            &mut self.refresh_token
+        } else if key.matches("expires_in") {
+            &mut self.expires_in
+        } else if key.matches("token_type") {
+            &mut self.token_type
+        } else if key.matches("scope") {
+            &mut self.scope
+        } else if key.matches("error") {
+            &mut self.error
+        } else if key.matches("error_description") {
+            &mut self.error_description
+        } else {
+            return None;
+        };
+        Some(slot)
+    }
+
+    fn finish(self, text: &'a str) -> Result<TokenResponse<'a>, ResponseError> {
+        let string = |value: &Value<'a>| JsonStr::from_value(text, value);
         if let Some(error) = self.error {
-            let Value::Str(code) = error else {
+            if error.kind() != ValueKind::String {
                 return Err(ResponseError::InvalidErrorCode);
-            };
-            let code = if code.len == code.raw.len() {
-                OAuthError::from_code(code.raw.as_bytes())
-            } else {
-                // Registered codes never need escapes.
-                OAuthError::Other
-            };
-            let description = match self.error_description {
-                Some(Value::Str(s)) => Some(s),
-                _ => None,
-            };
-            return Ok(TokenResponse::Error(ErrorResponse { code, description }));
+            }
+            // Registered codes never need escapes.
+            let (code, raw_code) = error
+                .as_str()
+                .map_or((OAuthError::Other, ErrorCode::UNPRINTABLE), |code| {
+                    (OAuthError::from_code(code.as_bytes()), ErrorCode::new(code))
+                });
+            let description = self.error_description.as_ref().and_then(string);
+            return Ok(TokenResponse::Error(ErrorResponse {
+                code,
+                raw_code,
+                description,
+            }));
         }
         let access_token = match self.access_token {
             None => return Err(ResponseError::MissingAccessToken),
-            Some(Value::Str(s)) if s.is_vschar() => s,
-            Some(_) => return Err(ResponseError::InvalidAccessToken),
+            Some(v) => string(&v)
+                .filter(JsonStr::is_vschar)
+                .ok_or(ResponseError::InvalidAccessToken)?,
         };
         let refresh_token = match self.refresh_token {
             None => None,
-            Some(Value::Str(s)) if s.is_vschar() => Some(s),
-            Some(_) => return Err(ResponseError::InvalidRefreshToken),
+            Some(v) => Some(
+                string(&v)
+                    .filter(JsonStr::is_vschar)
+                    .ok_or(ResponseError::InvalidRefreshToken)?,
+            ),
         };
         let expires_in = match self.expires_in {
             None => None,
-            Some(Value::Number(n)) => Some(digits(n).ok_or(ResponseError::InvalidExpiresIn)?),
-            Some(Value::Str(s)) if s.len == s.raw.len() => {
-                Some(digits(s.raw).ok_or(ResponseError::InvalidExpiresIn)?)
+            Some(v) => {
+                // A JSON integer, or a string of digits without escapes.
+                let digits_text = match v.kind() {
+                    ValueKind::Number => v.as_number(),
+                    ValueKind::String => v.as_str(),
+                    _ => None,
+                };
+                Some(
+                    digits_text
+                        .and_then(digits)
+                        .ok_or(ResponseError::InvalidExpiresIn)?,
+                )
             }
-            Some(_) => return Err(ResponseError::InvalidExpiresIn),
         };
-        match self.token_type {
-            None => {}
-            Some(Value::Str(s)) if s.eq_ignore_ascii_case("bearer") => {}
-            Some(Value::Str(_)) => return Err(ResponseError::UnsupportedTokenType),
-            Some(_) => return Err(ResponseError::InvalidTokenType),
-        }
+        let token_type = match self.token_type {
+            None => None,
+            Some(v) => {
+                let token_type = string(&v).ok_or(ResponseError::InvalidTokenType)?;
+                if !token_type.eq_ignore_ascii_case("bearer") {
+                    return Err(ResponseError::UnsupportedTokenType);
+                }
+                Some(token_type)
+            }
+        };
         let scope = match self.scope {
             None => None,
-            Some(Value::Str(s)) => Some(s),
-            Some(_) => return Err(ResponseError::InvalidScope),
+            Some(v) => Some(string(&v).ok_or(ResponseError::InvalidScope)?),
         };
         Ok(TokenResponse::Tokens(Tokens {
             access_token,
             refresh_token,
             expires_in,
             scope,
+            token_type,
         }))
     }
 }
@@ -482,296 +613,5 @@ fn digits(text: &str) -> Option<u64> {
     text.bytes().try_fold(0u64, |acc, b| {
         let d = char::from(b).to_digit(10)?;
         Some(acc.saturating_mul(10).saturating_add(u64::from(d)))
-    })
-}
-
-/// A member value, kept only for the members of interest.
-#[derive(Clone, Copy)]
-enum Value<'a> {
-    Str(JsonStr<'a>),
-    Number(&'a str),
-    Other,
-}
-
-#[derive(Default)]
-struct Seen {
-    bits: u8,
-}
-
-impl Seen {
-    fn mark(&mut self, bit: u8) -> Result<(), ResponseError> {
-        if self.bits & bit != 0 {
-            return Err(ResponseError::DuplicateMember);
-        }
-        self.bits |= bit;
-        Ok(())
-    }
-}
-
-struct Parser<'a> {
-    text: &'a str,
-    pos: usize,
-}
-
-impl<'a> Parser<'a> {
-    fn peek(&self) -> Option<u8> {
-        self.text.as_bytes().get(self.pos).copied()
-    }
-
-    fn next_byte(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.pos += 1;
-        Some(b)
-    }
-
-    fn expect(&mut self, b: u8) -> Result<(), ResponseError> {
-        if self.next_byte() == Some(b) {
-            Ok(())
-        } else {
-            Err(ResponseError::Malformed)
-        }
-    }
-
-    fn skip_ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.pos += 1;
-        }
-    }
-
-    fn member(
-        &mut self,
-        name: JsonStr<'a>,
-        fields: &mut Fields<'a>,
-        seen: &mut Seen,
-    ) -> Result<(), ResponseError> {
-        // Names of interest never need escapes; an escaped name is compared unescaped so
-        // `"access\u005ftoken"` cannot slip past duplicate detection.
-        let slot = match_name(name);
-        let value = self.value()?;
-        let Some((bit, field)) = slot.map(|(bit, pick)| (bit, pick(fields))) else {
-            return Ok(());
-        };
-        seen.mark(bit)?;
-        *field = Some(value);
-        Ok(())
-    }
-
-    fn value(&mut self) -> Result<Value<'a>, ResponseError> {
-        match self.peek() {
-            Some(b'"') => Ok(Value::Str(self.string()?)),
-            Some(b'-' | b'0'..=b'9') => Ok(Value::Number(self.number()?)),
-            _ => {
-                self.skip_value()?;
-                Ok(Value::Other)
-            }
-        }
-    }
-
-    /// Reads a string starting at its opening quote.
-    fn string(&mut self) -> Result<JsonStr<'a>, ResponseError> {
-        self.expect(b'"')?;
-        let start = self.pos;
-        let bytes = self.text.as_bytes();
-        let mut len = 0usize;
-        loop {
-            let b = *bytes.get(self.pos).ok_or(ResponseError::Malformed)?;
-            match b {
-                b'"' => break,
-                0x00..=0x1F => return Err(ResponseError::Malformed),
-                b'\\' => {
-                    let e = *bytes.get(self.pos + 1).ok_or(ResponseError::Malformed)?;
-                    self.pos += 2;
-                    len += match e {
-                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 1,
-                        b'u' => self.unicode_escape()?,
-                        _ => return Err(ResponseError::Malformed),
-                    };
-                }
-                _ => {
-                    self.pos += 1;
-                    len += 1;
-                }
-            }
-        }
-        let raw = self
-            .text
-            .get(start..self.pos)
-            .ok_or(ResponseError::Malformed)?;
-        self.pos += 1;
-        Ok(JsonStr { raw, len })
-    }
-
-    /// Validates the `XXXX` after `\u` (and a low surrogate escape after a high one); returns
-    /// the UTF-8 length of the character.
-    fn unicode_escape(&mut self) -> Result<usize, ResponseError> {
-        let bytes = self.text.as_bytes();
-        let high = bytes
-            .get(self.pos..self.pos + 4)
-            .and_then(hex4)
-            .ok_or(ResponseError::Malformed)?;
-        self.pos += 4;
-        let code = match high {
-            0xD800..=0xDBFF => {
-                if bytes.get(self.pos..self.pos + 2) != Some(b"\\u") {
-                    return Err(ResponseError::Malformed);
-                }
-                let low = bytes
-                    .get(self.pos + 2..self.pos + 6)
-                    .and_then(hex4)
-                    .ok_or(ResponseError::Malformed)?;
-                if !(0xDC00..=0xDFFF).contains(&low) {
-                    return Err(ResponseError::Malformed);
-                }
-                self.pos += 6;
-                0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)
-            }
-            0xDC00..=0xDFFF => return Err(ResponseError::Malformed),
-            _ => high,
-        };
-        char::from_u32(code)
-            .map(char::len_utf8)
-            .ok_or(ResponseError::Malformed)
-    }
-
-    /// Reads a number (RFC 8259 §6 grammar) and returns its text.
-    fn number(&mut self) -> Result<&'a str, ResponseError> {
-        let start = self.pos;
-        if self.peek() == Some(b'-') {
-            self.pos += 1;
-        }
-        match self.next_byte() {
-            Some(b'0') => {}
-            Some(b'1'..=b'9') => self.skip_digits(),
-            _ => return Err(ResponseError::Malformed),
-        }
-        if self.peek() == Some(b'.') {
-            self.pos += 1;
-            self.require_digits()?;
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.pos += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.pos += 1;
-            }
-            self.require_digits()?;
-        }
-        self.text
-            .get(start..self.pos)
-            .ok_or(ResponseError::Malformed)
-    }
-
-    fn skip_digits(&mut self) {
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.pos += 1;
-        }
-    }
-
-    fn require_digits(&mut self) -> Result<(), ResponseError> {
-        if !matches!(self.peek(), Some(b'0'..=b'9')) {
-            return Err(ResponseError::Malformed);
-        }
-        self.skip_digits();
-        Ok(())
-    }
-
-    fn literal(&mut self, word: &[u8]) -> Result<(), ResponseError> {
-        let end = self.pos + word.len();
-        if self.text.as_bytes().get(self.pos..end) == Some(word) {
-            self.pos = end;
-            Ok(())
-        } else {
-            Err(ResponseError::Malformed)
-        }
-    }
-
-    /// Validates and skips one value of any type, without recursion: a bit stack records
-    /// whether each open container is an object (1) or an array (0).
-    fn skip_value(&mut self) -> Result<(), ResponseError> {
-        let mut stack: u32 = 0;
-        let mut depth = 0usize;
-        loop {
-            // Expect a value here.
-            self.skip_ws();
-            match self.peek() {
-                Some(b'{' | b'[') => {
-                    let is_object = self.peek() == Some(b'{');
-                    self.pos += 1;
-                    if depth >= MAX_DEPTH {
-                        return Err(ResponseError::TooDeep);
-                    }
-                    stack = (stack << 1) | u32::from(is_object);
-                    depth += 1;
-                    self.skip_ws();
-                    let close = if is_object { b'}' } else { b']' };
-                    if self.peek() == Some(close) {
-                        self.pos += 1;
-                        stack >>= 1;
-                        depth -= 1;
-                    } else {
-                        if is_object {
-                            self.object_key()?;
-                        }
-                        continue;
-                    }
-                }
-                Some(b'"') => {
-                    self.string()?;
-                }
-                Some(b'-' | b'0'..=b'9') => {
-                    self.number()?;
-                }
-                Some(b't') => self.literal(b"true")?,
-                Some(b'f') => self.literal(b"false")?,
-                Some(b'n') => self.literal(b"null")?,
-                _ => return Err(ResponseError::Malformed),
-            }
-            // After a value: close containers or move to the next element.
-            loop {
-                if depth == 0 {
-                    return Ok(());
-                }
-                let is_object = stack & 1 == 1;
-                self.skip_ws();
-                match self.next_byte() {
-                    Some(b',') => {
-                        if is_object {
-                            self.skip_ws();
-                            self.object_key()?;
-                        }
-                        break;
-                    }
-                    Some(b'}') if is_object => {}
-                    Some(b']') if !is_object => {}
-                    _ => return Err(ResponseError::Malformed),
-                }
-                stack >>= 1;
-                depth -= 1;
-            }
-        }
-    }
-
-    /// Reads `"name" :` inside a skipped object.
-    fn object_key(&mut self) -> Result<(), ResponseError> {
-        self.skip_ws();
-        self.string()?;
-        self.skip_ws();
-        self.expect(b':')
-    }
-}
-
-type Pick = for<'f, 'a> fn(&'f mut Fields<'a>) -> &'f mut Option<Value<'a>>;
-
-fn match_name(name: JsonStr<'_>) -> Option<(u8, Pick)> {
-    const NAMES: [(&str, u8, Pick); 7] = [
-        ("access_token", 1, |f| &mut f.access_token),
-        ("refresh_token", 2, |f| &mut f.refresh_token),
-        ("expires_in", 4, |f| &mut f.expires_in),
-        ("token_type", 8, |f| &mut f.token_type),
-        ("scope", 16, |f| &mut f.scope),
-        ("error", 32, |f| &mut f.error),
-        ("error_description", 64, |f| &mut f.error_description),
-    ];
-    NAMES.iter().find_map(|&(known, bit, pick)| {
-        (name.len == known.len() && name.chars().eq(known.chars())).then_some((bit, pick))
     })
 }

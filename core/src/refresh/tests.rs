@@ -379,3 +379,342 @@ fn machine_smoke() {
         Err(HandleError::NoRequestInFlight)
     );
 }
+
+// ----- API for adapters: scope, token_type, error codes, is_due, refresh-token-only, 401 -----
+
+type Small = RefreshMachine<32, 16, 8>;
+
+fn small() -> Small {
+    RefreshMachine::new(Config::default().jitter_max(0), 1)
+}
+
+/// Sends the due request at `now` and answers it with `status` and `body`.
+fn answer<const AT: usize, const RT: usize, const SC: usize>(
+    m: &mut RefreshMachine<AT, RT, SC>,
+    now: i64,
+    status: u16,
+    body: &str,
+) {
+    let mut buf = [0u8; 128];
+    assert!(
+        m.poll_request(now, &Client::public("c"), &mut buf)
+            .unwrap()
+            .is_some(),
+        "no request due at {now}"
+    );
+    m.handle_response(
+        now,
+        HttpResponse {
+            status,
+            retry_after: None,
+            body: body.as_bytes(),
+        },
+    )
+    .unwrap();
+    while m.poll_event().is_some() {}
+}
+
+#[test]
+fn scope_and_token_type_of_the_last_response_are_kept() {
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    assert_eq!((m.scope(), m.token_type()), (None, None));
+    answer(
+        &mut m,
+        3540,
+        200,
+        r#"{"access_token":"a2","token_type":"bearer","scope":"a b\u0063"}"#,
+    );
+    assert_eq!(m.access_token(3540), Ok("a2"));
+    assert_eq!(m.scope(), Some("a bc"));
+    assert_eq!(m.token_type(), Some("bearer"));
+    assert!(!m.scope_dropped());
+    // No scope: unchanged (RFC 6749 5.1); no token_type: none.
+    answer(&mut m, 7140, 200, r#"{"access_token":"a3"}"#);
+    assert_eq!(m.access_token(7140), Ok("a3"));
+    assert_eq!((m.scope(), m.token_type()), (Some("a bc"), None));
+    // Exactly the capacity fits.
+    answer(
+        &mut m,
+        10_740,
+        200,
+        r#"{"access_token":"a4","scope":"12345678"}"#,
+    );
+    assert_eq!(m.scope(), Some("12345678"));
+    // One byte more: the tokens are committed, the scope is dropped and flagged.
+    answer(
+        &mut m,
+        14_340,
+        200,
+        r#"{"access_token":"a5","refresh_token":"r5","scope":"123456789"}"#,
+    );
+    assert_eq!(m.access_token(14_340), Ok("a5"));
+    assert_eq!(m.refresh_token(), Some("r5"));
+    assert_eq!(m.last_error(), None);
+    assert_eq!(m.scope(), None);
+    assert!(m.scope_dropped());
+    // A later scope that fits is known again; a new credential forgets everything.
+    answer(&mut m, 17_940, 200, r#"{"access_token":"a6","scope":"s"}"#);
+    assert_eq!((m.scope(), m.scope_dropped()), (Some("s"), false));
+    m.set_credential(20_000, "b1", Some("r1"), 23_600).unwrap();
+    assert_eq!((m.scope(), m.token_type()), (None, None));
+    m.clear();
+    assert_eq!(m.scope(), None);
+}
+
+#[test]
+fn error_code_keeps_printable_codes_only() {
+    assert_eq!(ErrorCode::new("slow_down").as_str(), Some("slow_down"));
+    assert_eq!(ErrorCode::new("A-z.0_9").as_str(), Some("A-z.0_9"));
+    let forty = "x".repeat(40);
+    assert_eq!(ErrorCode::new(&forty).as_str(), Some(forty.as_str()));
+    for bad in ["", "a b", "é", "a\"b", "a\nb", &"x".repeat(41)] {
+        let code = ErrorCode::new(bad);
+        assert!(!code.is_printable(), "{bad:?}");
+        assert_eq!(code, ErrorCode::UNPRINTABLE);
+        assert_eq!(code.as_str(), None);
+    }
+    extern crate std;
+    use std::string::ToString;
+    assert_eq!(ErrorCode::new("x").to_string(), "x");
+    assert_eq!(ErrorCode::UNPRINTABLE.to_string(), "<unprintable>");
+
+    let raw = |body: &str| match parse(body.as_bytes()) {
+        Ok(TokenResponse::Error(e)) => (e.code, e.raw_code.as_str().map(ToString::to_string)),
+        other => panic!("{body}: {other:?}"),
+    };
+    assert_eq!(
+        raw(r#"{"error":"invalid_grant"}"#),
+        (OAuthError::InvalidGrant, Some("invalid_grant".into()))
+    );
+    assert_eq!(
+        raw(r#"{"error":"vendor.Err-1"}"#),
+        (OAuthError::Other, Some("vendor.Err-1".into()))
+    );
+    // Escaped codes are not kept (no registered code needs escapes).
+    assert_eq!(
+        raw(r#"{"error":"vendor\u005fx"}"#),
+        (OAuthError::Other, None)
+    );
+    assert_eq!(raw(r#"{"error":"has space"}"#), (OAuthError::Other, None));
+}
+
+#[test]
+fn machine_reports_the_raw_error_code() {
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    answer(&mut m, 3540, 503, r#"{"error":"vendor_busy"}"#);
+    assert_eq!(
+        m.last_error(),
+        Some(RefreshError::OAuth {
+            code: OAuthError::Other,
+            status: 503
+        })
+    );
+    assert_eq!(
+        m.last_error_code().and_then(|c| c.as_str().map(|_| c)),
+        Some(ErrorCode::new("vendor_busy"))
+    );
+    // A non-OAuth failure clears it.
+    let retry = m.poll_timeout().unwrap();
+    answer(&mut m, retry, 502, "<html>");
+    assert_eq!(m.last_error(), Some(RefreshError::Status { status: 502 }));
+    assert_eq!(m.last_error_code(), None);
+    // A code that echoes a token is not kept.
+    let retry = m.poll_timeout().unwrap();
+    answer(&mut m, retry, 503, r#"{"error":"bad_r1"}"#);
+    assert_eq!(m.last_error_code(), Some(ErrorCode::UNPRINTABLE));
+    // Success clears it.
+    let retry = m.poll_timeout().unwrap();
+    answer(&mut m, retry, 200, r#"{"access_token":"a2"}"#);
+    assert_eq!((m.last_error(), m.last_error_code()), (None, None));
+}
+
+#[test]
+fn is_due_agrees_with_poll_request() {
+    let mut m = small();
+    let client = Client::public("c");
+    let mut buf = [0u8; 128];
+    assert!(!m.is_due(0), "empty");
+    m.set_credential(0, "a1", None, 3600).unwrap();
+    assert!(!m.is_due(3600), "no refresh token");
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    assert!(!m.is_due(3539));
+    assert!(m.is_due(3540));
+    assert!(m.poll_request(3540, &client, &mut buf).unwrap().is_some());
+    assert!(!m.is_due(3540), "in flight");
+    m.handle_transport_error(3541, TransportFailure::NotSent)
+        .unwrap();
+    let retry = m.poll_timeout().unwrap();
+    assert!(retry > 3541);
+    assert!(!m.is_due(retry - 1), "backing off");
+    assert!(m.is_due(retry));
+    answer(&mut m, retry, 400, r#"{"error":"invalid_grant"}"#);
+    assert!(!m.is_due(i64::MAX), "terminal");
+    // At every second of a fresh credential's life, is_due says what poll_request does.
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 100).unwrap();
+    for now in 0..200 {
+        let due = m.is_due(now);
+        let sent = m.poll_request(now, &client, &mut buf).unwrap().is_some();
+        assert_eq!(due, sent, "{now}");
+        if sent {
+            m.handle_response(
+                now,
+                HttpResponse {
+                    status: 200,
+                    retry_after: None,
+                    body: br#"{"access_token":"a","expires_in":100}"#,
+                },
+            )
+            .unwrap();
+        }
+    }
+}
+
+#[test]
+fn refresh_token_only_credential() {
+    let mut m = small();
+    assert_eq!(
+        m.set_refresh_token_only(5, ""),
+        Err(CredentialError::InvalidToken)
+    );
+    assert_eq!(
+        m.set_refresh_token_only(5, "a\nb"),
+        Err(CredentialError::InvalidToken)
+    );
+    assert_eq!(
+        m.set_refresh_token_only(5, "0123456789abcdefX"),
+        Err(CredentialError::RefreshTokenTooLarge {
+            len: 17,
+            capacity: 16
+        })
+    );
+    assert_eq!(m.status(5), Status::Empty, "unchanged after an error");
+    m.set_refresh_token_only(5, "r1").unwrap();
+    assert_eq!(m.status(5), Status::Mandatory);
+    assert_eq!(
+        m.access_token(5),
+        Err(NotUsable::RefreshRequired { expires_at: 5 })
+    );
+    assert_eq!(
+        m.access_token(1_000),
+        Err(NotUsable::RefreshRequired { expires_at: 5 })
+    );
+    assert_eq!(m.refresh_token(), Some("r1"));
+    assert_eq!(m.poll_timeout(), Some(5));
+    assert!(m.is_due(5));
+    // No access token, so nothing "expires".
+    m.handle_timeout(1_000);
+    assert_eq!(m.poll_event(), None);
+    let mut buf = [0u8; 128];
+    let request = m
+        .poll_request(10, &Client::public("c"), &mut buf)
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        request.body,
+        "grant_type=refresh_token&refresh_token=r1&client_id=c"
+    );
+    // A transient failure keeps waiting for the refresh.
+    m.handle_transport_error(10, TransportFailure::NotSent)
+        .unwrap();
+    while m.poll_event().is_some() {}
+    assert_eq!(m.status(11), Status::Mandatory);
+    assert!(matches!(
+        m.access_token(11),
+        Err(NotUsable::RefreshRequired { .. })
+    ));
+    let retry = m.poll_timeout().unwrap();
+    answer(
+        &mut m,
+        retry,
+        200,
+        r#"{"access_token":"a2","expires_in":3600}"#,
+    );
+    assert_eq!(m.access_token(retry), Ok("a2"));
+    assert_eq!(m.status(retry), Status::Fresh);
+    assert_eq!(m.refresh_token(), Some("r1"));
+    // A terminal failure: sign in again.
+    m.set_refresh_token_only(0, "r1").unwrap();
+    answer(&mut m, 0, 400, r#"{"error":"invalid_grant"}"#);
+    assert_eq!(m.access_token(0), Err(NotUsable::SignInRequired));
+    assert_eq!(m.poll_timeout(), None);
+}
+
+#[test]
+fn rejection_lifts_the_minimum_interval_once_per_generation() {
+    // min_refresh_interval 10 s (default); backoff 5 s; stale backoff 30 s.
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    answer(
+        &mut m,
+        3540,
+        200,
+        r#"{"access_token":"a2","expires_in":3600}"#,
+    );
+    let g2 = m.generation();
+    // A refresh on demand waits for the interval...
+    m.handle_refresh_requested(3541);
+    assert!(!m.is_due(3541));
+    assert!(m.is_due(3550));
+    // ...a rejection does not.
+    m.handle_token_rejected(3541);
+    assert!(m.is_due(3541));
+    assert_eq!(m.poll_timeout(), Some(3541));
+    // Single flight: rejections while the request is out change nothing.
+    let mut buf = [0u8; 128];
+    assert!(m
+        .poll_request(3541, &Client::public("c"), &mut buf)
+        .unwrap()
+        .is_some());
+    m.handle_token_rejected(3541);
+    assert!(!m.is_due(3541));
+    assert_eq!(
+        m.poll_request(3541, &Client::public("c"), &mut buf),
+        Ok(None)
+    );
+    m.handle_response(
+        3541,
+        HttpResponse {
+            status: 200,
+            retry_after: None,
+            body: br#"{"access_token":"a3","expires_in":3600}"#,
+        },
+    )
+    .unwrap();
+    assert_eq!(m.generation(), g2 + 1);
+    // That generation came from an early refresh: its rejection waits for the interval, so a
+    // resource server that rejects every token cannot make a tight loop.
+    m.handle_token_rejected(3542);
+    assert!(!m.is_due(3550));
+    assert!(m.is_due(3551));
+    answer(
+        &mut m,
+        3551,
+        200,
+        r#"{"access_token":"a4","expires_in":3600}"#,
+    );
+    // A normally refreshed generation may lift it again.
+    m.handle_token_rejected(3552);
+    assert!(m.is_due(3552));
+    // Failure backoff still applies.
+    answer(&mut m, 3552, 503, "");
+    assert!(!m.is_due(3553));
+    let retry = m.poll_timeout().unwrap();
+    assert!(retry > 3553);
+    assert!(m.is_due(retry));
+    answer(
+        &mut m,
+        retry,
+        200,
+        r#"{"access_token":"a5","expires_in":3600}"#,
+    );
+    // A rejection right after a stale answer keeps the stale backoff.
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    answer(&mut m, 3540, 200, r#"{"access_token":"a2","expires_in":1}"#);
+    m.handle_token_rejected(3541);
+    assert!(!m.is_due(3541));
+    assert!(m.is_due(3570));
+}

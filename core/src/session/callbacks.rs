@@ -230,18 +230,45 @@ pub struct DefaultSession<'a> {
     pub error: Option<&'a str>,
 }
 
+/// The token fields Auth.js's default session shows.
+pub trait SessionFields {
+    /// `name`.
+    fn name(&self) -> Option<&str>;
+    /// `email`.
+    fn email(&self) -> Option<&str>;
+    /// `picture` (the session's `user.image`).
+    fn picture(&self) -> Option<&str>;
+    /// `error` (the session's `error`).
+    fn error(&self) -> Option<&str>;
+}
+
+impl<const N: usize> SessionFields for DefaultToken<N> {
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+    fn picture(&self) -> Option<&str> {
+        self.picture.as_deref()
+    }
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+}
+
 impl<'a> DefaultSession<'a> {
-    /// The default session for `token`.
+    /// The default session for `token`: `{user: {name, email, image: picture}, expires, error}`.
     #[must_use]
-    pub fn from_token<const N: usize>(token: &'a DefaultToken<N>, expires: &'a str) -> Self {
+    pub fn from_token<T: SessionFields + ?Sized>(token: &'a T, expires: &'a str) -> Self {
         Self {
             user: SessionUser {
-                name: token.name.as_deref(),
-                email: token.email.as_deref(),
-                image: token.picture.as_deref(),
+                name: token.name(),
+                email: token.email(),
+                image: token.picture(),
             },
             expires,
-            error: token.error.as_deref(),
+            error: token.error(),
         }
     }
 }

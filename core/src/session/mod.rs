@@ -29,7 +29,7 @@ use heapless::Vec;
 
 pub use callbacks::{
     Account, CallbackError, Callbacks, DefaultCallbacks, DefaultSession, DefaultToken, JwtParams,
-    SessionUser, Trigger, User, ERROR_CAPACITY,
+    SessionFields, SessionUser, Trigger, User, ERROR_CAPACITY,
 };
 pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec};
 #[cfg(feature = "jwe")]
@@ -304,6 +304,23 @@ impl<'b> Response<'b> {
     }
 }
 
+/// The CSRF token and, when a new one was made, its `Set-Cookie` value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Csrf<'o> {
+    /// The token (64 lowercase hex characters) for the client's `csrfToken`.
+    pub token: [u8; cookie::CSRF_TOKEN_LEN],
+    /// The `Set-Cookie` header value when the request had no valid CSRF cookie.
+    pub set_cookie: Option<&'o str>,
+}
+
+impl Csrf<'_> {
+    /// The token as text.
+    #[must_use]
+    pub fn token(&self) -> &str {
+        core::str::from_utf8(&self.token).unwrap_or("")
+    }
+}
+
 /// A sign-in: what the provider returned.
 #[derive(Debug, Clone, Copy)]
 pub struct SignIn<'a> {
@@ -491,6 +508,67 @@ impl<K: TokenCodec> Engine<K> {
     ) -> Result<Response<'b>, SessionError> {
         let present = self.present_chunks(cookie_header)?;
         self.clear(&present, None, bufs.cookies)
+    }
+
+    /// The CSRF token for this client (`GET {basePath}/csrf` answers `{"csrfToken": token}`),
+    /// setting the CSRF cookie when the request has none or an invalid one, as Auth.js's `init`
+    /// does on every request. The token is 32 random bytes in hex; the cookie value is
+    /// `token|sha256(token + secret)` (percent-encoded), with `__Host-` in secure mode.
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::Encode`] when `rng` fails, [`SessionError::BufferTooSmall`] for `out`
+    /// (the cookie needs about 220 bytes) or `scratch` (129 bytes).
+    pub fn csrf<'o>(
+        &self,
+        cookie_header: &[u8],
+        csrf_secret: &str,
+        rng: &mut dyn RandomSource,
+        scratch: &mut [u8],
+        out: &'o mut [u8],
+    ) -> Result<Csrf<'o>, SessionError> {
+        let name = self.config.csrf_cookie_name();
+        // An existing valid cookie is kept.
+        if let Some(c) = cookie::get(cookie_header, name) {
+            if let Ok(value) = c.decode_into(scratch) {
+                if let Ok(value) = core::str::from_utf8(value) {
+                    if let Some(token) = cookie::csrf_token_from_cookie(value, csrf_secret) {
+                        let mut t = [0u8; cookie::CSRF_TOKEN_LEN];
+                        if token.len() == t.len() {
+                            t.copy_from_slice(token.as_bytes());
+                            return Ok(Csrf {
+                                token: t,
+                                set_cookie: None,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        let mut random = [0u8; cookie::CSRF_RANDOM_LEN];
+        rng.fill_bytes(&mut random)
+            .map_err(|e| SessionError::Encode(e.into()))?;
+        let mut value = [0u8; cookie::CSRF_COOKIE_VALUE_LEN];
+        let value = cookie::csrf_cookie_value(&random, csrf_secret, &mut value);
+        let mut token = [0u8; cookie::CSRF_TOKEN_LEN];
+        token.copy_from_slice(
+            value
+                .as_bytes()
+                .get(..cookie::CSRF_TOKEN_LEN)
+                .unwrap_or(&[0; 64]),
+        );
+        let set = cookie::write_set_cookie(name, value, &self.config.cookie_options(), out)
+            .map_err(|e| match e {
+                CookieError::BufferTooSmall { needed } => SessionError::BufferTooSmall {
+                    buffer: BufferKind::Cookies,
+                    needed,
+                },
+                e => SessionError::Cookie(e),
+            })?;
+        Ok(Csrf {
+            token,
+            set_cookie: Some(set),
+        })
     }
 
     fn csrf_ok(&self, cookie_header: &[u8], update: &Update<'_>, scratch: &mut [u8]) -> bool {

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Account, Buffers, CallbackError, Callbacks, DefaultSession, Engine, JwtParams, OpenSession,
-    Opened, Response, SessionError, SessionUser, TokenCodec, User, ERROR_CAPACITY,
+    Opened, Response, SessionError, SessionFields, TokenCodec, User, ERROR_CAPACITY,
 };
 use crate::rand::RandomSource;
 use crate::refresh::{
@@ -180,6 +180,21 @@ impl<const N: usize, const AT: usize, const RT: usize> OAuthToken<N, AT, RT> {
     }
 }
 
+impl<const N: usize, const AT: usize, const RT: usize> SessionFields for OAuthToken<N, AT, RT> {
+    fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+    fn email(&self) -> Option<&str> {
+        self.email.as_deref()
+    }
+    fn picture(&self) -> Option<&str> {
+        self.picture.as_deref()
+    }
+    fn error(&self) -> Option<&str> {
+        self.error.as_deref()
+    }
+}
+
 impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAuthToken<N, AT, RT> {
     fn credential(&self) -> Option<OAuthFields<'_>> {
         Some(OAuthFields {
@@ -245,15 +260,7 @@ impl<const N: usize> Callbacks for OAuthCallbacks<N> {
         token: &'a Self::Token,
         expires: &'a str,
     ) -> Result<Self::Session<'a>, CallbackError> {
-        Ok(DefaultSession {
-            user: SessionUser {
-                name: token.name.as_deref(),
-                email: token.email.as_deref(),
-                image: token.picture.as_deref(),
-            },
-            expires,
-            error: token.error.as_deref(),
-        })
+        Ok(DefaultSession::from_token(token, expires))
     }
 }
 

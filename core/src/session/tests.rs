@@ -475,6 +475,53 @@ fn items10_12_rechunking_through_the_pipeline() {
 }
 
 #[test]
+fn item13_fresh_client_gets_a_csrf_cookie_and_keeps_a_valid_one() {
+    for (secure, name) in [
+        (false, "authjs.csrf-token"),
+        (true, "__Host-authjs.csrf-token"),
+    ] {
+        let e = engine(Flavor::AuthJs, secure);
+        let (mut scratch, mut out) = ([0u8; 256], [0u8; 512]);
+        let c = e
+            .csrf(b"", "secret", &mut Counter(0), &mut scratch, &mut out)
+            .unwrap();
+        let set = c.set_cookie.unwrap().to_owned();
+        assert!(
+            set.starts_with(&format!("{name}={}%7C", c.token())),
+            "{set}"
+        );
+        assert_eq!(set.ends_with("; Secure; SameSite=Lax"), secure, "{set}");
+        let token = c.token().to_owned();
+        // The same client comes back: the cookie is valid, nothing is set, the token is the same.
+        let header = set.split(';').next().unwrap().to_owned();
+        let (mut scratch, mut out) = ([0u8; 256], [0u8; 512]);
+        let again = e
+            .csrf(
+                header.as_bytes(),
+                "secret",
+                &mut Counter(9),
+                &mut scratch,
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!((again.token(), again.set_cookie), (token.as_str(), None));
+        // A cookie made with another secret is replaced.
+        let (mut scratch, mut out) = ([0u8; 256], [0u8; 512]);
+        let other = e
+            .csrf(
+                header.as_bytes(),
+                "other",
+                &mut Counter(9),
+                &mut scratch,
+                &mut out,
+            )
+            .unwrap();
+        assert!(other.set_cookie.is_some());
+        assert_ne!(other.token(), token);
+    }
+}
+
+#[test]
 fn sign_out_deletes_every_chunk() {
     let e = engine(Flavor::NextAuthV4, true);
     let mut b = Bufs::new();

@@ -1,126 +1,100 @@
-//! The end-to-end demo: what authcore does, step by step.
+//! The end-to-end demo: `cargo run --release -p authcore-examples --bin demo`.
 //!
-//! For now: sign a session token, verify and read it back without heap, and watch a tampered
-//! copy and an expired one get refused. Exits non-zero if any step does not behave as stated.
+//! Starts an OAuth token endpoint inside the process and drives an Auth.js session through
+//! sign-in, sliding expiry, silent refresh with rotation, concurrent reads, revocation and
+//! sign-out, printing each step. Exits 1 if any step does not behave as stated.
+//!
+//! Against a real provider:
+//!
+//! ```text
+//! AUTHCORE_CLIENT_ID=... AUTHCORE_CLIENT_SECRET=... AUTHCORE_REFRESH_TOKEN=... \
+//!   cargo run --release -p authcore-examples --bin demo -- --token-endpoint https://oauth2.googleapis.com/token
+//! ```
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use authcore::jws::{self, DecodeOptions, Header};
-use authcore::{Algorithm, HmacKey};
-use serde::{Deserialize, Serialize};
+use authcore_examples::demo::Remote;
+use authcore_examples::{run, ClientAuthMethod, Options, Provider};
+use clap::{Parser, ValueEnum};
 
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
-struct Session<'a> {
-    name: &'a str,
-    email: &'a str,
-    picture: &'a str,
-    sub: &'a str,
-    iat: i64,
-    exp: i64,
+/// authcore end-to-end demo: an Auth.js session with silent refresh-token rotation.
+#[derive(Debug, Parser)]
+#[command(name = "demo")]
+struct Args {
+    /// Use this token endpoint instead of the in-process one (https://, or http:// to a
+    /// loopback host). The client id, secret and a refresh token come from the environment.
+    #[arg(long = "token-endpoint", value_name = "URL")]
+    token_endpoint: Option<String>,
+    /// Environment variable holding the client id.
+    #[arg(long, value_name = "VAR", default_value = "AUTHCORE_CLIENT_ID")]
+    client_id_env: OsString,
+    /// Environment variable holding the client secret.
+    #[arg(long, value_name = "VAR", default_value = "AUTHCORE_CLIENT_SECRET")]
+    client_secret_env: OsString,
+    /// Environment variable holding a refresh token from a sign-in at the provider.
+    #[arg(long, value_name = "VAR", default_value = "AUTHCORE_REFRESH_TOKEN")]
+    refresh_token_env: OsString,
+    /// Client authentication at the token endpoint.
+    #[arg(long, value_enum, default_value_t = Auth::Post)]
+    auth: Auth,
+    /// Readers in the concurrent step.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    readers: u16,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Auth {
+    /// client_secret_basic
+    Basic,
+    /// client_secret_post
+    Post,
+}
+
+fn env(name: &OsString) -> Result<String, String> {
+    std::env::var(name).map_err(|_| {
+        format!(
+            "environment variable {} is not set (needed with --token-endpoint)",
+            name.to_string_lossy()
+        )
+    })
+}
+
+fn options(args: &Args) -> Result<Options, String> {
+    let mut opts = Options {
+        readers: usize::from(args.readers),
+        ..Options::default()
+    };
+    if let Some(url) = &args.token_endpoint {
+        opts.provider = Provider::Remote(Remote {
+            token_endpoint: url.clone(),
+            client_id: env(&args.client_id_env)?,
+            client_secret: env(&args.client_secret_env)?,
+            auth: match args.auth {
+                Auth::Basic => ClientAuthMethod::Basic,
+                Auth::Post => ClientAuthMethod::Post,
+            },
+            refresh_token: env(&args.refresh_token_env)?,
+        });
+    }
+    Ok(opts)
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => {
-            println!("\nall steps behaved as expected");
-            ExitCode::SUCCESS
+    let args = Args::parse();
+    let opts = match options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("demo: {e}");
+            return ExitCode::from(2);
         }
-        Err(step) => {
-            eprintln!("\nFAILED: {step}");
+    };
+    let mut out = std::io::stdout().lock();
+    match run(&opts, &mut out) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("\nFAILED: {e}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn run() -> Result<(), String> {
-    let now = 1_700_000_000;
-    let key = HmacKey::new(Algorithm::Hs256, b"demo secret: 32 bytes or longer!!")
-        .map_err(|e| format!("key: {e}"))?;
-    println!(
-        "1. key built once: {key:?} (the HMAC state is precomputed; the secret is never printed)"
-    );
-
-    let claims = Session {
-        name: "Ada Lovelace",
-        email: "ada@example.com",
-        picture: "https://example.com/ada.png",
-        sub: "user-1815",
-        iat: now,
-        exp: now + 30 * 24 * 3600,
-    };
-    let mut out = [0u8; 1024];
-    let token = jws::encode(
-        &key,
-        &Header {
-            kid: Some("2026-11"),
-        },
-        &claims,
-        &mut out,
-    )
-    .map_err(|e| format!("encode: {e}"))?;
-    println!(
-        "2. signed a session token of {} bytes into a stack buffer:\n   {token}",
-        token.len()
-    );
-
-    let mut scratch = [0u8; 2048];
-    let decoded: jws::Decoded<'_, Session<'_>> = jws::decode(
-        token.as_bytes(),
-        &key,
-        &DecodeOptions::new(),
-        now + 60,
-        &mut scratch,
-    )
-    .map_err(|e| format!("decode: {e}"))?;
-    if decoded.claims != claims {
-        return Err("decoded claims differ from the encoded ones".into());
-    }
-    println!(
-        "3. verified and decoded (zero copy): name={:?} sub={:?}, expires in {} s",
-        decoded.claims.name,
-        decoded.claims.sub,
-        decoded.claims.exp - (now + 60)
-    );
-
-    let mut tampered = token.as_bytes().to_vec();
-    let at = tampered.iter().position(|&b| b == b'.').unwrap_or(0) + 5;
-    tampered[at] = if tampered[at] == b'A' { b'B' } else { b'A' };
-    let mut scratch = [0u8; 2048];
-    match jws::decode::<Session<'_>>(
-        &tampered,
-        &key,
-        &DecodeOptions::new(),
-        now + 60,
-        &mut scratch,
-    ) {
-        Err(e) if e.kind() == "bad_signature" => {
-            println!(
-                "4. a token with one payload character changed is refused: {}: {e}",
-                e.kind()
-            );
-        }
-        other => {
-            return Err(format!(
-                "tampered token: expected bad_signature, got {other:?}"
-            ))
-        }
-    }
-
-    let later = claims.exp + 15;
-    match jws::decode::<Session<'_>>(
-        token.as_bytes(),
-        &key,
-        &DecodeOptions::new(),
-        later,
-        &mut scratch,
-    ) {
-        Err(e) if e.kind() == "expired" => {
-            println!(
-                "5. the same token 30 days later (past the 15 s leeway) is refused: {}: {e}",
-                e.kind()
-            );
-        }
-        other => return Err(format!("expired token: expected expired, got {other:?}")),
-    }
-    Ok(())
 }

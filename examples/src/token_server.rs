@@ -1,0 +1,559 @@
+//! A small OAuth 2.0 token endpoint (RFC 6749 §6, refresh grant only) that runs inside the
+//! process on `127.0.0.1`, for the demo and its tests.
+//!
+//! - Access tokens are short-lived ([`ServerConfig::expires_in`], a few seconds) and about as
+//!   large as a real provider's JWT access token ([`ServerConfig::access_token_len`]).
+//! - Refresh tokens rotate: each grant has exactly one valid refresh token; using it returns a
+//!   new one and retires the old. A retired, unknown or revoked refresh token gets
+//!   `400 {"error":"invalid_grant"}`.
+//! - Clients authenticate with `client_secret_basic` or `client_secret_post`; anything else is
+//!   `401 {"error":"invalid_client"}`.
+//! - Every request is counted and logged ([`TokenServer::log`]), so a test can assert how many
+//!   requests a step caused.
+//!
+//! The sign-in itself (the authorization-code exchange) is outside authcore; the demo stands in
+//! for it with [`TokenServer::issue_grant`], which creates a grant and returns its first tokens.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use crate::random;
+
+/// Where the server answers.
+pub const TOKEN_PATH: &str = "/oauth/token";
+
+/// Largest request head or body accepted.
+const MAX_REQUEST: usize = 16 * 1024;
+
+/// How the server behaves.
+#[derive(Clone)]
+pub struct ServerConfig {
+    /// The only client id accepted.
+    pub client_id: String,
+    /// Its secret.
+    pub client_secret: String,
+    /// `expires_in` of every access token, in seconds.
+    pub expires_in: u32,
+    /// Length of every access token in bytes (real JWT access tokens are often 1–2 KB).
+    pub access_token_len: usize,
+    /// Simulated processing time before a successful answer, so that concurrent readers
+    /// overlap with the request in flight.
+    pub latency: Duration,
+}
+
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("client_id", &self.client_id)
+            .field("expires_in", &self.expires_in)
+            .field("access_token_len", &self.access_token_len)
+            .field("latency", &self.latency)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            client_id: "authcore-demo".into(),
+            client_secret: "demo-client-secret".into(),
+            expires_in: 4,
+            access_token_len: 1800,
+            latency: Duration::from_millis(250),
+        }
+    }
+}
+
+/// Tokens the server issued.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Issued {
+    /// The grant they belong to.
+    pub grant: u32,
+    /// The access token.
+    pub access_token: String,
+    /// The (new) refresh token.
+    pub refresh_token: String,
+    /// Lifetime of the access token, seconds.
+    pub expires_in: u32,
+}
+
+impl fmt::Debug for Issued {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Issued")
+            .field("grant", &self.grant)
+            .field("expires_in", &self.expires_in)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One request the server received, and how it answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// The refresh token sent, if any.
+    pub refresh_token: Option<String>,
+    /// The status answered.
+    pub status: u16,
+    /// The OAuth error code answered, if any.
+    pub error: Option<&'static str>,
+}
+
+#[derive(Debug)]
+struct Grant {
+    /// The only refresh token currently valid for this grant.
+    refresh_token: String,
+    /// How many token pairs this grant has issued.
+    generation: u32,
+    revoked: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    grants: HashMap<u32, Grant>,
+    log: Vec<Seen>,
+}
+
+/// The running server. Dropping it stops the listener.
+#[derive(Debug)]
+pub struct TokenServer {
+    addr: SocketAddr,
+    config: Arc<ServerConfig>,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+    acceptor: Option<JoinHandle<()>>,
+}
+
+impl TokenServer {
+    /// Binds `127.0.0.1:0` and starts serving on a thread (one more thread per connection).
+    ///
+    /// # Errors
+    ///
+    /// The bind error.
+    pub fn start(config: ServerConfig) -> io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let addr = listener.local_addr()?;
+        let config = Arc::new(config);
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let acceptor = {
+            let (config, state, stop) = (config.clone(), state.clone(), stop.clone());
+            thread::Builder::new()
+                .name("token-server".into())
+                .spawn(move || accept_loop(&listener, &config, &state, &stop))?
+        };
+        Ok(Self {
+            addr,
+            config,
+            state,
+            stop,
+            acceptor: Some(acceptor),
+        })
+    }
+
+    /// The token endpoint URL, `http://127.0.0.1:<port>/oauth/token`.
+    #[must_use]
+    pub fn endpoint(&self) -> String {
+        format!("http://{}{TOKEN_PATH}", self.addr)
+    }
+
+    /// The configuration.
+    #[must_use]
+    pub fn config(&self) -> &ServerConfig {
+        &self.config
+    }
+
+    /// Stands in for the authorization-code exchange of a sign-in: creates a grant and returns
+    /// its first access and refresh token.
+    ///
+    /// # Errors
+    ///
+    /// The OS random source failed.
+    pub fn issue_grant(&self) -> io::Result<Issued> {
+        let mut state = lock(&self.state);
+        let grant = u32::try_from(state.grants.len()).unwrap_or(u32::MAX - 1) + 1;
+        let issued = issue(&self.config, grant, 1)?;
+        state.grants.insert(
+            grant,
+            Grant {
+                refresh_token: issued.refresh_token.clone(),
+                generation: 1,
+                revoked: false,
+            },
+        );
+        Ok(issued)
+    }
+
+    /// Revokes `grant` (the user withdrew consent, an admin ended it): its refresh token is
+    /// refused from now on. Returns whether the grant existed.
+    pub fn revoke(&self, grant: u32) -> bool {
+        match lock(&self.state).grants.get_mut(&grant) {
+            Some(g) => {
+                g.revoked = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Number of requests received so far.
+    #[must_use]
+    pub fn requests(&self) -> usize {
+        lock(&self.state).log.len()
+    }
+
+    /// Every request received so far, in order.
+    #[must_use]
+    pub fn log(&self) -> Vec<Seen> {
+        lock(&self.state).log.clone()
+    }
+}
+
+impl Drop for TokenServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the blocking accept().
+        let _ = TcpStream::connect(self.addr);
+        if let Some(h) = self.acceptor.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    state.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn accept_loop(
+    listener: &TcpListener,
+    config: &Arc<ServerConfig>,
+    state: &Arc<Mutex<State>>,
+    stop: &AtomicBool,
+) {
+    for stream in listener.incoming() {
+        if stop.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        let (config, state) = (config.clone(), state.clone());
+        let _ = thread::Builder::new()
+            .name("token-server-conn".into())
+            .spawn(move || {
+                let _ = handle(stream, &config, &state);
+            });
+    }
+}
+
+/// A parsed request.
+struct HttpRequest {
+    method: String,
+    path: String,
+    authorization: Option<String>,
+    content_type: Option<String>,
+    body: Vec<u8>,
+}
+
+fn read_request(stream: &TcpStream) -> io::Result<HttpRequest> {
+    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().ok_or_else(|| bad("no method"))?.to_owned();
+    let path = parts.next().ok_or_else(|| bad("no path"))?.to_owned();
+    let mut length = 0usize;
+    let mut authorization = None;
+    let mut content_type = None;
+    let mut head = line.len();
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(bad("truncated head"));
+        }
+        head += line.len();
+        if head > MAX_REQUEST {
+            return Err(bad("head too large"));
+        }
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        let Some((name, value)) = l.split_once(':') else {
+            return Err(bad("bad header"));
+        };
+        let value = value.trim();
+        match name.to_ascii_lowercase().as_str() {
+            "content-length" => length = value.parse().map_err(|_| bad("bad length"))?,
+            "authorization" => authorization = Some(value.to_owned()),
+            "content-type" => content_type = Some(value.to_owned()),
+            "transfer-encoding" => return Err(bad("chunked requests are not supported")),
+            _ => {}
+        }
+    }
+    if length > MAX_REQUEST {
+        return Err(bad("body too large"));
+    }
+    let mut body = vec![0u8; length];
+    reader.read_exact(&mut body)?;
+    Ok(HttpRequest {
+        method,
+        path,
+        authorization,
+        content_type,
+        body,
+    })
+}
+
+fn handle(mut stream: TcpStream, config: &ServerConfig, state: &Mutex<State>) -> io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    stream.set_nodelay(true)?;
+    let req = read_request(&stream)?;
+    let (status, body) = answer(&req, config, state);
+    if status == 200 && !config.latency.is_zero() {
+        thread::sleep(config.latency);
+    }
+    let reason = match status {
+        200 => "OK",
+        400 => "Bad Request",
+        500 => "Internal Server Error",
+        401 => "Unauthorized",
+        404 => "Not Found",
+        _ => "Method Not Allowed",
+    };
+    let response = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(response.as_bytes())?;
+    stream.flush()?;
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    Ok(())
+}
+
+fn error_body(code: &str) -> String {
+    format!(r#"{{"error":"{code}"}}"#)
+}
+
+/// Decides the answer and records the request.
+fn answer(req: &HttpRequest, config: &ServerConfig, state: &Mutex<State>) -> (u16, String) {
+    if req.path != TOKEN_PATH {
+        return (404, error_body("not_found"));
+    }
+    if req.method != "POST" {
+        return (405, error_body("method_not_allowed"));
+    }
+    let form = parse_form(&req.body);
+    let mut state = lock(state);
+    let (status, error, body) = decide(req, &form, config, &mut state);
+    let refresh_token = field(&form, "refresh_token").map(str::to_owned);
+    state.log.push(Seen {
+        refresh_token,
+        status,
+        error,
+    });
+    (
+        status,
+        body.unwrap_or_else(|| error_body(error.unwrap_or("server_error"))),
+    )
+}
+
+fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// (status, OAuth error, success body).
+fn decide(
+    req: &HttpRequest,
+    form: &[(String, String)],
+    config: &ServerConfig,
+    state: &mut State,
+) -> (u16, Option<&'static str>, Option<String>) {
+    let form_ok = req
+        .content_type
+        .as_deref()
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if !form_ok {
+        return (400, Some("invalid_request"), None);
+    }
+    if !client_ok(req.authorization.as_deref(), form, config) {
+        return (401, Some("invalid_client"), None);
+    }
+    if field(form, "grant_type") != Some("refresh_token") {
+        return (400, Some("unsupported_grant_type"), None);
+    }
+    let Some(rt) = field(form, "refresh_token") else {
+        return (400, Some("invalid_request"), None);
+    };
+    let found = state
+        .grants
+        .iter()
+        .find(|(_, g)| g.refresh_token == rt && !g.revoked)
+        .map(|(&id, g)| (id, g.generation));
+    let Some((grant, generation)) = found else {
+        // Unknown, already rotated away, or revoked.
+        return (400, Some("invalid_grant"), None);
+    };
+    let Ok(issued) = issue(config, grant, generation + 1) else {
+        return (500, Some("server_error"), None);
+    };
+    if let Some(g) = state.grants.get_mut(&grant) {
+        g.refresh_token = issued.refresh_token.clone();
+        g.generation = generation + 1;
+    }
+    let body = format!(
+        r#"{{"access_token":"{}","token_type":"Bearer","expires_in":{},"refresh_token":"{}","scope":"openid profile email"}}"#,
+        issued.access_token, issued.expires_in, issued.refresh_token
+    );
+    (200, None, Some(body))
+}
+
+fn client_ok(
+    authorization: Option<&str>,
+    form: &[(String, String)],
+    config: &ServerConfig,
+) -> bool {
+    match authorization {
+        // client_secret_basic: the form-encoded id and secret, joined by ':' (RFC 6749 §2.3.1).
+        Some(value) => {
+            let expected = format!(
+                "Basic {}",
+                base64_std(
+                    format!(
+                        "{}:{}",
+                        form_encode(&config.client_id),
+                        form_encode(&config.client_secret)
+                    )
+                    .as_bytes()
+                )
+            );
+            value == expected && field(form, "client_secret").is_none()
+        }
+        // client_secret_post.
+        None => {
+            field(form, "client_id") == Some(config.client_id.as_str())
+                && field(form, "client_secret") == Some(config.client_secret.as_str())
+        }
+    }
+}
+
+/// Mints the tokens of `generation` for `grant`. Tokens are readable (`at_<grant>_<gen>_…`,
+/// `rt_<grant>_<gen>_…`) with random tails, so each is unique.
+fn issue(config: &ServerConfig, grant: u32, generation: u32) -> io::Result<Issued> {
+    let hex = |n| random::hex(n).map_err(|e| io::Error::other(e.to_string()));
+    let refresh_token = format!("rt_{grant}_{generation}_{}", hex(12)?);
+    let mut access_token = format!("at_{grant}_{generation}_");
+    let rest = config.access_token_len.saturating_sub(access_token.len());
+    access_token.push_str(&hex(rest.div_ceil(2))?[..rest]);
+    Ok(Issued {
+        grant,
+        access_token,
+        refresh_token,
+        expires_in: config.expires_in,
+    })
+}
+
+/// `application/x-www-form-urlencoded` parsing: `+` is a space, `%XX` a byte.
+fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+    body.split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let mut it = pair.splitn(2, |&b| b == b'=');
+            let k = form_decode(it.next().unwrap_or_default());
+            let v = form_decode(it.next().unwrap_or_default());
+            (k, v)
+        })
+        .collect()
+}
+
+fn form_decode(s: &[u8]) -> String {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while let Some(&b) = s.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .and_then(|h| std::str::from_utf8(h).ok())
+                    .and_then(|h| u8::from_str_radix(h, 16).ok());
+                if let Some(v) = hex {
+                    out.push(v);
+                    i += 2;
+                } else {
+                    out.push(b'%');
+                }
+            }
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// WHATWG `URLSearchParams` encoding (what authcore sends).
+fn form_encode(s: &str) -> String {
+    let mut out = String::new();
+    for &b in s.as_bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
+                out.push(char::from(b));
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Standard Base64 with padding (RFC 4648 §4), for the Basic header.
+fn base64_std(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                let idx = usize::try_from((n >> (18 - 6 * i)) & 63).unwrap_or(0);
+                out.push(char::from(ALPHABET[idx]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_and_form() {
+        assert_eq!(
+            base64_std(b"app+id:s3%3Acr%2Bt"),
+            "YXBwK2lkOnMzJTNBY3IlMkJ0"
+        );
+        assert_eq!(base64_std(b"a"), "YQ==");
+        assert_eq!(base64_std(b"ab"), "YWI=");
+        assert_eq!(form_encode("s3:cr+t x"), "s3%3Acr%2Bt+x");
+        assert_eq!(
+            parse_form(b"a=b+c&d=%41%zz&e"),
+            vec![
+                ("a".into(), "b c".into()),
+                ("d".into(), "A%zz".into()),
+                ("e".into(), String::new())
+            ]
+        );
+    }
+}
