@@ -222,9 +222,7 @@ fn plain_header(header: &[u8]) -> Option<(Enc, Option<Kid<'_>>)> {
         return Some((Enc::A256Gcm, None));
     }
     let kid = header.strip_prefix(HEADER_V5_HEAD)?.strip_suffix(b"\"}")?;
-    kid.iter()
-        .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        .then_some((Enc::A256CbcHs512, Some(Kid::Plain(kid))))
+    base64url::is_alphabet(kid).then_some((Enc::A256CbcHs512, Some(Kid::Plain(kid))))
 }
 
 /// Lengths found by [`split_decode`].
