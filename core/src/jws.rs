@@ -320,6 +320,20 @@ fn encode_with<'o>(
     out: &'o mut [u8],
     write_payload: impl FnOnce(&mut [u8]) -> Result<usize, json::Error>,
 ) -> Result<&'o str, EncodeError> {
+    let total = encode_len_with(key, header, out, write_payload)?;
+    let out: &'o [u8] = out;
+    core::str::from_utf8(out.get(..total).unwrap_or_default())
+        .map_err(|_| EncodeError::Claims(json::Error::Unsupported))
+}
+
+/// [`encode_with`], returning the token's length instead of the token (the token is ASCII when
+/// the payload JSON is UTF-8, so `out[..len]` is then the `&str` [`encode_with`] returns).
+pub(crate) fn encode_len_with(
+    key: &HmacKey,
+    header: &Header<'_>,
+    out: &mut [u8],
+    write_payload: impl FnOnce(&mut [u8]) -> Result<usize, json::Error>,
+) -> Result<usize, EncodeError> {
     let alg = key.algorithm();
     let hj = header_json_len(alg, header.kid)?;
     let too_big = EncodeError::BufferTooSmall { needed: usize::MAX };
@@ -348,7 +362,7 @@ fn encode_with<'o>(
     let n = key.sign(&out[..signing_len], &mut mac);
     out[signing_len] = b'.';
     base64url::encode_exact(&mac[..n], &mut out[signing_len + 1..total]);
-    core::str::from_utf8(&out[..total]).map_err(|_| EncodeError::Claims(json::Error::Unsupported))
+    Ok(total)
 }
 
 /// Options for [`decode`] beyond claim validation.
@@ -469,10 +483,12 @@ pub(crate) struct HeaderFields<'h> {
     pub(crate) enc: Option<json::Value<'h>>,
     pub(crate) kid: Option<json::Value<'h>>,
     pub(crate) crit: bool,
+    /// A `zip` member is present (JWE refuses it; JWS ignores it).
+    pub(crate) zip: bool,
 }
 
 /// Parses a protected header: a JSON object; `alg`, `enc`, `kid` when present must be strings
-/// and appear once; `crit` (in any form) is recorded.
+/// and appear once; `crit` and `zip` (in any form) are recorded.
 pub(crate) fn parse_header(header: &[u8]) -> Result<HeaderFields<'_>, DecodeError> {
     let bad_json = |error| DecodeError::BadJson {
         part: Part::Header,
@@ -489,6 +505,9 @@ pub(crate) fn parse_header(header: &[u8]) -> Result<HeaderFields<'_>, DecodeErro
             &mut f.kid
         } else if key.matches("crit") {
             f.crit = true;
+            continue;
+        } else if key.matches("zip") {
+            f.zip = true;
             continue;
         } else {
             continue;

@@ -444,6 +444,31 @@ pub fn to_slice<T: serde::Serialize + ?Sized>(value: &T, out: &mut [u8]) -> Resu
     Ok(len)
 }
 
+/// [`to_slice`], also returning the nesting depth of the output (the most arrays/objects open
+/// at once), for callers that must know whether [`validate`] would accept it.
+pub(crate) fn to_slice_measured<T: serde::Serialize + ?Sized>(
+    value: &T,
+    out: &mut [u8],
+) -> Result<(usize, usize), Error> {
+    let capacity = out.len();
+    let mut writer = ser::Writer::new(out);
+    value.serialize(ser::Serializer::new(&mut writer))?;
+    let len = writer.len();
+    if len > capacity {
+        return Err(Error::BufferTooSmall { needed: len });
+    }
+    Ok((len, writer.max_depth()))
+}
+
+/// [`serialized_len`], also returning the nesting depth of the output.
+pub(crate) fn serialized_len_measured<T: serde::Serialize + ?Sized>(
+    value: &T,
+) -> Result<(usize, usize), Error> {
+    let mut writer = ser::Writer::new(&mut []);
+    value.serialize(ser::Serializer::new(&mut writer))?;
+    Ok((writer.len(), writer.max_depth()))
+}
+
 /// The exact number of bytes [`to_slice`] writes for `value`.
 ///
 /// # Errors

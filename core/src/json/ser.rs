@@ -11,16 +11,41 @@ use super::Error;
 pub(crate) struct Writer<'a> {
     buf: &'a mut [u8],
     len: usize,
+    /// Arrays/objects open now.
+    depth: usize,
+    /// Most arrays/objects open at once so far.
+    max_depth: usize,
 }
 
 impl<'a> Writer<'a> {
     pub(crate) fn new(buf: &'a mut [u8]) -> Self {
-        Self { buf, len: 0 }
+        Self {
+            buf,
+            len: 0,
+            depth: 0,
+            max_depth: 0,
+        }
     }
 
     /// Total bytes of output so far (written or not).
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Most arrays/objects that were open at once (the nesting depth of the output).
+    pub(crate) fn max_depth(&self) -> usize {
+        self.max_depth
+    }
+
+    #[inline]
+    fn open(&mut self, levels: usize) {
+        self.depth = self.depth.saturating_add(levels);
+        self.max_depth = self.max_depth.max(self.depth);
+    }
+
+    #[inline]
+    fn close(&mut self, levels: usize) {
+        self.depth = self.depth.saturating_sub(levels);
     }
 
     #[inline]
@@ -327,10 +352,12 @@ impl<'w, 'a> ser::Serializer for Serializer<'w, 'a> {
         value: &T,
     ) -> Result<(), Error> {
         self.out.byte(b'{');
+        self.out.open(1);
         self.out.string(variant);
         self.out.byte(b':');
         value.serialize(Serializer::new(&mut *self.out))?;
         self.out.byte(b'}');
+        self.out.close(1);
         Ok(())
     }
 
@@ -402,7 +429,9 @@ pub(crate) struct Compound<'w, 'a> {
 }
 
 impl<'w, 'a> Compound<'w, 'a> {
+    /// `close` closes every level this opens (one byte per array/object).
     fn new(out: &'w mut Writer<'a>, close: &'static [u8]) -> Self {
+        out.open(close.len());
         Self {
             out,
             first: true,
@@ -430,6 +459,7 @@ impl<'w, 'a> Compound<'w, 'a> {
 
     fn finish(self) -> Result<(), Error> {
         self.out.put(self.close);
+        self.out.close(self.close.len());
         Ok(())
     }
 }

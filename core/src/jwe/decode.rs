@@ -66,7 +66,7 @@ pub fn decode_authjs<'s, T: Deserialize<'s>>(
             None => first,
             Some(kid) => keys
                 .iter()
-                .find(|k| kid.string_eq(k.kid(enc)))
+                .find(|k| kid.is(k.kid(enc)))
                 .ok_or(DecodeError::UnknownKid)?,
         };
         Ok(match enc {
@@ -191,19 +191,135 @@ fn parse_enc(enc: Option<&json::Value<'_>>) -> Result<Enc, DecodeError> {
         .ok_or(DecodeError::UnsupportedEnc)
 }
 
-/// Whether the (already validated) header has a `zip` member.
-fn has_zip(header: &[u8]) -> Result<bool, DecodeError> {
-    let bad_json = |error| DecodeError::BadJson {
-        part: Part::Header,
-        error,
-    };
-    for member in json::object_members(header).map_err(bad_json)? {
-        let (key, _) = member.map_err(bad_json)?;
-        if key.matches("zip") {
-            return Ok(true);
+/// The `kid` a header names: a parsed JSON string, or the escape-free text of a header taken
+/// by [`plain_header`].
+#[derive(Clone, Copy)]
+enum Kid<'h> {
+    Json(json::Value<'h>),
+    Plain(&'h [u8]),
+}
+
+impl Kid<'_> {
+    /// Whether the `kid` is the string `s` (after unescaping).
+    fn is(&self, s: &str) -> bool {
+        match self {
+            Self::Json(v) => v.string_eq(s),
+            Self::Plain(raw) => *raw == s.as_bytes(),
         }
     }
-    Ok(false)
+}
+
+/// The start of the Auth.js v5 header, before the `kid` value.
+const HEADER_V5_HEAD: &[u8] = br#"{"alg":"dir","enc":"A256CBC-HS512","kid":""#;
+/// The next-auth v4 (and `@auth/core` 0.18.1 to 0.22.x) header.
+const HEADER_V4: &[u8] = br#"{"alg":"dir","enc":"A256GCM"}"#;
+
+/// The two headers authcore, Auth.js and next-auth write, byte for byte, with a `kid` of
+/// base64url characters (which needs no unescaping). [`jws::parse_header`] accepts each with
+/// `alg` `dir`, that `enc` and `kid`, no `crit` and no `zip`, so skipping it changes no result.
+fn plain_header(header: &[u8]) -> Option<(Enc, Option<Kid<'_>>)> {
+    if header == HEADER_V4 {
+        return Some((Enc::A256Gcm, None));
+    }
+    let kid = header.strip_prefix(HEADER_V5_HEAD)?.strip_suffix(b"\"}")?;
+    base64url::is_alphabet(kid).then_some((Enc::A256CbcHs512, Some(Kid::Plain(kid))))
+}
+
+/// Lengths found by [`split_decode`].
+struct FastSplit {
+    /// Decoded header bytes, at the front of the scratch buffer.
+    header: usize,
+    /// Decoded IV bytes, in the IV buffer.
+    iv: usize,
+    /// Decoded ciphertext bytes, right after the header.
+    ciphertext: usize,
+    /// Decoded tag bytes, in the tag buffer.
+    tag: usize,
+    /// Length of the header segment in the token (the AAD).
+    header_chars: usize,
+}
+
+/// The one-pass form of [`split`] and the four segment decodes for a well-formed token: each
+/// segment is decoded up to the first byte outside the base64url alphabet, which must be the
+/// `.` (or the end, after the tag). `None` for anything else (a token too large, an empty or
+/// non-canonical segment, a scratch buffer or IV/tag buffer too small): the caller then runs the
+/// checks one by one for the exact error, so this changes no result.
+fn split_decode(
+    token: &[u8],
+    max: usize,
+    scratch: &mut [u8],
+    iv: &mut [u8; MAX_SHORT_SEGMENT],
+    tag: &mut [u8; MAX_SHORT_SEGMENT],
+) -> Option<FastSplit> {
+    if token.len() > max {
+        return None;
+    }
+    let (h_chars, header) = base64url::decode_prefix(token, scratch)?;
+    // `header.` then the empty encrypted key's `.`.
+    if h_chars == 0 || token.get(h_chars..h_chars + 2) != Some(b"..") {
+        return None;
+    }
+    let i_start = h_chars + 2;
+    let (i_chars, iv_len) = base64url::decode_prefix(token.get(i_start..)?, iv)?;
+    let c_start = i_start + i_chars + 1;
+    if i_chars == 0 || token.get(c_start - 1) != Some(&b'.') {
+        return None;
+    }
+    let (c_chars, ciphertext) =
+        base64url::decode_prefix(token.get(c_start..)?, scratch.get_mut(header..)?)?;
+    let t_start = c_start + c_chars + 1;
+    if c_chars == 0 || token.get(t_start - 1) != Some(&b'.') {
+        return None;
+    }
+    let (t_chars, tag_len) = base64url::decode_prefix(token.get(t_start..)?, tag)?;
+    if t_chars == 0 || t_start + t_chars != token.len() {
+        return None;
+    }
+    Some(FastSplit {
+        header,
+        iv: iv_len,
+        ciphertext,
+        tag: tag_len,
+        header_chars: h_chars,
+    })
+}
+
+/// The decoded parts of a token: header, ciphertext, the rest of the scratch buffer, IV and
+/// tag (`None` when too long for any), and the AAD (the header segment).
+type Parts<'s, 'b, 't> = (
+    &'s [u8],
+    &'s mut [u8],
+    &'s mut [u8],
+    Option<&'b [u8]>,
+    Option<&'b [u8]>,
+    &'t [u8],
+);
+
+/// Splitting and base64 decoding one check after the other, for the exact error of a token
+/// the one-pass [`split_decode`] did not take.
+fn decode_step_by_step<'s, 'b, 't>(
+    token: &'t [u8],
+    options: &DecodeOptions<'_>,
+    scratch: &'s mut [u8],
+    iv_buf: &'b mut [u8; MAX_SHORT_SEGMENT],
+    tag_buf: &'b mut [u8; MAX_SHORT_SEGMENT],
+) -> Result<Parts<'s, 'b, 't>, DecodeError> {
+    let seg = split(token, options.max_token_len)?;
+
+    // Base64url, in token order. The header and the ciphertext go to the scratch buffer.
+    let header_len = decoded_len(Part::Header, seg.header)?;
+    let ct_len = base64url::decoded_len(seg.ciphertext.len()).unwrap_or(0);
+    let too_small = DecodeError::BufferTooSmall {
+        needed: header_len.saturating_add(ct_len).saturating_add(ct_len),
+    };
+    let (header, rest) = scratch.split_at_mut_checked(header_len).ok_or(too_small)?;
+    let header: &'s [u8] = decode_into(Part::Header, seg.header, header)?;
+    let iv = decode_short(Part::Iv, seg.iv, iv_buf)?;
+    let ct_len = decoded_len(Part::Ciphertext, seg.ciphertext)?;
+    let (ciphertext, arena) = rest.split_at_mut_checked(ct_len).ok_or(too_small)?;
+    decode_into(Part::Ciphertext, seg.ciphertext, ciphertext)?;
+    let tag = decode_short(Part::Tag, seg.tag, tag_buf)?;
+    Ok((header, ciphertext, arena, iv, tag, seg.header))
 }
 
 fn map_decrypt(error: DecryptError) -> DecodeError {
@@ -221,45 +337,59 @@ fn decode_with<'s, 'k, T: Deserialize<'s>>(
     options: &DecodeOptions<'_>,
     now: i64,
     scratch: &'s mut [u8],
-    select: impl FnOnce(Enc, Option<&json::Value<'_>>) -> Result<ContentKey<'k>, DecodeError>,
+    select: impl FnOnce(Enc, Option<Kid<'_>>) -> Result<ContentKey<'k>, DecodeError>,
 ) -> Result<Decoded<'s, T>, DecodeError> {
-    let seg = split(token, options.max_token_len)?;
-
-    // Base64url, in token order. The header and the ciphertext go to the scratch buffer.
-    let header_len = decoded_len(Part::Header, seg.header)?;
-    let ct_len = base64url::decoded_len(seg.ciphertext.len()).unwrap_or(0);
-    let too_small = DecodeError::BufferTooSmall {
-        needed: header_len.saturating_add(ct_len).saturating_add(ct_len),
-    };
-    let (header, rest) = scratch.split_at_mut_checked(header_len).ok_or(too_small)?;
-    let header: &'s [u8] = decode_into(Part::Header, seg.header, header)?;
     let mut iv_buf = [0u8; MAX_SHORT_SEGMENT];
-    let iv = decode_short(Part::Iv, seg.iv, &mut iv_buf)?;
-    let ct_len = decoded_len(Part::Ciphertext, seg.ciphertext)?;
-    let (ciphertext, arena) = rest.split_at_mut_checked(ct_len).ok_or(too_small)?;
-    decode_into(Part::Ciphertext, seg.ciphertext, ciphertext)?;
     let mut tag_buf = [0u8; MAX_SHORT_SEGMENT];
-    let tag = decode_short(Part::Tag, seg.tag, &mut tag_buf)?;
+    let (header, ciphertext, arena, iv, tag, aad) = match split_decode(
+        token,
+        options.max_token_len,
+        scratch,
+        &mut iv_buf,
+        &mut tag_buf,
+    ) {
+        Some(fast) => {
+            // `split_decode` checked that the lengths fit, so the `min`s change nothing.
+            let (header, rest) = scratch.split_at_mut(fast.header.min(scratch.len()));
+            let (ciphertext, arena) = rest.split_at_mut(fast.ciphertext.min(rest.len()));
+            let header: &'s [u8] = header;
+            (
+                header,
+                ciphertext,
+                arena,
+                iv_buf.get(..fast.iv),
+                tag_buf.get(..fast.tag),
+                token.get(..fast.header_chars).unwrap_or_default(),
+            )
+        }
+        None => decode_step_by_step(token, options, scratch, &mut iv_buf, &mut tag_buf)?,
+    };
+    let ct_len = ciphertext.len();
 
     // The protected header.
-    let fields = jws::parse_header(header)?;
-    if !fields.alg.is_some_and(|alg| alg.string_eq("dir")) {
-        return Err(DecodeError::UnsupportedAlg);
-    }
-    let enc = parse_enc(fields.enc.as_ref())?;
-    if fields.crit {
-        return Err(DecodeError::UnsupportedCrit);
-    }
-    if has_zip(header)? {
-        return Err(DecodeError::UnsupportedZip);
-    }
-    let key = select(enc, fields.kid.as_ref())?;
+    let (enc, kid) = match plain_header(header) {
+        Some(plain) => plain,
+        None => {
+            let fields = jws::parse_header(header)?;
+            if !fields.alg.is_some_and(|alg| alg.string_eq("dir")) {
+                return Err(DecodeError::UnsupportedAlg);
+            }
+            let enc = parse_enc(fields.enc.as_ref())?;
+            if fields.crit {
+                return Err(DecodeError::UnsupportedCrit);
+            }
+            if fields.zip {
+                return Err(DecodeError::UnsupportedZip);
+            }
+            (enc, fields.kid.map(Kid::Json))
+        }
+    };
+    let key = select(enc, kid)?;
 
     // Lengths, then the tag (constant time), then decryption in place.
     let bad_length = DecodeError::Malformed(Malformed::BadLength);
     let iv = iv.filter(|iv| iv.len() == enc.iv_len()).ok_or(bad_length)?;
     let tag = tag.filter(|t| t.len() == enc.tag_len()).ok_or(bad_length)?;
-    let aad = seg.header;
     let decrypted = match key {
         ContentKey::CbcHs512(k) => k.decrypt_in_place(iv, aad, &mut *ciphertext, tag),
         ContentKey::Gcm(k) => k.decrypt_in_place(iv, aad, &mut *ciphertext, tag),
@@ -285,4 +415,139 @@ fn decode_with<'s, 'k, T: Deserialize<'s>>(
         },
         e => e,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+
+    fn b64(bytes: &[u8]) -> Vec<u8> {
+        let mut out = std::vec![0u8; base64url::encoded_len(bytes.len()).unwrap()];
+        let n = base64url::encode(bytes, &mut out).unwrap().len();
+        out.truncate(n);
+        out
+    }
+
+    fn token(header: &[u8], iv: usize, ct: usize, tag: usize) -> Vec<u8> {
+        let bytes = |n: usize| {
+            (0..n)
+                .map(|i| u8::try_from((i * 37 + 11) % 251).unwrap())
+                .collect::<Vec<u8>>()
+        };
+        let mut t = b64(header);
+        t.extend_from_slice(b"..");
+        t.extend(b64(&bytes(iv)));
+        t.push(b'.');
+        t.extend(b64(&bytes(ct)));
+        t.push(b'.');
+        t.extend(b64(&bytes(tag)));
+        t
+    }
+
+    type Owned = (Vec<u8>, Vec<u8>, Option<Vec<u8>>, Option<Vec<u8>>, Vec<u8>);
+
+    fn slow(token: &[u8], max: usize, scratch_len: usize) -> Result<Owned, DecodeError> {
+        let options = DecodeOptions::new().with_max_token_len(max);
+        let mut scratch = std::vec![0u8; scratch_len];
+        let (mut iv, mut tag) = ([0u8; MAX_SHORT_SEGMENT], [0u8; MAX_SHORT_SEGMENT]);
+        let (h, c, _, i, t, aad) =
+            decode_step_by_step(token, &options, &mut scratch, &mut iv, &mut tag)?;
+        Ok((
+            h.to_vec(),
+            c.to_vec(),
+            i.map(<[u8]>::to_vec),
+            t.map(<[u8]>::to_vec),
+            aad.to_vec(),
+        ))
+    }
+
+    fn fast(token: &[u8], max: usize, scratch_len: usize) -> Option<Owned> {
+        let mut scratch = std::vec![0u8; scratch_len];
+        let (mut iv, mut tag) = ([0u8; MAX_SHORT_SEGMENT], [0u8; MAX_SHORT_SEGMENT]);
+        let f = split_decode(token, max, &mut scratch, &mut iv, &mut tag)?;
+        Some((
+            scratch[..f.header].to_vec(),
+            scratch[f.header..f.header + f.ciphertext].to_vec(),
+            Some(iv[..f.iv].to_vec()),
+            Some(tag[..f.tag].to_vec()),
+            token[..f.header_chars].to_vec(),
+        ))
+    }
+
+    /// Whenever the one-pass split takes a token, the step-by-step path gives the same parts.
+    #[test]
+    fn one_pass_split_matches_step_by_step() {
+        let header = br#"{"alg":"dir","enc":"A256GCM"}"#;
+        let mut tokens = Vec::new();
+        for (iv, ct, tag) in [
+            (16, 48, 32),
+            (12, 5, 16),
+            (1, 1, 1),
+            (2, 3, 40),
+            (33, 7, 31),
+        ] {
+            tokens.push(token(header, iv, ct, tag));
+        }
+        let mut mutated = Vec::new();
+        for t in &tokens {
+            for at in 0..t.len() {
+                for b in [b'.', b'A', b'_', b'=', b'+', 0, 0xff] {
+                    let mut m = t.clone();
+                    m[at] = b;
+                    mutated.push(m.clone());
+                    m.insert(at, b);
+                    mutated.push(m);
+                }
+                mutated.push(t[..at].to_vec());
+                let mut m = t.clone();
+                m.remove(at);
+                mutated.push(m);
+            }
+        }
+        tokens.extend(mutated);
+        let mut taken = 0;
+        for t in &tokens {
+            for (max, scratch) in [(usize::MAX, 4096), (t.len(), 4096), (50, 4096), (4096, 40)] {
+                if let Some(f) = fast(t, max, scratch) {
+                    taken += 1;
+                    assert_eq!(slow(t, max, scratch), Ok(f), "{t:?}");
+                }
+            }
+        }
+        assert!(taken > 100);
+    }
+
+    /// The headers the fast path skips parse to the same `enc` and `kid`, with `alg` `dir` and
+    /// no `crit` or `zip`; near misses are left to the parser.
+    #[test]
+    fn plain_headers_parse_the_same() {
+        let kid = "ab-_Z09".repeat(12);
+        let v5 = std::format!(r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{kid}"}}"#);
+        let v4 = r#"{"alg":"dir","enc":"A256GCM"}"#;
+        for h in [v5.as_str(), v4] {
+            let (enc, k) = plain_header(h.as_bytes()).unwrap();
+            let f = jws::parse_header(h.as_bytes()).unwrap();
+            assert!(f.alg.unwrap().string_eq("dir") && !f.crit && !f.zip);
+            assert_eq!(parse_enc(f.enc.as_ref()), Ok(enc));
+            match (k, f.kid) {
+                (None, None) => {}
+                (Some(k), Some(v)) => {
+                    assert!(k.is(&kid) && Kid::Json(v).is(&kid) && !k.is("x"));
+                }
+                _ => panic!("{h}"),
+            }
+        }
+        for h in [
+            r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a\u0062"}"#,
+            r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a b"}"#,
+            r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a"} "#,
+            r#"{"alg":"dir","enc":"A256GCM","zip":"DEF"}"#,
+            r#"{"alg":"dir","enc":"A256GCM" }"#,
+            r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a","crit":[]}"#,
+        ] {
+            assert!(plain_header(h.as_bytes()).is_none(), "{h}");
+        }
+    }
 }

@@ -254,6 +254,45 @@ pub fn seal_nextauth_v4<'o>(
     )
 }
 
+/// [`seal_authjs`] of the plaintext `claims` serialized through the `iat`/`exp`/`jti` filter
+/// with `times`, which the caller measured to be `len` bytes (`json::serialized_len` of the
+/// [`WithTimes`]): the same token, draws from `rng` and errors as sealing that plaintext, without
+/// writing it anywhere else first.
+pub(crate) fn seal_authjs_stamped<'o, T: Serialize + ?Sized>(
+    key: &AuthJsKey,
+    claims: &T,
+    times: Times<'_>,
+    len: usize,
+    rng: &mut (impl RandomSource + ?Sized),
+    out: &'o mut [u8],
+) -> Result<&'o str, EncodeError> {
+    encode_with(
+        authjs(key),
+        &Source::Stamped(claims, times, len),
+        None,
+        rng,
+        out,
+    )
+}
+
+/// [`seal_nextauth_v4`] as [`seal_authjs_stamped`] is [`seal_authjs`].
+pub(crate) fn seal_nextauth_v4_stamped<'o, T: Serialize + ?Sized>(
+    key: &NextAuthV4Key,
+    claims: &T,
+    times: Times<'_>,
+    len: usize,
+    rng: &mut (impl RandomSource + ?Sized),
+    out: &'o mut [u8],
+) -> Result<&'o str, EncodeError> {
+    encode_with(
+        v4(key),
+        &Source::Stamped(claims, times, len),
+        None,
+        rng,
+        out,
+    )
+}
+
 /// Exact length of the token [`seal_authjs`] writes for a plaintext of `plaintext_len` bytes,
 /// `None` on overflow.
 #[must_use]
@@ -319,15 +358,21 @@ enum Source<'a, T: ?Sized> {
     Json(&'a [u8]),
     /// A complete plaintext (a JSON object), used as is: nothing filtered or stamped.
     Exact(&'a [u8]),
+    /// A value serialized through the filter with the given times (not the encoder's), whose
+    /// length the caller has measured.
+    Stamped(&'a T, Times<'a>, usize),
 }
 
 impl<T: Serialize + ?Sized> Source<'_, T> {
     /// Exact plaintext length.
     fn len(&self, times: Times<'_>) -> Result<usize, EncodeError> {
         match self {
-            Self::Claims(claims) => {
-                json::serialized_len(&WithTimes { claims, times }).map_err(EncodeError::Claims)
-            }
+            Self::Claims(claims) => json::serialized_len(&WithTimes {
+                claims,
+                times,
+                track: None,
+            })
+            .map_err(EncodeError::Claims),
             Self::Json(payload) => {
                 let mut counter = Sink::counter();
                 filter_json(payload, &times, &mut counter)?;
@@ -338,6 +383,7 @@ impl<T: Serialize + ?Sized> Source<'_, T> {
                 json::object_members(plaintext).map_err(EncodeError::Claims)?;
                 Ok(plaintext.len())
             }
+            Self::Stamped(_, _, len) => Ok(*len),
         }
     }
 
@@ -348,12 +394,18 @@ impl<T: Serialize + ?Sized> Source<'_, T> {
         let changed = EncodeError::Claims(json::Error::Unsupported);
         let expected = dst.len();
         let written = match self {
-            Self::Claims(claims) => {
-                json::to_slice(&WithTimes { claims, times }, dst).map_err(|e| match e {
-                    json::Error::BufferTooSmall { .. } => changed,
-                    e => EncodeError::Claims(e),
-                })?
-            }
+            Self::Claims(claims) => json::to_slice(
+                &WithTimes {
+                    claims,
+                    times,
+                    track: None,
+                },
+                dst,
+            )
+            .map_err(|e| match e {
+                json::Error::BufferTooSmall { .. } => changed,
+                e => EncodeError::Claims(e),
+            })?,
             Self::Json(payload) => {
                 let mut sink = Sink::new(dst);
                 filter_json(payload, &times, &mut sink)?;
@@ -368,6 +420,18 @@ impl<T: Serialize + ?Sized> Source<'_, T> {
                     .copy_from_slice(plaintext);
                 plaintext.len()
             }
+            Self::Stamped(claims, times, _) => json::to_slice(
+                &WithTimes {
+                    claims,
+                    times: *times,
+                    track: None,
+                },
+                dst,
+            )
+            .map_err(|e| match e {
+                json::Error::BufferTooSmall { .. } => changed,
+                e => EncodeError::Claims(e),
+            })?,
         };
         if written == expected {
             Ok(())

@@ -89,6 +89,9 @@ pub use kid::{KID_LEN_A256CBC_HS512, KID_LEN_A256GCM};
 
 pub use crate::jws::{DecodeOptions, Decoded, DEFAULT_MAX_TOKEN_LEN};
 
+pub(crate) use encode::{seal_authjs_stamped, seal_nextauth_v4_stamped};
+pub(crate) use plaintext::{Times, Track, WithTimes};
+
 /// A JWE content-encryption algorithm (`enc` header) supported by this module.
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

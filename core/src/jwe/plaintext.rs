@@ -8,6 +8,7 @@
 //! members at the top level and appends the fresh ones; raw JSON text goes through
 //! [`filter_json`], which copies the kept members' exact text.
 
+use core::cell::Cell;
 use core::fmt;
 
 use serde::ser::{self, Impossible, Serialize, SerializeMap, SerializeStruct, Serializer};
@@ -20,19 +21,21 @@ const REPLACED: [&str; 3] = ["iat", "exp", "jti"];
 
 /// The fresh registered claims appended to the plaintext.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Times<'a> {
+pub(crate) struct Times<'a> {
     /// `iat`: the issue time, Unix seconds.
-    pub(super) iat: i64,
+    pub(crate) iat: i64,
     /// `exp`: `iat + maxAge`.
-    pub(super) exp: i64,
+    pub(crate) exp: i64,
     /// `jti`: a lowercase v4 UUID.
-    pub(super) jti: &'a str,
+    pub(crate) jti: &'a str,
 }
 
 /// `claims` serialized as a JSON object with `iat`, `exp` and `jti` replaced by `times`.
-pub(super) struct WithTimes<'a, T: ?Sized> {
-    pub(super) claims: &'a T,
-    pub(super) times: Times<'a>,
+pub(crate) struct WithTimes<'a, T: ?Sized> {
+    pub(crate) claims: &'a T,
+    pub(crate) times: Times<'a>,
+    /// When set, records what the filter leaves out (see [`Track`]).
+    pub(crate) track: Option<&'a Track>,
 }
 
 impl<T: Serialize + ?Sized> Serialize for WithTimes<'_, T> {
@@ -40,7 +43,111 @@ impl<T: Serialize + ?Sized> Serialize for WithTimes<'_, T> {
         self.claims.serialize(TopLevel {
             inner: serializer,
             times: self.times,
+            track: self.track,
         })
+    }
+}
+
+/// What a [`WithTimes`] serialization through `crate::json` left out, so that the length and
+/// nesting depth of `claims` serialized without the filter can be computed without serializing
+/// it again: the members kept, and the length and depth of each member dropped (measured
+/// alone; a member that fails to serialize marks the track failed).
+#[derive(Debug, Default)]
+pub(crate) struct Track {
+    kept: Cell<usize>,
+    dropped: Cell<usize>,
+    dropped_len: Cell<usize>,
+    dropped_depth: Cell<usize>,
+    failed: Cell<bool>,
+}
+
+impl Track {
+    fn keep(&self) {
+        self.kept.set(self.kept.get().saturating_add(1));
+    }
+
+    /// Adds `len` bytes at depth `depth` to the dropped members (`member`: this starts one).
+    fn drop_part(&self, member: bool, len: usize, depth: usize) {
+        if member {
+            self.dropped.set(self.dropped.get().saturating_add(1));
+        }
+        self.dropped_len
+            .set(self.dropped_len.get().saturating_add(len));
+        self.dropped_depth.set(self.dropped_depth.get().max(depth));
+    }
+
+    /// Measures `value` with `crate::json` (length, depth); `None`, marking the track failed,
+    /// if it does not serialize.
+    fn measure<V: Serialize + ?Sized>(&self, value: &V) -> Option<(usize, usize)> {
+        let measured = json::serialized_len_measured(value).ok();
+        if measured.is_none() {
+            self.failed.set(true);
+        }
+        measured
+    }
+
+    /// Records a dropped member measured as a one-member object `{"name":value}`.
+    fn drop_member<V: Serialize + ?Sized>(&self, one_member_object: &V) {
+        if let Some((len, depth)) = self.measure(one_member_object) {
+            self.drop_part(true, len.saturating_sub(2), depth);
+        }
+    }
+
+    /// Length and nesting depth of the claims serialized by `crate::json` without the filter,
+    /// given the filtered output's length and depth and the length of the filter's output for
+    /// an object with no members (`{` + the three fresh members + `}`). `None` if a dropped
+    /// member failed to serialize (the unfiltered serialization fails too).
+    pub(crate) fn unfiltered(
+        &self,
+        filtered_len: usize,
+        filtered_depth: usize,
+        times_only_len: usize,
+    ) -> Option<(usize, usize)> {
+        if self.failed.get() {
+            return None;
+        }
+        let (kept, dropped) = (self.kept.get(), self.dropped.get());
+        // filtered = `{` + kept members + `,` after each + the fresh members + `}`.
+        let kept_len = filtered_len
+            .checked_sub(times_only_len)?
+            .checked_sub(kept)?;
+        let members = kept.checked_add(dropped)?;
+        let len = match members {
+            0 => 2,
+            _ => kept_len
+                .checked_add(self.dropped_len.get())?
+                .checked_add(members - 1)?
+                .checked_add(2)?,
+        };
+        Some((len, filtered_depth.max(self.dropped_depth.get())))
+    }
+}
+
+/// A one-member object `{"key":value}` (a struct field), to measure a dropped member.
+struct OneField<'v, V: ?Sized> {
+    key: &'static str,
+    value: &'v V,
+}
+
+impl<V: Serialize + ?Sized> Serialize for OneField<'_, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("", 1)?;
+        s.serialize_field(self.key, self.value)?;
+        s.end()
+    }
+}
+
+/// A one-entry map `{key:value}`, to measure a dropped map entry.
+struct OneEntry<'v, K: ?Sized, V: ?Sized> {
+    key: &'v K,
+    value: &'v V,
+}
+
+impl<K: Serialize + ?Sized, V: Serialize + ?Sized> Serialize for OneEntry<'_, K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut m = serializer.serialize_map(Some(1))?;
+        m.serialize_entry(self.key, self.value)?;
+        m.end()
     }
 }
 
@@ -53,6 +160,7 @@ fn not_an_object<E: ser::Error>() -> E {
 struct TopLevel<'a, S> {
     inner: S,
     times: Times<'a>,
+    track: Option<&'a Track>,
 }
 
 macro_rules! refuse {
@@ -149,6 +257,7 @@ impl<'a, S: Serializer> Serializer for TopLevel<'a, S> {
         Ok(MapFilter {
             inner: self.inner.serialize_map(None)?,
             times: self.times,
+            track: self.track,
             skip_value: false,
         })
     }
@@ -163,6 +272,7 @@ impl<'a, S: Serializer> Serializer for TopLevel<'a, S> {
                 .inner
                 .serialize_struct(name, len.saturating_add(REPLACED.len()))?,
             times: self.times,
+            track: self.track,
         })
     }
 
@@ -189,6 +299,7 @@ impl<'a, S: Serializer> Serializer for TopLevel<'a, S> {
 struct StructFilter<'a, S> {
     inner: S,
     times: Times<'a>,
+    track: Option<&'a Track>,
 }
 
 impl<S: SerializeStruct> SerializeStruct for StructFilter<'_, S> {
@@ -201,7 +312,13 @@ impl<S: SerializeStruct> SerializeStruct for StructFilter<'_, S> {
         value: &V,
     ) -> Result<(), S::Error> {
         if REPLACED.contains(&key) {
+            if let Some(track) = self.track {
+                track.drop_member(&OneField { key, value });
+            }
             return Ok(());
+        }
+        if let Some(track) = self.track {
+            track.keep();
         }
         self.inner.serialize_field(key, value)
     }
@@ -222,6 +339,7 @@ impl<S: SerializeStruct> SerializeStruct for StructFilter<'_, S> {
 struct MapFilter<'a, M> {
     inner: M,
     times: Times<'a>,
+    track: Option<&'a Track>,
     /// The last key given to `serialize_key` was dropped, so its value is dropped too.
     skip_value: bool,
 }
@@ -233,13 +351,28 @@ impl<M: SerializeMap> SerializeMap for MapFilter<'_, M> {
     fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> Result<(), M::Error> {
         self.skip_value = is_replaced::<K, M::Error>(key);
         if self.skip_value {
+            if let Some(track) = self.track {
+                // `{key:null}`: the key, its `:` and 4 bytes of `null` inside the braces.
+                if let Some((len, depth)) = track.measure(&OneEntry { key, value: &() }) {
+                    track.drop_part(true, len.saturating_sub(6), depth);
+                }
+            }
             return Ok(());
+        }
+        if let Some(track) = self.track {
+            track.keep();
         }
         self.inner.serialize_key(key)
     }
 
     fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<(), M::Error> {
         if core::mem::take(&mut self.skip_value) {
+            if let Some(track) = self.track {
+                // The value sits inside the top-level object: one level deeper.
+                if let Some((len, depth)) = track.measure(value) {
+                    track.drop_part(false, len, depth.saturating_add(1));
+                }
+            }
             return Ok(());
         }
         self.inner.serialize_value(value)
@@ -251,7 +384,13 @@ impl<M: SerializeMap> SerializeMap for MapFilter<'_, M> {
         value: &V,
     ) -> Result<(), M::Error> {
         if is_replaced::<K, M::Error>(key) {
+            if let Some(track) = self.track {
+                track.drop_member(&OneEntry { key, value });
+            }
             return Ok(());
+        }
+        if let Some(track) = self.track {
+            track.keep();
         }
         self.inner.serialize_entry(key, value)
     }
@@ -557,6 +696,7 @@ mod tests {
         let value = WithTimes {
             claims,
             times: TIMES,
+            track: None,
         };
         let len = json::serialized_len(&value)?;
         let mut buf = std::vec![0u8; len];

@@ -198,6 +198,12 @@ impl TokenCodec for JwsCodec<'_> {
         scratch: &mut [u8],
         out: &'o mut [u8],
     ) -> Result<&'o str, EncodeError> {
+        #[cfg(feature = "jwe")]
+        if let Some(len) = jws_one_pass(self.key, claims, stamp, scratch.len(), out) {
+            let out: &'o [u8] = out;
+            return core::str::from_utf8(out.get(..len).unwrap_or_default())
+                .map_err(|_| EncodeError::Claims(json::Error::Unsupported));
+        }
         let plaintext = stamped_plaintext(claims, stamp, scratch)?;
         jws::encode_json(self.key, &Header::default(), plaintext, out)
     }
@@ -214,6 +220,111 @@ impl TokenCodec for JwsCodec<'_> {
     fn decode_scratch_len(&self, token_len: usize) -> usize {
         jws::scratch_len(token_len)
     }
+}
+
+/// The stamp as the `jti` filter's times, when the one-pass encoders write exactly what
+/// [`stamped_plaintext`] writes: a `jti` of printable ASCII other than `"` and `\` (a
+/// [`Stamp::new`] UUID), which the serializer copies unescaped as [`stamp_claims`] does.
+#[cfg(feature = "jwe")]
+fn one_pass_times(stamp: &Stamp) -> Option<jwe::Times<'_>> {
+    let plain = stamp
+        .jti
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+    Some(jwe::Times {
+        iat: stamp.iat,
+        exp: stamp.exp,
+        jti: core::str::from_utf8(&stamp.jti).ok().filter(|_| plain)?,
+    })
+}
+
+/// Whether [`stamped_plaintext`] with a `scratch_len`-byte buffer, and the `json::validate`
+/// of its result that sealing does, succeed for claims whose one-pass serialization through
+/// the filter (tracked by `track`) is `len` bytes `depth` deep: the unfiltered serialization
+/// must have succeeded, be nested at most `json::MAX_DEPTH` deep (for `stamp_claims`'s and
+/// `validate`'s walks), and fit in `scratch` together with the stamped copy.
+#[cfg(feature = "jwe")]
+fn serialize_then_stamp_fits(
+    track: &jwe::Track,
+    times: jwe::Times<'_>,
+    len: usize,
+    depth: usize,
+    scratch_len: usize,
+) -> bool {
+    /// An object with no members.
+    struct Empty;
+    impl Serialize for Empty {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            serde::ser::SerializeMap::end(s.serialize_map(Some(0))?)
+        }
+    }
+    let times_only = jwe::WithTimes {
+        claims: &Empty,
+        times,
+        track: None,
+    };
+    let Ok(times_only_len) = json::serialized_len(&times_only) else {
+        return false;
+    };
+    let Some((plain_len, plain_depth)) = track.unfiltered(len, depth, times_only_len) else {
+        return false;
+    };
+    plain_depth <= json::MAX_DEPTH
+        && plain_len
+            .checked_add(len)
+            .is_some_and(|needed| needed <= scratch_len)
+}
+
+/// The JWS codec's encode in one pass: the claims are serialized through the `iat`/`exp`/`jti`
+/// filter straight into the token, instead of serialized into `scratch`, restamped member by
+/// member, validated and copied. `Some(token length)` only when that is the token the
+/// serialize-then-stamp path writes and that path would succeed; otherwise (`out` or
+/// `scratch` too small, claims that are not an object, ...) `None`, and the caller takes that
+/// path for its exact error.
+#[cfg(feature = "jwe")]
+fn jws_one_pass<T: Serialize>(
+    key: &HmacKey,
+    claims: &T,
+    stamp: &Stamp,
+    scratch_len: usize,
+    out: &mut [u8],
+) -> Option<usize> {
+    let times = one_pass_times(stamp)?;
+    let track = jwe::Track::default();
+    let mut measured = (0, 0);
+    let total = jws::encode_len_with(key, &Header::default(), out, |dst| {
+        let value = jwe::WithTimes {
+            claims,
+            times,
+            track: Some(&track),
+        };
+        json::to_slice_measured(&value, dst).map(|(len, depth)| {
+            measured = (len, depth);
+            len
+        })
+    })
+    .ok()?;
+    serialize_then_stamp_fits(&track, times, measured.0, measured.1, scratch_len).then_some(total)
+}
+
+/// The JWE codecs' encode in one pass: measures the claims serialized through the filter and
+/// gives `(times, length)` for `seal_*_stamped` when sealing them gives what sealing the
+/// [`stamped_plaintext`] gives (see [`jws_one_pass`]); `None` otherwise.
+#[cfg(feature = "jwe")]
+fn jwe_one_pass<'s, T: Serialize>(
+    claims: &T,
+    stamp: &'s Stamp,
+    scratch_len: usize,
+) -> Option<(jwe::Times<'s>, usize)> {
+    let times = one_pass_times(stamp)?;
+    let track = jwe::Track::default();
+    let value = jwe::WithTimes {
+        claims,
+        times,
+        track: Some(&track),
+    };
+    let (len, depth) = json::serialized_len_measured(&value).ok()?;
+    serialize_then_stamp_fits(&track, times, len, depth, scratch_len).then_some((times, len))
 }
 
 /// Serializes `claims` into `scratch`, then writes the stamped plaintext after it; returns the
@@ -267,6 +378,13 @@ impl TokenCodec for AuthJsCodec<'_> {
         scratch: &mut [u8],
         out: &'o mut [u8],
     ) -> Result<&'o str, EncodeError> {
+        if let Some((times, len)) = jwe_one_pass(claims, stamp, scratch.len()) {
+            let key = self
+                .keys
+                .first()
+                .ok_or(EncodeError::Claims(json::Error::Unsupported))?;
+            return jwe::seal_authjs_stamped(key, claims, times, len, rng, out);
+        }
         let plaintext = stamped_plaintext(claims, stamp, scratch)?;
         let key = self
             .keys
@@ -319,6 +437,9 @@ impl TokenCodec for NextAuthV4Codec<'_> {
         scratch: &mut [u8],
         out: &'o mut [u8],
     ) -> Result<&'o str, EncodeError> {
+        if let Some((times, len)) = jwe_one_pass(claims, stamp, scratch.len()) {
+            return jwe::seal_nextauth_v4_stamped(self.key, claims, times, len, rng, out);
+        }
         let plaintext = stamped_plaintext(claims, stamp, scratch)?;
         jwe::seal_nextauth_v4(self.key, plaintext, rng, out)
     }
@@ -384,5 +505,226 @@ mod tests {
         assert!(core::str::from_utf8(&out[..n])
             .unwrap()
             .starts_with(r#"{"iat":-5,"#));
+    }
+
+    /// The one-pass encoders against the serialize-then-stamp path they replace.
+    #[cfg(feature = "jwe")]
+    mod one_pass {
+        use std::collections::BTreeMap;
+        use std::string::{String, ToString};
+
+        use std::vec::Vec;
+
+        use serde::Serialize;
+
+        use super::*;
+        use crate::rand::RandomError;
+
+        struct Seq(u8, usize);
+
+        impl RandomSource for Seq {
+            fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), RandomError> {
+                for b in dst {
+                    self.0 = self.0.wrapping_add(7);
+                    self.1 += 1;
+                    *b = self.0;
+                }
+                Ok(())
+            }
+        }
+
+        /// Arrays nested `0` deep around a number.
+        struct Deep(usize);
+
+        impl Serialize for Deep {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                if self.0 == 0 {
+                    return s.serialize_u8(7);
+                }
+                let mut seq = s.serialize_seq(Some(1))?;
+                serde::ser::SerializeSeq::serialize_element(&mut seq, &Deep(self.0 - 1))?;
+                serde::ser::SerializeSeq::end(seq)
+            }
+        }
+
+        #[derive(Serialize)]
+        struct Token<'a> {
+            name: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            iat: Option<f64>,
+            exp: i64,
+            jti: Option<&'a str>,
+            deep: Deep,
+        }
+
+        /// A map written entry by entry and key-then-value, as `#[serde(flatten)]` does.
+        struct Flat(usize);
+
+        impl Serialize for Flat {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(None)?;
+                m.serialize_entry("sub", "s")?;
+                m.serialize_key("exp")?;
+                m.serialize_value(&Deep(self.0))?;
+                m.serialize_key("x")?;
+                m.serialize_value(&Deep(1))?;
+                m.serialize_entry("jti", &Deep(self.0))?;
+                m.end()
+            }
+        }
+
+        #[derive(Serialize)]
+        struct OnlyStamped {
+            iat: i64,
+            exp: Deep,
+            jti: (),
+        }
+
+        #[derive(Serialize)]
+        enum Variant {
+            V { a: u8 },
+        }
+
+        #[derive(Serialize)]
+        struct Empty {}
+
+        fn stamps() -> Vec<Stamp> {
+            let mut v = std::vec![stamp()];
+            for (i, b) in [b'"', b'\\', 0x1f, 0x7f, 0xff, b'/']
+                .into_iter()
+                .enumerate()
+            {
+                let mut s = stamp();
+                s.jti[i * 5] = b;
+                s.iat = -i64::try_from(i).unwrap();
+                v.push(s);
+            }
+            v
+        }
+
+        fn check<T: Serialize>(claims: &T) {
+            let hmac = HmacKey::new(jws::Algorithm::Hs256, &[7u8; 32]).unwrap();
+            let jws_codec = JwsCodec::new(&hmac);
+            let v5 = [AuthJsKey::derive(b"secret", "authjs.session-token").unwrap()];
+            let v5_codec = AuthJsCodec::new(&v5).unwrap();
+            let v4 = NextAuthV4Key::derive(b"secret").unwrap();
+            let v4_codec = NextAuthV4Codec::new(&v4);
+            for stamp in stamps() {
+                // The sizes the old path needs, to try every size around them.
+                let mut big = std::vec![0u8; 8192];
+                let plain = stamped_plaintext(claims, &stamp, &mut big).map(<[u8]>::to_vec);
+                let scratch_need =
+                    json::serialized_len(claims).unwrap_or(0) + plain.as_ref().map_or(0, Vec::len);
+                let mut sizes: Vec<(usize, usize)> =
+                    (0..scratch_need + 3).map(|n| (n, 4096)).collect();
+                sizes.extend((0..1400).step_by(7).map(|n| (4096, n)));
+                sizes.extend([(4096, 4096), (0, 0), (scratch_need, 4096)]);
+                for (scratch_len, out_len) in sizes {
+                    let run = |which: usize, new: bool| -> (Result<String, EncodeError>, usize) {
+                        let mut scratch = std::vec![0u8; scratch_len];
+                        let mut out = std::vec![0u8; out_len];
+                        let mut rng = Seq(3, 0);
+                        let r = if new {
+                            match which {
+                                0 => jws_codec.encode(
+                                    claims,
+                                    &stamp,
+                                    &mut rng,
+                                    &mut scratch,
+                                    &mut out,
+                                ),
+                                1 => v5_codec.encode(
+                                    claims,
+                                    &stamp,
+                                    &mut rng,
+                                    &mut scratch,
+                                    &mut out,
+                                ),
+                                _ => v4_codec.encode(
+                                    claims,
+                                    &stamp,
+                                    &mut rng,
+                                    &mut scratch,
+                                    &mut out,
+                                ),
+                            }
+                        } else {
+                            let plaintext = stamped_plaintext(claims, &stamp, &mut scratch);
+                            match which {
+                                0 => plaintext.and_then(|p| {
+                                    jws::encode_json(&hmac, &Header::default(), p, &mut out)
+                                }),
+                                1 => plaintext
+                                    .and_then(|p| jwe::seal_authjs(&v5[0], p, &mut rng, &mut out)),
+                                _ => plaintext.and_then(|p| {
+                                    jwe::seal_nextauth_v4(&v4, p, &mut rng, &mut out)
+                                }),
+                            }
+                        };
+                        (r.map(ToString::to_string), rng.1)
+                    };
+                    for which in 0..3 {
+                        assert_eq!(
+                            run(which, true),
+                            run(which, false),
+                            "codec {which}, scratch {scratch_len}, out {out_len}, {stamp:?}"
+                        );
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn one_pass_encode_matches_serialize_then_stamp() {
+            for depth in [0, 1, 62, 63, 64, 65] {
+                check(&Token {
+                    name: "A \"q\" \u{e9}",
+                    iat: Some(1.5),
+                    exp: 9,
+                    jti: Some("old"),
+                    deep: Deep(depth),
+                });
+                check(&Flat(depth));
+                check(&OnlyStamped {
+                    iat: 1,
+                    exp: Deep(depth),
+                    jti: (),
+                });
+            }
+            check(&Token {
+                name: "",
+                iat: None,
+                exp: -1,
+                jti: None,
+                deep: Deep(2),
+            });
+            // A dropped member that cannot be serialized; non-objects.
+            check(&Token {
+                name: "n",
+                iat: Some(f64::NAN),
+                exp: 0,
+                jti: None,
+                deep: Deep(0),
+            });
+            check(&Empty {});
+            check(&Some(Empty {}));
+            check(&Option::<Empty>::None);
+            check(&std::vec![1, 2]);
+            check(&Variant::V { a: 1 });
+            check(&"text");
+            let mut map: BTreeMap<&str, f64> = BTreeMap::new();
+            map.insert("iat", f64::INFINITY);
+            map.insert("a", 1.0);
+            check(&map);
+            let mut map: BTreeMap<u8, &str> = BTreeMap::new();
+            map.insert(1, "a");
+            check(&map);
+            let json: serde_json::Value = serde_json::from_str(
+                r#"{"jti":[1,{"a":null}],"n\u0061me":"x","iat":2,"exp":"e","k":[true,1.5e300]}"#,
+            )
+            .unwrap();
+            check(&json);
+        }
     }
 }
