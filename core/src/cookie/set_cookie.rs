@@ -299,6 +299,10 @@ pub(super) fn serialize(
 /// `encodeURIComponent` leaves these bytes alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
 /// The bytes `encodeURIComponent` leaves as they are, as a table: one load per byte instead of a
 /// chain of range checks (the session token is ~1 KB of them on every read).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "b < 256 fits in u8; const context has no TryFrom"
+)]
 const URI_UNRESERVED: [bool; 256] = {
     let mut t = [false; 256];
     let mut b = 0;
