@@ -348,6 +348,8 @@ fn stamped_plaintext<'s, T: Serialize>(
 #[cfg(feature = "jwe")]
 #[derive(Debug, Clone, Copy)]
 pub struct AuthJsCodec<'k> {
+    /// The key new tokens are encoded with: `keys[0]`.
+    current: &'k AuthJsKey,
     keys: &'k [AuthJsKey],
     options: DecodeOptions<'k>,
 }
@@ -358,10 +360,11 @@ impl<'k> AuthJsCodec<'k> {
     /// Each key must have been derived with the session cookie name as salt.
     #[must_use]
     pub const fn new(keys: &'k [AuthJsKey]) -> Option<Self> {
-        if keys.is_empty() {
+        let Some(current) = keys.first() else {
             return None;
-        }
+        };
         Some(Self {
+            current,
             keys,
             options: DecodeOptions::new(),
         })
@@ -379,18 +382,10 @@ impl TokenCodec for AuthJsCodec<'_> {
         out: &'o mut [u8],
     ) -> Result<&'o str, EncodeError> {
         if let Some((times, len)) = jwe_one_pass(claims, stamp, scratch.len()) {
-            let key = self
-                .keys
-                .first()
-                .ok_or(EncodeError::Claims(json::Error::Unsupported))?;
-            return jwe::seal_authjs_stamped(key, claims, times, len, rng, out);
+            return jwe::seal_authjs_stamped(self.current, claims, times, len, rng, out);
         }
         let plaintext = stamped_plaintext(claims, stamp, scratch)?;
-        let key = self
-            .keys
-            .first()
-            .ok_or(EncodeError::Claims(json::Error::Unsupported))?;
-        jwe::seal_authjs(key, plaintext, rng, out)
+        jwe::seal_authjs(self.current, plaintext, rng, out)
     }
 
     fn decode<'s, T: Deserialize<'s>>(

@@ -248,9 +248,15 @@ impl<const N: usize> Callbacks for OAuthCallbacks<N> {
         mut token: Self::Token,
         params: &JwtParams<'_>,
     ) -> Result<Option<Self::Token>, CallbackError> {
-        if let Some(account) = params.account {
-            let user = params.user.copied().unwrap_or_default();
-            token = OAuthToken::from_sign_in(&user, Some(account))?;
+        // Sign-in: keep the account's credential (the refresh guide's first branch).
+        if let Some(a) = params.account {
+            if let (Some(access_token), Some(expires_at)) = (a.access_token, a.expires_at) {
+                token.set_credential(OAuthFields {
+                    access_token,
+                    refresh_token: a.refresh_token,
+                    expires_at,
+                })?;
+            }
         }
         Ok(Some(token))
     }
