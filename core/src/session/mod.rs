@@ -245,7 +245,7 @@ pub enum Dropped {
     /// The token did not decode (expired, garbled, wrong secret...): Auth.js's
     /// `JWTSessionError`. The `jwt` callback was not called.
     Invalid(DecodeError),
-    /// The cookie could not be read (too many chunks, or larger than the token buffer).
+    /// The cookie could not be read (more chunks than authcore reassembles).
     Unreadable(CookieError),
     /// The `jwt` callback returned `None` (v5 `null`): a deliberate end, not an error.
     Ended,
@@ -644,12 +644,27 @@ impl<K: TokenCodec> Engine<K> {
                     Vec::from_slice(r.present()).unwrap_or_default();
                 match self.codec.decode::<T>(r.value(), seconds(now_ms), scratch) {
                     Ok(d) => (d.claims, present),
+                    // The caller's scratch is too small: that is not the token's fault, so the
+                    // session (and the user's cookie) must survive it.
+                    Err(DecodeError::BufferTooSmall { needed }) => {
+                        return Err(SessionError::BufferTooSmall {
+                            buffer: BufferKind::Scratch,
+                            needed,
+                        })
+                    }
                     Err(e) => {
                         return self
                             .clear(&present, Some(Dropped::Invalid(e)), cookies)
                             .map(Opened::Done)
                     }
                 }
+            }
+            // Likewise a token buffer too small for the cookie.
+            Err(CookieError::BufferTooSmall { needed }) => {
+                return Err(SessionError::BufferTooSmall {
+                    buffer: BufferKind::Token,
+                    needed,
+                })
             }
             Err(e) => {
                 let present = self.present_chunks(cookie_header).unwrap_or_default();
@@ -729,14 +744,18 @@ impl<K: TokenCodec> Engine<K> {
         scratch: &mut [u8],
         out: &'t mut [u8],
     ) -> Result<&'t str, SessionError> {
+        let out_len = out.len();
         self.codec
             .encode(token, stamp, rng, scratch, out)
             .map_err(|e| match e {
-                // The codec writes intermediate JSON to scratch and the token to out; a small
-                // one of either surfaces here. Name the token buffer unless scratch is the
-                // smaller of the two.
+                // The codec writes intermediate JSON to scratch and the token to out: when out
+                // was big enough, it was scratch that was not.
                 EncodeError::BufferTooSmall { needed } => SessionError::BufferTooSmall {
-                    buffer: BufferKind::Token,
+                    buffer: if needed > out_len {
+                        BufferKind::Token
+                    } else {
+                        BufferKind::Scratch
+                    },
                     needed,
                 },
                 e => SessionError::Encode(e),

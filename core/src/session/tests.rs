@@ -571,7 +571,6 @@ fn jwt_max_age_rules_per_flavor() {
 
 #[test]
 fn item18_database_update_age() {
-    let day = 86_400_000;
     let max_age = DEFAULT_MAX_AGE;
     let now = 1_700_000_000_000;
     let max_ms = i64::from(max_age) * 1000;
@@ -605,19 +604,20 @@ fn item18_database_update_age() {
             expires_ms: now + max_ms
         }
     );
-    let _ = day;
 }
 
 #[test]
-fn small_buffers_are_reported_not_panicked() {
+fn small_buffers_are_reported_and_never_end_the_session() {
     let e = engine(Flavor::AuthJs, false);
     let mut cb = Recording::default();
     let set = sign_in(&e, &mut cb);
     let header = browser(&set);
-    for sizes in [
-        (10, 4096, 4096, 4096),
-        (4096, 4096, 10, 4096),
-        (4096, 4096, 4096, 10),
+    // (token, scratch, body, cookies) sizes, and the buffer that must be named.
+    for (sizes, which) in [
+        ((10, 4096, 4096, 4096), BufferKind::Token),
+        ((4096, 10, 4096, 4096), BufferKind::Scratch),
+        ((4096, 4096, 10, 4096), BufferKind::Body),
+        ((4096, 4096, 4096, 10), BufferKind::Cookies),
     ] {
         let (mut t, mut s, mut bo, mut c) = (
             vec![0u8; sizes.0],
@@ -632,9 +632,9 @@ fn small_buffers_are_reported_not_panicked() {
             cookies: &mut c,
         };
         match e.session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(0), bufs) {
-            Err(SessionError::BufferTooSmall { .. }) => {}
-            // A token buffer too small for the cookie drops the session, as an unreadable cookie.
-            Ok(r) if sizes.0 == 10 => assert!(matches!(r.dropped, Some(Dropped::Unreadable(_)))),
+            Err(SessionError::BufferTooSmall { buffer, .. }) => {
+                assert_eq!(buffer, which, "{sizes:?}")
+            }
             other => panic!("{sizes:?}: {other:?}"),
         }
     }
