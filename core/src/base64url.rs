@@ -126,6 +126,9 @@ pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Base6
         Some(o) => o,
         None => return Err(Base64Error::BufferTooSmall { needed: len }),
     };
+    if simd::decode_exact(input, out) {
+        return Ok(out);
+    }
     let groups = decode_groups(input, out);
     let (done_in, done_out) = (groups * 4, groups * 3);
     let (Some(tail_in), Some(tail_out)) = (input.get(done_in..), out.get_mut(done_out..)) else {
@@ -176,6 +179,12 @@ pub fn decode<'o>(input: &[u8], out: &'o mut [u8]) -> Result<&'o mut [u8], Base6
 /// `out` has no room for one; returns the number of groups decoded.
 #[inline]
 fn decode_groups(input: &[u8], out: &mut [u8]) -> usize {
+    decode_groups_with(input, out, |_| {})
+}
+
+/// [`decode_groups`], calling `every` with the characters decoded so far after each 64.
+#[inline(always)]
+fn decode_groups_with(input: &[u8], out: &mut [u8], mut every: impl FnMut(usize)) -> usize {
     /// A group of four characters as 24 bits; bits above them are set when one is invalid.
     #[inline(always)]
     fn group(c: [u8; 4]) -> u32 {
@@ -212,6 +221,9 @@ fn decode_groups(input: &[u8], out: &mut [u8]) -> usize {
         }
         i += 16;
         o += 12;
+        if i % 64 == 0 {
+            every(i);
+        }
     }
     // Eight characters make six bytes, stored as one 8-byte write whose last two bytes the next
     // step overwrites; so this loop runs while 8 bytes of `out` are left.
@@ -294,7 +306,18 @@ const fn pack8(x: u64) -> u64 {
 /// alphabet) and decodes it.
 #[must_use]
 pub fn decode_prefix(input: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
-    let groups = decode_groups(input, out);
+    decode_prefix_with(input, out, |_| {})
+}
+
+/// [`decode_prefix`], calling `every` with the characters decoded so far at least once per
+/// 64 of them (for interleaving independent work).
+#[inline]
+pub(crate) fn decode_prefix_with(
+    input: &[u8],
+    out: &mut [u8],
+    every: impl FnMut(usize),
+) -> Option<(usize, usize)> {
+    let groups = decode_groups_with(input, out, every);
     let (mut read, written) = (groups * 4, groups * 3);
     let rest = input.get(read..)?;
     let run = rest
@@ -332,6 +355,46 @@ pub fn decode_prefix(input: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
     };
     read += run;
     Some((read, written + tail_len))
+}
+
+/// The SIMD decoder (feature `simd`): used for long inputs only when it accepts them, so that
+/// every result is the scalar decoder's and every error comes from the scalar decoder.
+mod simd {
+    /// Inputs shorter than this go to the scalar decoder.
+    #[cfg(feature = "simd")]
+    const MIN_LEN: usize = 64;
+
+    /// Decodes all of `input` into `out` (exactly [`super::decoded_len`] long) if it is
+    /// canonical base64url; `false` (with `out` unspecified) if it is not, it is short, or the
+    /// feature is off.
+    #[inline]
+    pub(super) fn decode_exact(input: &[u8], out: &mut [u8]) -> bool {
+        #[cfg(feature = "simd")]
+        if input.len() >= MIN_LEN && super::decoded_len(input.len()) == Some(out.len()) {
+            return base64_simd::URL_SAFE_NO_PAD
+                .decode(input, base64_simd::Out::from_slice(out))
+                .is_ok();
+        }
+        let _ = (input, out);
+        false
+    }
+}
+
+/// Decodes all of `input` (one JWS/JWE segment) into the front of `out` if it is canonical
+/// base64url, returning the bytes written; `None` otherwise (the caller's exact path then finds
+/// the error). Calls `every` as [`decode_prefix_with`] does when the scalar decoder runs.
+#[inline]
+pub(crate) fn decode_all_with(
+    input: &[u8],
+    out: &mut [u8],
+    every: impl FnMut(usize),
+) -> Option<usize> {
+    let len = decoded_len(input.len())?;
+    if simd::decode_exact(input, out.get_mut(..len)?) {
+        return Some(len);
+    }
+    let (read, written) = decode_prefix_with(input, out, every)?;
+    (read == input.len()).then_some(written)
 }
 
 /// Checks that `input` is canonical unpadded base64url without decoding it, returning the
@@ -491,6 +554,57 @@ mod tests {
     fn dec(s: &str) -> Result<std::vec::Vec<u8>, Base64Error> {
         let mut buf = [0u8; 64];
         decode(s.as_bytes(), &mut buf).map(|v| v.to_vec())
+    }
+
+    /// The SIMD decoder accepts exactly what the scalar one accepts (at the lengths it is
+    /// used for) and writes the same bytes; `decode_all_with` is `decode` of a whole segment.
+    #[test]
+    fn simd_and_scalar_decoders_agree() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            usize::try_from(x % (n as u64)).unwrap()
+        };
+        let extra = b".=+/ \n\0\xff\x80";
+        let mut simd_taken = 0;
+        for round in 0..20_000 {
+            let len = rnd(300);
+            let mut input: std::vec::Vec<u8> = (0..len).map(|_| ENCODE[rnd(64)]).collect();
+            match round % 4 {
+                // A foreign byte somewhere.
+                0 if len > 0 => input[rnd(len)] = extra[rnd(extra.len())],
+                // Any byte at all somewhere.
+                1 if len > 0 => input[rnd(len)] = u8::try_from(rnd(256)).unwrap(),
+                // Valid characters only (the last one may be non-canonical).
+                _ => {}
+            }
+            let mut want = [0u8; 300];
+            let scalar = match decode(&input, &mut want) {
+                Ok(v) => Ok(v.to_vec()),
+                Err(e) => Err(e),
+            };
+            let mut out = [0u8; 300];
+            let all = decode_all_with(&input, &mut out, |_| {});
+            assert_eq!(
+                all.map(|n| out[..n].to_vec()),
+                scalar.clone().ok(),
+                "{:?}",
+                core::str::from_utf8(&input)
+            );
+            if let Some(n) = decoded_len(input.len()) {
+                let mut simd_out = [0u8; 300];
+                if simd::decode_exact(&input, &mut simd_out[..n]) {
+                    simd_taken += 1;
+                    assert_eq!(Ok(simd_out[..n].to_vec()), scalar);
+                } else if cfg!(feature = "simd") && input.len() >= 64 {
+                    assert!(scalar.is_err(), "{:?}", core::str::from_utf8(&input));
+                }
+            }
+        }
+        // With the feature, the SIMD decoder took a good share of the inputs.
+        assert_eq!(simd_taken > 2_000, cfg!(feature = "simd"), "{simd_taken}");
     }
 
     #[test]

@@ -192,6 +192,69 @@ impl HmacKey {
     }
 }
 
+/// A MAC computation over a prefix of `data` fed one hash block at a time
+/// ([`MacRun::step_to`]), so that a caller can interleave it with independent work: SHA-2
+/// compression is a chain of long-latency instructions, and the processor runs other
+/// instructions in its shadow.
+pub(crate) struct MacRun<'d> {
+    state: KeyState,
+    data: &'d [u8],
+    hashed: usize,
+}
+
+impl<'d> MacRun<'d> {
+    pub(crate) fn new(key: &HmacKey, data: &'d [u8]) -> Self {
+        Self {
+            state: key.state.clone(),
+            data,
+            hashed: 0,
+        }
+    }
+
+    /// Hashes the next block of the data if it ends at or before `limit`.
+    #[inline]
+    pub(crate) fn step_to(&mut self, limit: usize) {
+        fn run<M: Mac>(m: &mut M, block: Option<&[u8]>) -> usize {
+            match block {
+                Some(b) => {
+                    m.update(b);
+                    b.len()
+                }
+                None => 0,
+            }
+        }
+        let h = self.hashed;
+        let block = |n: usize| {
+            if h + n <= limit {
+                self.data.get(h..h + n)
+            } else {
+                None
+            }
+        };
+        self.hashed += match &mut self.state {
+            KeyState::Hs256(m) => run(m, block(64)),
+            KeyState::Hs384(m) => run(m, block(128)),
+            KeyState::Hs512(m) => run(m, block(128)),
+        };
+    }
+
+    /// Hashes the rest of `data[..end]` and checks in constant time that `tag` is its MAC.
+    pub(crate) fn verify(self, end: usize, tag: &[u8]) -> bool {
+        fn run<M: Mac>(mut m: M, data: &[u8], tag: &[u8]) -> bool {
+            m.update(data);
+            m.verify_slice(tag).is_ok()
+        }
+        let Some(rest) = self.data.get(self.hashed..end) else {
+            return false;
+        };
+        match self.state {
+            KeyState::Hs256(m) => run(m, rest, tag),
+            KeyState::Hs384(m) => run(m, rest, tag),
+            KeyState::Hs512(m) => run(m, rest, tag),
+        }
+    }
+}
+
 /// Options for [`encode`]: the header's optional `kid`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Header<'a> {
@@ -577,7 +640,8 @@ pub fn decode<'s, T: Deserialize<'s>>(
     scratch: &'s mut [u8],
 ) -> Result<Decoded<'s, T>, DecodeError> {
     let mut mac = [0u8; MAX_MAC_LEN];
-    if let Some(fast) = split_decode(token, options.max_token_len, scratch, &mut mac) {
+    let mut run = MacRun::new(key, token);
+    if let Some(fast) = split_decode(token, options.max_token_len, scratch, &mut mac, &mut run) {
         // `split_decode` checked that the lengths fit, so the `min`s change nothing.
         let (header, rest) = scratch.split_at_mut(fast.header.min(scratch.len()));
         let (payload, arena) = rest.split_at_mut(fast.payload.min(rest.len()));
@@ -590,6 +654,7 @@ pub fn decode<'s, T: Deserialize<'s>>(
             signing_input,
             sig,
             key,
+            run,
             options,
             now,
         );
@@ -638,6 +703,7 @@ fn decode_step_by_step<'s, T: Deserialize<'s>>(
         seg.signing_input,
         sig,
         key,
+        MacRun::new(key, token),
         options,
         now,
     )
@@ -684,6 +750,7 @@ fn split_decode(
     max: usize,
     scratch: &mut [u8],
     mac: &mut [u8; MAX_MAC_LEN],
+    run: &mut MacRun<'_>,
 ) -> Option<FastSplit> {
     if token.len() > max {
         return None;
@@ -693,10 +760,17 @@ fn split_decode(
         return None;
     }
     let p_start = h_chars + 1;
-    let (p_chars, payload) =
-        base64url::decode_prefix(token.get(p_start..)?, scratch.get_mut(header..)?)?;
-    let signing_input = p_start + p_chars;
-    if p_chars == 0 || token.get(signing_input) != Some(&b'.') {
+    // The signature is the part after the last `.` (a short scan from the end); the payload
+    // must fill what lies between, so it has no `.`: the same three segments as a forward
+    // split. Without SIMD, the MAC is computed a block per 64 payload characters decoded, over
+    // what is decoded so far (which is all in the signing input).
+    let signing_input = token.iter().rposition(|&b| b == b'.')?;
+    let payload = base64url::decode_all_with(
+        token.get(p_start..signing_input)?,
+        scratch.get_mut(header..)?,
+        |done| run.step_to(p_start + done),
+    )?;
+    if payload == 0 {
         return None;
     }
     let s_start = signing_input + 1;
@@ -724,6 +798,7 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     signing_input: &[u8],
     sig: &[u8],
     key: &HmacKey,
+    mut run: MacRun<'_>,
     options: &DecodeOptions<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
@@ -735,11 +810,17 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
             return Err(DecodeError::UnsupportedCrit);
         }
     }
-    if sig.len() != key.algorithm().mac_len() || !key.verify(signing_input, sig) {
+    // The payload is parsed while the MAC is computed (a block per member), and the result
+    // is returned only if the MAC matches: the same result as verifying first.
+    let end = signing_input.len();
+    let payload: &'s [u8] = payload;
+    let result = finish_with(header, payload, arena, &options.validation, now, || {
+        run.step_to(end);
+    });
+    if sig.len() != key.algorithm().mac_len() || !run.verify(end, sig) {
         return Err(DecodeError::BadSignature);
     }
-    let payload: &'s [u8] = payload;
-    finish(header, payload, arena, &options.validation, now)
+    result
 }
 
 /// The shared tail of JWS and JWE decoding: claim validation, then typed deserialization.
@@ -750,6 +831,18 @@ pub(crate) fn finish<'s, T: Deserialize<'s>>(
     validation: &Validation<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
+    finish_with(header, payload, arena, validation, now, || {})
+}
+
+/// [`finish`], running `tick` at the start of each top-level member of the payload.
+fn finish_with<'s, T: Deserialize<'s>, F: FnMut()>(
+    header: &'s [u8],
+    payload: &'s [u8],
+    arena: &'s mut [u8],
+    validation: &Validation<'_>,
+    now: i64,
+    tick: F,
+) -> Result<Decoded<'s, T>, DecodeError> {
     // One pass: the registered claims are checked as the typed deserialization meets them.
     // The result is exactly that of `claims::validate` followed by `json::from_slice` (the
     // reference order: claim errors before type errors):
@@ -759,7 +852,11 @@ pub(crate) fn finish<'s, T: Deserialize<'s>>(
     // - on success, when the type read the whole top-level object, the checker has seen every
     //   member `validate` would check; otherwise (`T` is not a map or struct) `validate` runs.
     let mut checker = claims::Checker::new(validation);
-    let (result, _) = json::from_slice_observed::<T, _>(payload, arena, &mut checker);
+    let observer = json::Ticking {
+        inner: &mut checker,
+        tick,
+    };
+    let (result, _) = json::from_slice_observed::<T, _>(payload, arena, observer);
     match result {
         Ok((claims, _)) => {
             let times = if checker.complete {
@@ -1156,13 +1253,21 @@ mod tests {
     /// mutated tokens, tight scratch buffers and token limits.
     #[test]
     fn one_pass_split_matches_step_by_step() {
+        // A short payload, and one long enough for the SIMD decoder and the interleaved MAC.
+        let long_iss = "j".repeat(300);
+        for iss in ["joe", long_iss.as_str()] {
+            one_pass_split_matches_step_by_step_for(iss);
+        }
+    }
+
+    fn one_pass_split_matches_step_by_step_for(iss: &str) {
         let key = HmacKey::new(Algorithm::Hs256, &[7; 32]).unwrap();
         let claims = Joe {
-            iss: "joe",
+            iss,
             exp: 2_000_000_000,
             is_root: true,
         };
-        let mut out = [0u8; 256];
+        let mut out = [0u8; 1024];
         let token = std::vec::Vec::from(
             encode(&key, &Header { kid: Some("k") }, &claims, &mut out)
                 .unwrap()
@@ -1259,6 +1364,89 @@ mod tests {
     }
 
     /// `is_plain_header` only skips headers that `parse_header` and `check_alg` accept.
+    /// Signs `header.payload` (both raw bytes, base64url-encoded here) with `key`.
+    fn sign_raw(key: &HmacKey, header: &[u8], payload: &[u8]) -> std::string::String {
+        let mut buf = [0u8; 4096];
+        let mut t = std::string::String::from(base64url::encode(header, &mut buf).unwrap());
+        t.push('.');
+        t.push_str(base64url::encode(payload, &mut buf).unwrap());
+        let mut mac = [0u8; MAX_MAC_LEN];
+        let n = key.sign(t.as_bytes(), &mut mac);
+        t.push('.');
+        t.push_str(base64url::encode(&mac[..n], &mut buf).unwrap());
+        t
+    }
+
+    #[test]
+    fn signature_is_checked_before_the_payload_is_trusted() {
+        // The payload is parsed while the MAC is computed; a wrong MAC must still win over
+        // every payload error, and a right one must give the payload's own result.
+        let key = HmacKey::new(Algorithm::Hs256, &[7; 32]).unwrap();
+        let other = HmacKey::new(Algorithm::Hs256, &[8; 32]).unwrap();
+        let long = std::format!(r#"{{"sub":"{}","exp":1}}"#, "x".repeat(400));
+        let cases: [(&[u8], &str); 7] = [
+            (br#"{"exp":1}"#, "expired"),
+            (long.as_bytes(), "expired"),
+            (br#"{"exp":"soon"}"#, "invalid_claim"),
+            (b"not json", "bad_json"),
+            (br#"{"exp":2000000000}x"#, "bad_json"),
+            (br#"{"exp":2000000000,"iss":1}"#, "invalid_claim"),
+            (
+                br#"{"exp":2000000000,"iss":"joe","http://example.com/is_root":1}"#,
+                "claims_mismatch",
+            ),
+        ];
+        for (payload, kind) in cases {
+            for signer in [&key, &other] {
+                let t = sign_raw(signer, br#"{"alg":"HS256"}"#, payload);
+                let mut scratch = [0u8; 2048];
+                let err = decode::<Joe<'_>>(
+                    t.as_bytes(),
+                    &key,
+                    &DecodeOptions::new(),
+                    1_000,
+                    &mut scratch,
+                )
+                .unwrap_err();
+                let want = if core::ptr::eq(signer, &other) {
+                    "bad_signature"
+                } else {
+                    kind
+                };
+                assert_eq!(err.kind(), want, "{payload:?}: {err:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn mac_in_steps_is_the_mac() {
+        let data: std::vec::Vec<u8> = (0..700u32).map(|i| (i * 31 % 251) as u8).collect();
+        for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+            let key = HmacKey::new(alg, &[3; 64]).unwrap();
+            for end in [0, 1, 63, 64, 65, 127, 128, 129, 255, 256, 257, 700] {
+                let mut tag = [0u8; MAX_MAC_LEN];
+                let n = key.sign(&data[..end], &mut tag);
+                for stride in [1, 17, 64, 100, 128, 1000] {
+                    let mut run = MacRun::new(&key, &data);
+                    let mut limit = 0;
+                    while limit < end {
+                        limit = (limit + stride).min(end);
+                        // Several calls per limit: each hashes at most one block, never
+                        // past the limit.
+                        run.step_to(limit);
+                        run.step_to(limit);
+                    }
+                    assert!(run.verify(end, &tag[..n]), "{alg} {end} {stride}");
+                    let mut run = MacRun::new(&key, &data);
+                    run.step_to(end);
+                    let mut bad = tag;
+                    bad[0] ^= 1;
+                    assert!(!run.verify(end, &bad[..n]));
+                }
+            }
+        }
+    }
+
     #[test]
     fn plain_headers_parse_as_the_fast_path_assumes() {
         for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {

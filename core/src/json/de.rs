@@ -22,6 +22,35 @@ pub(crate) trait Observer<'de> {
     /// The target type read the top-level object to its closing brace, so every member was
     /// offered to [`Observer::wants`].
     fn end(&mut self);
+    /// Called at the start of each member of the top-level object: a hook to interleave
+    /// independent work (a MAC computation) with the parse.
+    #[inline(always)]
+    fn tick(&mut self) {}
+}
+
+/// `inner`, with `tick` run at the start of each top-level member.
+pub(crate) struct Ticking<O, F> {
+    pub(crate) inner: O,
+    pub(crate) tick: F,
+}
+
+impl<'de, O: Observer<'de>, F: FnMut()> Observer<'de> for Ticking<O, F> {
+    #[inline(always)]
+    fn wants(&self, raw_name: &[u8], escaped: bool) -> bool {
+        self.inner.wants(raw_name, escaped)
+    }
+    #[inline(always)]
+    fn member(&mut self, key: Key<'de>, value: Value<'de>) -> bool {
+        self.inner.member(key, value)
+    }
+    #[inline(always)]
+    fn end(&mut self) {
+        self.inner.end();
+    }
+    #[inline(always)]
+    fn tick(&mut self) {
+        (self.tick)();
+    }
 }
 
 /// Observes nothing.
@@ -719,6 +748,9 @@ impl<'de, O: Observer<'de>> de::MapAccess<'de> for MapAccess<'_, 'de, O> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
+        if self.de.depth == 1 {
+            self.de.observer.tick();
+        }
         if !self.de.has_next(&mut self.first, b'}')? {
             if self.de.depth == 1 {
                 self.de.observer.end();

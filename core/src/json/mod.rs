@@ -60,7 +60,7 @@ mod ser;
 #[cfg(test)]
 mod tests;
 
-pub(crate) use de::Observer;
+pub(crate) use de::{Observer, Ticking};
 pub use members::{Elements, Key, Members, Value, ValueKind};
 
 /// Maximum number of arrays/objects that may be open at the same time.

@@ -265,10 +265,16 @@ fn split_decode(
     if i_chars == 0 || token.get(c_start - 1) != Some(&b'.') {
         return None;
     }
-    let (c_chars, ciphertext) =
-        base64url::decode_prefix(token.get(c_start..)?, scratch.get_mut(header..)?)?;
-    let t_start = c_start + c_chars + 1;
-    if c_chars == 0 || token.get(t_start - 1) != Some(&b'.') {
+    // The tag is the part after the last `.` (a short scan from the end); the ciphertext must
+    // fill what lies between, so it has no `.`: the same segments as a forward split.
+    let t_dot = token.iter().rposition(|&b| b == b'.')?;
+    let ciphertext = base64url::decode_all_with(
+        token.get(c_start..t_dot)?,
+        scratch.get_mut(header..)?,
+        |_| {},
+    )?;
+    let t_start = t_dot + 1;
+    if ciphertext == 0 {
         return None;
     }
     let (t_chars, tag_len) = base64url::decode_prefix(token.get(t_start..)?, tag)?;
