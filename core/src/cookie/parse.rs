@@ -104,26 +104,36 @@ impl<'h> Iterator for Cookies<'h> {
     type Item = RequestCookie<'h>;
 
     fn next(&mut self) -> Option<RequestCookie<'h>> {
-        while !self.rest.is_empty() {
-            let (pair, rest) = match self.rest.iter().position(|&b| b == b';') {
-                Some(i) => (
-                    self.rest.get(..i).unwrap_or_default(),
-                    self.rest.get(i + 1..).unwrap_or_default(),
-                ),
-                None => (self.rest, &[][..]),
+        // Same pairs as splitting at every `;` and then at the first `=` of each piece (the
+        // `cookie` package's way), in one pass: the first `=` or `;` decides whether the
+        // piece is a pair, and only a pair's value is then scanned for its `;`.
+        loop {
+            let Some(i) = find_eq_or_semi(self.rest) else {
+                self.rest = &[];
+                return None; // a last piece without `=`: skipped
+            };
+            let (head, tail) = self.rest.split_at(i);
+            let Some((&sep, after)) = tail.split_first() else {
+                self.rest = &[];
+                return None;
+            };
+            if sep == b';' {
+                self.rest = after;
+                continue; // not a `name=value` pair: skipped, as by the `cookie` package
+            }
+            let (value, rest) = match find_byte(after, b';') {
+                Some(j) => {
+                    let (value, semi_rest) = after.split_at(j);
+                    (value, semi_rest.get(1..).unwrap_or_default())
+                }
+                None => (after, &[][..]),
             };
             self.rest = rest;
-            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-                continue; // not a `name=value` pair: skipped, as by the `cookie` package
-            };
-            let name = trim(pair.get(..eq).unwrap_or_default());
-            let value = unquote(trim(pair.get(eq + 1..).unwrap_or_default()));
             return Some(RequestCookie {
-                name,
-                raw_value: value,
+                name: trim(head),
+                raw_value: unquote(trim(value)),
             });
         }
-        None
     }
 }
 
@@ -254,6 +264,52 @@ fn hex(b: u8) -> Option<u8> {
         b'A'..=b'F' => Some(b - b'A' + 10),
         _ => None,
     }
+}
+
+/// `0x01` in every byte.
+const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+/// `0x80` in every byte.
+const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+
+/// A word whose lowest set bit is the high bit of the first byte of `word` (little-endian)
+/// that equals `b`; zero when no byte does. Bits above it may be spurious (a borrow can
+/// propagate past the first match), so only the lowest one is meaningful.
+const fn first_eq_mask(word: u64, b: u8) -> u64 {
+    let x = word ^ (ONES * b as u64);
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Index of the first byte for which `mask_of(word)` is non-zero, eight bytes at a time, then
+/// byte by byte through `is_match` for the tail. `mask_of` must follow [`first_eq_mask`]'s
+/// rule (its lowest set bit marks the first matching byte) and agree with `is_match`.
+#[inline(always)]
+fn find_by(s: &[u8], mask_of: impl Fn(u64) -> u64, is_match: impl Fn(u8) -> bool) -> Option<usize> {
+    let (words, tail) = s.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let m = mask_of(u64::from_le_bytes(*word));
+        if m != 0 {
+            // trailing_zeros / 8 <= 7.
+            let byte = usize::try_from(m.trailing_zeros() / 8).unwrap_or_default();
+            return Some(i * 8 + byte);
+        }
+    }
+    tail.iter()
+        .position(|&b| is_match(b))
+        .map(|p| words.len() * 8 + p)
+}
+
+/// Index of the first `b` in `s` (a word-at-a-time `position`).
+pub(super) fn find_byte(s: &[u8], b: u8) -> Option<usize> {
+    find_by(s, |w| first_eq_mask(w, b), |c| c == b)
+}
+
+/// Index of the first `=` or `;` in `s`.
+pub(super) fn find_eq_or_semi(s: &[u8]) -> Option<usize> {
+    find_by(
+        s,
+        |w| first_eq_mask(w, b'=') | first_eq_mask(w, b';'),
+        |c| c == b'=' || c == b';',
+    )
 }
 
 /// Removes spaces and tabs at both ends.

@@ -1382,3 +1382,126 @@ fn property_random_headers_never_panic() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Fast paths against their plain definitions.
+
+/// The parser as it was written first: split at every `;`, then at the first `=`.
+fn reference_pairs(header: &[u8]) -> Vec<(&[u8], &[u8])> {
+    fn trim(s: &[u8]) -> &[u8] {
+        let ws = |b: &u8| *b == b' ' || *b == b'\t';
+        let start = s.iter().position(|b| !ws(b)).unwrap_or(s.len());
+        let end = s.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+        &s[start..end]
+    }
+    fn unquote(v: &[u8]) -> &[u8] {
+        match v {
+            [b'"'] => &[],
+            [b'"', inner @ .., b'"'] => inner,
+            _ => v,
+        }
+    }
+    if header.len() < 2 {
+        return Vec::new();
+    }
+    header
+        .split(|&b| b == b';')
+        .filter_map(|pair| {
+            let eq = pair.iter().position(|&b| b == b'=')?;
+            Some((trim(&pair[..eq]), unquote(trim(&pair[eq + 1..]))))
+        })
+        .collect()
+}
+
+fn fast_pairs(header: &[u8]) -> Vec<(&[u8], &[u8])> {
+    parse(header).map(|c| (c.name(), c.raw_value())).collect()
+}
+
+#[test]
+fn word_at_a_time_search_equals_position() {
+    // Every byte value as the needle, at every offset of buffers around the word size, with
+    // and without other occurrences after it and with every other byte value before it.
+    for len in 0..=24 {
+        for needle in 0..=255_u8 {
+            let other = needle.wrapping_add(1);
+            for at in 0..=len {
+                let mut s = vec![other; len];
+                if at < len {
+                    s[at] = needle;
+                    // A later copy and a byte just above the needle must not confuse it.
+                    if at + 2 < len {
+                        s[at + 2] = needle;
+                    }
+                }
+                let expected = s.iter().position(|&b| b == needle);
+                assert_eq!(parse::find_byte(&s, needle), expected, "{s:?} {needle}");
+            }
+        }
+    }
+    // Every pair of bytes in one word: the first match wins whatever precedes or follows it.
+    let mut rng = Rng(0x5EED);
+    for _ in 0..200_000 {
+        let len = rng.below(20);
+        let s: Vec<u8> = (0..len)
+            .map(|_| match rng.below(4) {
+                0 => b'=',
+                1 => b';',
+                2 => u8::try_from(rng.below(256)).unwrap(),
+                _ => *rng.pick(&[b'<', b':', b'>', b'<' ^ 0x80, b';' ^ 0x80, 0x3c, 0x3a, 0]),
+            })
+            .collect();
+        assert_eq!(
+            parse::find_eq_or_semi(&s),
+            s.iter().position(|&b| b == b'=' || b == b';'),
+            "{s:?}"
+        );
+        assert_eq!(
+            parse::find_byte(&s, b';'),
+            s.iter().position(|&b| b == b';'),
+            "{s:?}"
+        );
+    }
+}
+
+#[test]
+fn parser_equals_split_then_first_equals() {
+    let mut rng = Rng(0xC0FF_EE00);
+    let pieces: [&[u8]; 12] = [
+        b";",
+        b"=",
+        b" ",
+        b"\t",
+        b"\"",
+        b"%",
+        b"a",
+        b"authjs.session-token",
+        b"=x;",
+        b"; ",
+        b"abcdefghij",
+        b"\xff",
+    ];
+    for _ in 0..50_000 {
+        let mut header = Vec::new();
+        for _ in 0..rng.below(30) {
+            if rng.below(4) == 0 {
+                header.push(u8::try_from(rng.below(256)).unwrap());
+            } else {
+                header.extend_from_slice(*rng.pick(&pieces));
+            }
+        }
+        assert_eq!(fast_pairs(&header), reference_pairs(&header), "{header:?}");
+    }
+    // Long values, as session tokens are, with the separators at every offset.
+    for len in 0..40 {
+        for at in 0..len {
+            for sep in [b';', b'='] {
+                let mut header = b"n=".to_vec();
+                let mut value = vec![b'x'; len];
+                value[at] = sep;
+                header.extend_from_slice(&value);
+                header.extend_from_slice(b"; m=1");
+                assert_eq!(fast_pairs(&header), reference_pairs(&header), "{header:?}");
+            }
+        }
+    }
+}
