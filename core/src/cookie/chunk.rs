@@ -5,7 +5,7 @@ use core::fmt;
 
 use heapless::Vec;
 
-use super::parse::{self, write_decoded};
+use super::parse::{self, decoding, write_unescaped};
 use super::set_cookie::{serialize, Sink};
 use super::{CookieError, CookieOptions};
 
@@ -179,7 +179,8 @@ pub fn reassemble_with<'o, const N: usize>(
     base: &str,
     out: &'o mut [u8],
 ) -> Result<Reassembled<'o, N>, CookieError> {
-    let mut found: Vec<(ChunkName, &[u8]), N> = Vec::new();
+    // Each chunk with its decoded length, when it has escapes to decode.
+    let mut found: Vec<(ChunkName, &[u8], Option<usize>), N> = Vec::new();
     let mut present: Vec<ChunkName, N> = Vec::new();
     for (position, cookie) in parse::parse(header).enumerate() {
         let Some(chunk) = ChunkName::parse(cookie.name(), base) else {
@@ -191,30 +192,34 @@ pub fn reassemble_with<'o, const N: usize>(
         {
             continue; // a later duplicate: the first one (even if empty) wins
         }
-        if cookie.raw_value().is_empty() {
+        let raw = cookie.raw_value();
+        if raw.is_empty() {
             continue; // v5 skips empty chunks
         }
         let too_many = CookieError::TooManyChunks { max: N };
         found
-            .push((chunk, cookie.raw_value()))
+            .push((chunk, raw, decoding(raw)))
             .map_err(|_| too_many)?;
         present.push(chunk).map_err(|_| too_many)?;
     }
-    found.sort_unstable_by_key(|(chunk, _)| *chunk);
+    found.sort_unstable_by_key(|(chunk, _, _)| *chunk);
 
     let needed = found
         .iter()
-        .map(|(_, raw)| parse::decoded_len(raw))
+        .map(|(_, raw, decoded)| decoded.unwrap_or(raw.len()))
         .fold(0_usize, usize::saturating_add);
     if out.len() < needed {
         return Err(CookieError::BufferTooSmall { needed });
     }
     let mut at = 0_usize;
-    for (_, raw) in &found {
-        let len = parse::decoded_len(raw);
+    for (_, raw, decoded) in &found {
+        let len = decoded.unwrap_or(raw.len());
         let end = at.saturating_add(len);
         if let Some(dst) = out.get_mut(at..end) {
-            write_decoded(raw, dst);
+            match decoded {
+                Some(_) => write_unescaped(raw, dst),
+                None => dst.copy_from_slice(raw),
+            }
         }
         at = end;
     }

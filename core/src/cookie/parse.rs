@@ -189,7 +189,7 @@ pub fn decode_value<'a>(raw: &'a [u8], out: &'a mut [u8]) -> Result<&'a [u8], Co
     let dst = out
         .get_mut(..needed)
         .ok_or(CookieError::BufferTooSmall { needed })?;
-    write_decoded(raw, dst);
+    write_unescaped(raw, dst);
     Ok(dst)
 }
 
@@ -330,20 +330,26 @@ fn unquote(v: &[u8]) -> &[u8] {
     }
 }
 
-/// Writes the value [`decode_value`] returns for `raw` into `dst`, which should be
-/// [`decoded_len`] bytes long (bytes that do not fit are dropped).
-pub(super) fn write_decoded(raw: &[u8], dst: &mut [u8]) {
+/// How [`decode_value`] treats `raw`: `Some(len)` when it decodes the escapes into `len`
+/// bytes, `None` when it returns `raw` unchanged (no `%`, or `decodeURIComponent` would
+/// throw).
+pub(super) fn decoding(raw: &[u8]) -> Option<usize> {
+    if raw.contains(&b'%') {
+        percent_decoded_len(raw)
+    } else {
+        None
+    }
+}
+
+/// Writes `decodeURIComponent(raw)` into `dst`, for a `raw` whose [`decoding`] is
+/// `Some(dst.len())` (bytes that do not fit are dropped).
+pub(super) fn write_unescaped(raw: &[u8], dst: &mut [u8]) {
     let mut written = 0_usize;
-    let mut put = |bytes: &[u8]| {
+    walk(raw, |bytes: &[u8]| {
         let end = written.saturating_add(bytes.len());
         if let Some(slot) = dst.get_mut(written..end) {
             slot.copy_from_slice(bytes);
         }
         written = end;
-    };
-    if raw.contains(&b'%') && percent_decoded_len(raw).is_some() {
-        walk(raw, put);
-    } else {
-        put(raw);
-    }
+    });
 }

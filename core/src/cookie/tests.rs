@@ -1505,3 +1505,69 @@ fn parser_equals_split_then_first_equals() {
         }
     }
 }
+
+/// Reassembly from its definition: the first cookie of each chunk name, non-empty, sorted,
+/// each value through `decode_value`.
+fn reference_reassemble(header: &[u8]) -> (Vec<u8>, Vec<ChunkName>) {
+    let mut seen: Vec<&[u8]> = Vec::new();
+    let mut chunks = Vec::new();
+    for (name, raw) in reference_pairs(header) {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        if let Some(chunk) = ChunkName::parse(name, V5) {
+            if !raw.is_empty() {
+                chunks.push((chunk, raw));
+            }
+        }
+    }
+    let present = chunks.iter().map(|(c, _)| *c).collect();
+    chunks.sort_by_key(|(c, _)| *c);
+    let mut value = Vec::new();
+    for (_, raw) in chunks {
+        let mut out = vec![0; raw.len()];
+        value.extend_from_slice(decode_value(raw, &mut out).unwrap());
+    }
+    (value, present)
+}
+
+#[test]
+fn reassembly_equals_its_definition() {
+    let mut rng = Rng(0xFACE_B00C);
+    let names = [
+        "authjs.session-token",
+        "authjs.session-token.0",
+        "authjs.session-token.1",
+        "authjs.session-token.10",
+        "x",
+    ];
+    let values: [&[u8]; 10] = [
+        b"",
+        b"abc",
+        b"%41",
+        b"%C3%A9",
+        b"%C3",
+        b"%zz",
+        b"a%20b",
+        b"\"q%41\"",
+        b"eyJ.x-y_z",
+        b"%",
+    ];
+    let mut out = vec![0; 4096];
+    for _ in 0..50_000 {
+        let mut header = Vec::new();
+        for _ in 0..rng.below(6) {
+            header.extend_from_slice(rng.pick(&names).as_bytes());
+            header.push(b'=');
+            for _ in 0..rng.below(4) {
+                header.extend_from_slice(*rng.pick(&values));
+            }
+            header.extend_from_slice(b"; ");
+        }
+        let (value, present) = reference_reassemble(&header);
+        let r = reassemble(&header, V5, &mut out).unwrap();
+        assert_eq!(r.value(), &value[..], "{header:?}");
+        assert_eq!(r.present(), &present[..], "{header:?}");
+    }
+}
