@@ -314,18 +314,53 @@ const URI_UNRESERVED: [bool; 256] = {
     t
 };
 
+/// [`URI_UNRESERVED`] negated, as bytes to OR together (1: `encodeURIComponent` escapes it).
+const URI_RESERVED: [u8; 256] = {
+    let mut t = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if URI_UNRESERVED[b] { 0 } else { 1 };
+        b += 1;
+    }
+    t
+};
+
 const fn is_uri_unreserved(b: u8) -> bool {
     URI_UNRESERVED[b as usize]
+}
+
+/// Bytes per block of [`unreserved_run`].
+const BLOCK: usize = 16;
+
+/// Length of the leading run of `s` that `encodeURIComponent` leaves alone: whole blocks are
+/// checked without a branch per byte (a session token is ~1 KB of such bytes), the block
+/// that ends the run byte by byte.
+pub(super) fn unreserved_run(s: &[u8]) -> usize {
+    let (blocks, _) = s.as_chunks::<BLOCK>();
+    let whole = blocks
+        .iter()
+        .position(|block| {
+            // OR of 0/1 flags: no early exit per byte.
+            block
+                .iter()
+                .fold(0_u8, |any, &b| any | URI_RESERVED[usize::from(b)])
+                != 0
+        })
+        .unwrap_or(blocks.len())
+        * BLOCK;
+    let tail = s.get(whole..).unwrap_or_default();
+    whole
+        + tail
+            .iter()
+            .position(|&b| !is_uri_unreserved(b))
+            .unwrap_or(tail.len())
 }
 
 fn push_encoded(sink: &mut Sink<'_>, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut rest = value.as_bytes();
     while !rest.is_empty() {
-        let run = rest
-            .iter()
-            .position(|&b| !is_uri_unreserved(b))
-            .unwrap_or(rest.len());
+        let run = unreserved_run(rest);
         let (plain, tail) = rest.split_at(run);
         sink.push(plain);
         let Some((&b, tail)) = tail.split_first() else {

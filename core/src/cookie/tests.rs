@@ -1571,3 +1571,30 @@ fn reassembly_equals_its_definition() {
         assert_eq!(r.present(), &present[..], "{header:?}");
     }
 }
+
+#[test]
+fn unreserved_run_equals_position() {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b);
+    // Every byte value ending a run of every length around the block size.
+    for len in 0..=33 {
+        for stop in 0..=255_u8 {
+            let mut s = vec![b'a'; len];
+            s.push(stop);
+            s.extend_from_slice(b"%x");
+            let expected = s.iter().position(|&b| !unreserved(b)).unwrap_or(s.len());
+            assert_eq!(set_cookie::unreserved_run(&s), expected, "{s:?}");
+        }
+    }
+    let mut rng = Rng(0xAB5E_17);
+    for _ in 0..100_000 {
+        let len = rng.below(40);
+        let s: Vec<u8> = (0..len)
+            .map(|_| match rng.below(8) {
+                0 => u8::try_from(rng.below(256)).unwrap(),
+                _ => *rng.pick(b"aZ09-_.!~*'()"),
+            })
+            .collect();
+        let expected = s.iter().position(|&b| !unreserved(b)).unwrap_or(s.len());
+        assert_eq!(set_cookie::unreserved_run(&s), expected, "{s:?}");
+    }
+}
