@@ -1044,9 +1044,9 @@ mod tests {
             );
             let http = std::format!(
                 "{}, {:02} {} {:04} {h:02}:{mi:02}:{s:02} GMT",
-                std::str::from_utf8(DAY_NAMES[usize::from(weekday_from_days(days))]).unwrap(),
+                core::str::from_utf8(DAY_NAMES[usize::from(weekday_from_days(days))]).unwrap(),
                 d.day(),
-                std::str::from_utf8(MONTH_NAMES[usize::from(d.month() - 1)]).unwrap(),
+                core::str::from_utf8(MONTH_NAMES[usize::from(d.month() - 1)]).unwrap(),
                 d.year()
             );
             (iso, http)

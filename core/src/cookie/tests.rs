@@ -1486,7 +1486,7 @@ fn parser_equals_split_then_first_equals() {
             if rng.below(4) == 0 {
                 header.push(u8::try_from(rng.below(256)).unwrap());
             } else {
-                header.extend_from_slice(*rng.pick(&pieces));
+                header.extend_from_slice(pieces[rng.below(pieces.len())]);
             }
         }
         assert_eq!(fast_pairs(&header), reference_pairs(&header), "{header:?}");
@@ -1561,7 +1561,7 @@ fn reassembly_equals_its_definition() {
             header.extend_from_slice(rng.pick(&names).as_bytes());
             header.push(b'=');
             for _ in 0..rng.below(4) {
-                header.extend_from_slice(*rng.pick(&values));
+                header.extend_from_slice(values[rng.below(values.len())]);
             }
             header.extend_from_slice(b"; ");
         }
@@ -1585,7 +1585,7 @@ fn unreserved_run_equals_position() {
             assert_eq!(set_cookie::unreserved_run(&s), expected, "{s:?}");
         }
     }
-    let mut rng = Rng(0xAB5E_17);
+    let mut rng = Rng(0x00AB_5E17);
     for _ in 0..100_000 {
         let len = rng.below(40);
         let s: Vec<u8> = (0..len)
