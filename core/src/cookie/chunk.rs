@@ -7,7 +7,7 @@ use heapless::Vec;
 
 use super::parse::{self, decoding, write_unescaped};
 use super::set_cookie::{serialize, Sink};
-use super::{CookieError, CookieOptions};
+use super::{ascii_str, CookieError, CookieOptions};
 
 /// Auth.js v5 chunk size: characters of value per cookie (4096 - 160).
 pub const CHUNK_SIZE_V5: usize = 3936;
@@ -567,15 +567,28 @@ impl<'a, const N: usize> SessionCookieWriter<'a, N> {
     /// [`CookieError::BufferTooSmall`] with the exact size needed; the writer does not
     /// advance, so the call can be repeated with a larger buffer.
     pub fn write_next<'o>(&mut self, out: &'o mut [u8]) -> Result<Option<&'o str>, CookieError> {
+        let len = self.write_next_len(out)?;
+        let out: &'o [u8] = out;
+        Ok(len.map(|len| ascii_str(out.get(..len).unwrap_or_default())))
+    }
+
+    /// [`Self::write_next`] returning the length of the header written at the start of `out`
+    /// instead of viewing it as text (it is ASCII), for callers that write several headers
+    /// back to back and view them all at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::write_next`].
+    pub(crate) fn write_next_len(&mut self, out: &mut [u8]) -> Result<Option<usize>, CookieError> {
         let mut ahead = self.plan.clone();
         let Some(planned) = ahead.next() else {
             return Ok(None);
         };
         let mut sink = Sink::new(out);
         self.serialize(&mut sink, &planned)?;
-        let text = sink.finish()?;
+        let len = sink.finish_len()?;
         self.plan = ahead;
-        Ok(Some(text))
+        Ok(Some(len))
     }
 
     fn len_of(&self, planned: &PlannedCookie<'_>) -> Result<usize, CookieError> {

@@ -272,11 +272,11 @@ pub(super) fn serialize(
         sink.push(options.path.as_bytes());
     }
     if let Some(expires) = options.expires {
-        let mut date = [0; HTTP_DATE_LEN];
-        let date =
-            time::format_http_date(expires, &mut date).map_err(|_| CookieError::InvalidExpires)?;
+        if !(time::MIN_FORMAT_SECS..=time::MAX_FORMAT_SECS).contains(&expires) {
+            return Err(CookieError::InvalidExpires);
+        }
         sink.push(b"; Expires=");
-        sink.push(date.as_bytes());
+        sink.push_http_date(expires)?;
     }
     if options.http_only {
         sink.push(b"; HttpOnly");
@@ -466,12 +466,38 @@ impl<'o> Sink<'o> {
         self.push_u64(v.unsigned_abs());
     }
 
+    /// Pushes the IMF-fixdate of `unix_secs`, formatting it straight into the buffer, and
+    /// only when it fits there (a counting sink only counts).
+    fn push_http_date(&mut self, unix_secs: i64) -> Result<(), CookieError> {
+        let end = self.len.saturating_add(HTTP_DATE_LEN);
+        if let Some(slot) = self
+            .out
+            .get_mut(self.len..end)
+            .and_then(|slot| <&mut [u8; HTTP_DATE_LEN]>::try_from(slot).ok())
+        {
+            time::write_http_date(unix_secs, slot).map_err(|_| CookieError::InvalidExpires)?;
+        }
+        self.len = end;
+        Ok(())
+    }
+
     /// The written text, or `BufferTooSmall` with the total length.
     pub(super) fn finish(self) -> Result<&'o str, CookieError> {
         let needed = self.len;
         match self.out.get(..needed) {
             Some(written) => Ok(ascii_str(written)),
             None => Err(CookieError::BufferTooSmall { needed }),
+        }
+    }
+
+    /// The number of bytes written, or `BufferTooSmall` with the total length: [`Self::finish`]
+    /// without the text view.
+    pub(super) fn finish_len(self) -> Result<usize, CookieError> {
+        let needed = self.len;
+        if needed <= self.out.len() {
+            Ok(needed)
+        } else {
+            Err(CookieError::BufferTooSmall { needed })
         }
     }
 }
