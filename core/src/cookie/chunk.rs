@@ -5,7 +5,7 @@ use core::fmt;
 
 use heapless::Vec;
 
-use super::parse::{self, decoding, write_unescaped};
+use super::parse::{self, write_unescaped};
 use super::set_cookie::{serialize, Sink};
 use super::{ascii_str, CookieError, CookieOptions};
 
@@ -198,7 +198,7 @@ pub fn reassemble_with<'o, const N: usize>(
         }
         let too_many = CookieError::TooManyChunks { max: N };
         found
-            .push((chunk, raw, decoding(raw)))
+            .push((chunk, raw, cookie.decoding()))
             .map_err(|_| too_many)?;
         present.push(chunk).map_err(|_| too_many)?;
     }

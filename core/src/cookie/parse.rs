@@ -15,6 +15,8 @@ use super::CookieError;
 pub struct RequestCookie<'h> {
     name: &'h [u8],
     raw_value: &'h [u8],
+    /// Whether `raw_value` contains `%`, found while the parser scanned it.
+    escapes: bool,
 }
 
 impl<'h> RequestCookie<'h> {
@@ -34,13 +36,24 @@ impl<'h> RequestCookie<'h> {
     /// Whether the value contains `%` (and so may need [`Self::decode_into`]).
     #[must_use]
     pub fn has_escapes(&self) -> bool {
-        self.raw_value.contains(&b'%')
+        self.escapes
     }
 
     /// Length of the value [`Self::decode_into`] returns.
     #[must_use]
     pub fn decoded_len(&self) -> usize {
-        decoded_len(self.raw_value)
+        self.decoding().unwrap_or(self.raw_value.len())
+    }
+
+    /// How [`decode_value`] treats the value: `Some(len)` when it decodes the escapes into
+    /// `len` bytes, `None` when it returns the value unchanged (no `%`, or
+    /// `decodeURIComponent` would throw).
+    pub(super) fn decoding(&self) -> Option<usize> {
+        if self.escapes {
+            percent_decoded_len(self.raw_value)
+        } else {
+            None
+        }
     }
 
     /// The value as Auth.js sees it; see [`decode_value`].
@@ -53,6 +66,9 @@ impl<'h> RequestCookie<'h> {
     where
         'h: 'a,
     {
+        if !self.escapes {
+            return Ok(self.raw_value); // what decode_value returns without a `%`
+        }
         decode_value(self.raw_value, out)
     }
 }
@@ -121,7 +137,8 @@ impl<'h> Iterator for Cookies<'h> {
                 self.rest = after;
                 continue; // not a `name=value` pair: skipped, as by the `cookie` package
             }
-            let (value, rest) = match find_byte(after, b';') {
+            let (end, escapes) = scan_value(after);
+            let (value, rest) = match end {
                 Some(j) => {
                     let (value, semi_rest) = after.split_at(j);
                     (value, semi_rest.get(1..).unwrap_or_default())
@@ -129,9 +146,12 @@ impl<'h> Iterator for Cookies<'h> {
                 None => (after, &[][..]),
             };
             self.rest = rest;
+            // Trimming and unquoting remove only spaces, tabs and quotes, so `escapes` holds
+            // for the raw value too.
             return Some(RequestCookie {
                 name: trim(head),
                 raw_value: unquote(trim(value)),
+                escapes,
             });
         }
     }
@@ -298,9 +318,58 @@ fn find_by(s: &[u8], mask_of: impl Fn(u64) -> u64, is_match: impl Fn(u8) -> bool
         .map(|p| words.len() * 8 + p)
 }
 
-/// Index of the first `b` in `s` (a word-at-a-time `position`).
-pub(super) fn find_byte(s: &[u8], b: u8) -> Option<usize> {
-    find_by(s, |w| first_eq_mask(w, b), |c| c == b)
+/// Scans the text after a pair's `=`: the index of the first `;` (`None`: the value runs to
+/// the end) and whether a `%` comes before it.
+///
+/// Sixteen bytes per step: one test tells whether any of them is a `;` or lies below `-`
+/// (where `%` is); only such blocks, rare in tokens (base64url and `.`), are looked at byte
+/// by byte.
+pub(super) fn scan_value(s: &[u8]) -> (Option<usize>, bool) {
+    let mut escapes = false;
+    let (blocks, tail) = s.as_chunks::<16>();
+    let mut start = 0;
+    while let Some(rest) = blocks.get(start..) {
+        let Some(k) = rest.iter().position(|block| {
+            let pair = u128::from_le_bytes(*block);
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "the two halves of the block"
+            )]
+            let (lo, hi) = (pair as u64, (pair >> 64) as u64);
+            semi_or_below_dash(lo) | semi_or_below_dash(hi) != 0
+        }) else {
+            break;
+        };
+        let at = start + k;
+        if let Some(j) = blocks.get(at).and_then(|b| scan_bytes(b, &mut escapes)) {
+            return (Some(at * 16 + j), escapes);
+        }
+        start = at + 1;
+    }
+    let end = scan_bytes(tail, &mut escapes).map(|j| blocks.len() * 16 + j);
+    (end, escapes)
+}
+
+/// Index of the first `;` of `bytes`, noting any `%` before it in `escapes`; byte by byte,
+/// kept out of [`scan_value`]'s loop.
+#[inline(never)]
+fn scan_bytes(bytes: &[u8], escapes: &mut bool) -> Option<usize> {
+    for (j, &b) in bytes.iter().enumerate() {
+        match b {
+            b';' => return Some(j),
+            b'%' => *escapes = true,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Non-zero exactly when a byte of `word` is `;` or below `-` (`%`, space, `"`...).
+const fn semi_or_below_dash(word: u64) -> u64 {
+    // Without a byte below `-`, no subtraction borrows, and a byte whose difference has the
+    // high bit set had it set itself (masked by `!word`).
+    let below = word.wrapping_sub(ONES * b'-' as u64) & !word & HIGHS;
+    below | first_eq_mask(word, b';')
 }
 
 /// Index of the first `=` or `;` in `s`.
@@ -330,19 +399,8 @@ fn unquote(v: &[u8]) -> &[u8] {
     }
 }
 
-/// How [`decode_value`] treats `raw`: `Some(len)` when it decodes the escapes into `len`
-/// bytes, `None` when it returns `raw` unchanged (no `%`, or `decodeURIComponent` would
-/// throw).
-pub(super) fn decoding(raw: &[u8]) -> Option<usize> {
-    if raw.contains(&b'%') {
-        percent_decoded_len(raw)
-    } else {
-        None
-    }
-}
-
-/// Writes `decodeURIComponent(raw)` into `dst`, for a `raw` whose [`decoding`] is
-/// `Some(dst.len())` (bytes that do not fit are dropped).
+/// Writes `decodeURIComponent(raw)` into `dst`, for a `raw` with escapes that decodes into
+/// `dst.len()` bytes ([`percent_decoded_len`]; bytes that do not fit are dropped).
 pub(super) fn write_unescaped(raw: &[u8], dst: &mut [u8]) {
     let mut written = 0_usize;
     walk(raw, |bytes: &[u8]| {

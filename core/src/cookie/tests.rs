@@ -1414,40 +1414,70 @@ fn reference_pairs(header: &[u8]) -> Vec<(&[u8], &[u8])> {
 }
 
 fn fast_pairs(header: &[u8]) -> Vec<(&[u8], &[u8])> {
-    parse(header).map(|c| (c.name(), c.raw_value())).collect()
+    parse(header)
+        .map(|c| {
+            assert_eq!(c.has_escapes(), c.raw_value().contains(&b'%'));
+            (c.name(), c.raw_value())
+        })
+        .collect()
+}
+
+/// `scan_value` from its definition: the first `;`, and whether a `%` precedes it.
+fn reference_scan(s: &[u8]) -> (Option<usize>, bool) {
+    let end = s.iter().position(|&b| b == b';');
+    (end, s[..end.unwrap_or(s.len())].contains(&b'%'))
 }
 
 #[test]
 fn word_at_a_time_search_equals_position() {
-    // Every byte value as the needle, at every offset of buffers around the word size, with
-    // and without other occurrences after it and with every other byte value before it.
-    for len in 0..=24 {
-        for needle in 0..=255_u8 {
-            let other = needle.wrapping_add(1);
-            for at in 0..=len {
-                let mut s = vec![other; len];
-                if at < len {
-                    s[at] = needle;
-                    // A later copy and a byte just above the needle must not confuse it.
-                    if at + 2 < len {
-                        s[at + 2] = needle;
+    // Every byte value at every offset of buffers around one and two blocks, alone, after a
+    // '%', before a '%', and next to a ';'.
+    for len in 0..=40 {
+        for b in 0..=255_u8 {
+            for at in 0..len {
+                for extra in [
+                    None,
+                    Some((b'%', 0)),
+                    Some((b'%', len - 1)),
+                    Some((b';', len - 1)),
+                ] {
+                    let mut s = vec![b'x'; len];
+                    if let Some((c, i)) = extra {
+                        s[i] = c;
                     }
+                    s[at] = b;
+                    assert_eq!(parse::scan_value(&s), reference_scan(&s), "{s:?}");
+                    assert_eq!(
+                        parse::find_eq_or_semi(&s),
+                        s.iter().position(|&c| c == b'=' || c == b';'),
+                        "{s:?}"
+                    );
                 }
-                let expected = s.iter().position(|&b| b == needle);
-                assert_eq!(parse::find_byte(&s, needle), expected, "{s:?} {needle}");
             }
         }
     }
-    // Every pair of bytes in one word: the first match wins whatever precedes or follows it.
+    // Random mixes of the separators and of bytes one bit away from them.
     let mut rng = Rng(0x5EED);
     for _ in 0..200_000 {
-        let len = rng.below(20);
+        let len = rng.below(40);
         let s: Vec<u8> = (0..len)
-            .map(|_| match rng.below(4) {
+            .map(|_| match rng.below(5) {
                 0 => b'=',
                 1 => b';',
-                2 => u8::try_from(rng.below(256)).unwrap(),
-                _ => *rng.pick(&[b'<', b':', b'>', b'<' ^ 0x80, b';' ^ 0x80, 0x3c, 0x3a, 0]),
+                2 => b'%',
+                3 => u8::try_from(rng.below(256)).unwrap(),
+                _ => *rng.pick(&[
+                    b'<',
+                    b':',
+                    b'>',
+                    b'$',
+                    b'&',
+                    b'<' ^ 0x80,
+                    b';' ^ 0x80,
+                    b'%' ^ 0x80,
+                    0x01,
+                    0,
+                ]),
             })
             .collect();
         assert_eq!(
@@ -1455,11 +1485,7 @@ fn word_at_a_time_search_equals_position() {
             s.iter().position(|&b| b == b'=' || b == b';'),
             "{s:?}"
         );
-        assert_eq!(
-            parse::find_byte(&s, b';'),
-            s.iter().position(|&b| b == b';'),
-            "{s:?}"
-        );
+        assert_eq!(parse::scan_value(&s), reference_scan(&s), "{s:?}");
     }
 }
 
