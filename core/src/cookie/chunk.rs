@@ -6,7 +6,7 @@ use core::fmt;
 use heapless::Vec;
 
 use super::parse::{self, write_unescaped};
-use super::set_cookie::{serialize, Sink};
+use super::set_cookie::{check, write_checked, Sink};
 use super::{ascii_str, CookieError, CookieOptions};
 
 /// Auth.js v5 chunk size: characters of value per cookie (4096 - 160).
@@ -502,10 +502,9 @@ impl<'a, const N: usize> SessionCookieWriter<'a, N> {
             set_options,
             delete_options: options.with_max_age(Some(0)),
         };
-        // Validate the name and every attribute once.
-        let mut sink = Sink::counting();
-        serialize(&mut sink, base, Some(0), "", &writer.set_options)?;
-        serialize(&mut sink, base, Some(0), "", &writer.delete_options)?;
+        // Validate the name and every attribute once (what serializing would report).
+        check(base, &writer.set_options)?;
+        check(base, &writer.delete_options)?;
         Ok(writer)
     }
 
@@ -585,7 +584,7 @@ impl<'a, const N: usize> SessionCookieWriter<'a, N> {
             return Ok(None);
         };
         let mut sink = Sink::new(out);
-        self.serialize(&mut sink, &planned)?;
+        self.serialize(&mut sink, &planned);
         let len = sink.finish_len()?;
         self.plan = ahead;
         Ok(Some(len))
@@ -593,19 +592,20 @@ impl<'a, const N: usize> SessionCookieWriter<'a, N> {
 
     fn len_of(&self, planned: &PlannedCookie<'_>) -> Result<usize, CookieError> {
         let mut sink = Sink::counting();
-        self.serialize(&mut sink, planned)?;
+        self.serialize(&mut sink, planned);
         Ok(sink.len)
     }
 
-    fn serialize(
-        &self,
-        sink: &mut Sink<'_>,
-        planned: &PlannedCookie<'_>,
-    ) -> Result<(), CookieError> {
+    fn serialize(&self, sink: &mut Sink<'_>, planned: &PlannedCookie<'_>) {
         let suffix = planned.chunk.index();
+        // `new` checked the name and both option sets.
         match planned.action {
-            CookieAction::Set(text) => serialize(sink, self.base, suffix, text, &self.set_options),
-            CookieAction::Delete => serialize(sink, self.base, suffix, "", &self.delete_options),
+            CookieAction::Set(text) => {
+                write_checked(sink, self.base, suffix, text, &self.set_options);
+            }
+            CookieAction::Delete => {
+                write_checked(sink, self.base, suffix, "", &self.delete_options);
+            }
         }
     }
 }

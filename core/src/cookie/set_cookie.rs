@@ -239,9 +239,47 @@ pub(super) fn serialize(
     value: &str,
     options: &CookieOptions<'_>,
 ) -> Result<(), CookieError> {
+    check(name, options)?;
+    write_checked(sink, name, suffix, value, options);
+    Ok(())
+}
+
+/// The errors [`serialize`] can return for `name` and `options`, in its order (they do not
+/// depend on the suffix or the value), without writing anything.
+pub(super) fn check(name: &str, options: &CookieOptions<'_>) -> Result<(), CookieError> {
     if !is_token(name) {
         return Err(CookieError::InvalidName);
     }
+    if let Some(domain) = options.domain.filter(|d| !d.is_empty()) {
+        if !is_domain(domain.as_bytes()) {
+            return Err(CookieError::InvalidDomain);
+        }
+    }
+    if !options.path.is_empty()
+        && !options
+            .path
+            .bytes()
+            .all(|b| matches!(b, 0x20..=0x3a | 0x3d..=0x7e))
+    {
+        return Err(CookieError::InvalidPath);
+    }
+    if let Some(expires) = options.expires {
+        if !(time::MIN_FORMAT_SECS..=time::MAX_FORMAT_SECS).contains(&expires) {
+            return Err(CookieError::InvalidExpires);
+        }
+    }
+    Ok(())
+}
+
+/// The writing half of [`serialize`], for a `name` and `options` that passed [`check`]
+/// (others are written as they are, without a panic).
+pub(super) fn write_checked(
+    sink: &mut Sink<'_>,
+    name: &str,
+    suffix: Option<u16>,
+    value: &str,
+    options: &CookieOptions<'_>,
+) {
     sink.push(name.as_bytes());
     if let Some(index) = suffix {
         sink.push(b".");
@@ -254,29 +292,16 @@ pub(super) fn serialize(
         sink.push_i64(max_age);
     }
     if let Some(domain) = options.domain.filter(|d| !d.is_empty()) {
-        if !is_domain(domain.as_bytes()) {
-            return Err(CookieError::InvalidDomain);
-        }
         sink.push(b"; Domain=");
         sink.push(domain.as_bytes());
     }
     if !options.path.is_empty() {
-        if !options
-            .path
-            .bytes()
-            .all(|b| matches!(b, 0x20..=0x3a | 0x3d..=0x7e))
-        {
-            return Err(CookieError::InvalidPath);
-        }
         sink.push(b"; Path=");
         sink.push(options.path.as_bytes());
     }
     if let Some(expires) = options.expires {
-        if !(time::MIN_FORMAT_SECS..=time::MAX_FORMAT_SECS).contains(&expires) {
-            return Err(CookieError::InvalidExpires);
-        }
         sink.push(b"; Expires=");
-        sink.push_http_date(expires)?;
+        sink.push_http_date(expires);
     }
     if options.http_only {
         sink.push(b"; HttpOnly");
@@ -293,7 +318,6 @@ pub(super) fn serialize(
     if let Some(same_site) = options.same_site {
         sink.push(same_site.attribute().as_bytes());
     }
-    Ok(())
 }
 
 /// `encodeURIComponent` leaves these bytes alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
@@ -467,18 +491,19 @@ impl<'o> Sink<'o> {
     }
 
     /// Pushes the IMF-fixdate of `unix_secs`, formatting it straight into the buffer, and
-    /// only when it fits there (a counting sink only counts).
-    fn push_http_date(&mut self, unix_secs: i64) -> Result<(), CookieError> {
+    /// only when it fits there (a counting sink only counts). Outside the years 0000..=9999
+    /// (which [`check`] rejects) the slot is left as it was.
+    fn push_http_date(&mut self, unix_secs: i64) {
         let end = self.len.saturating_add(HTTP_DATE_LEN);
         if let Some(slot) = self
             .out
             .get_mut(self.len..end)
             .and_then(|slot| <&mut [u8; HTTP_DATE_LEN]>::try_from(slot).ok())
         {
-            time::write_http_date(unix_secs, slot).map_err(|_| CookieError::InvalidExpires)?;
+            // Only out of range, excluded by `check`.
+            let _ = time::write_http_date(unix_secs, slot);
         }
         self.len = end;
-        Ok(())
     }
 
     /// The written text, or `BufferTooSmall` with the total length.
