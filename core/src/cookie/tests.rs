@@ -1624,3 +1624,18 @@ fn unreserved_run_equals_position() {
         assert_eq!(set_cookie::unreserved_run(&s), expected, "{s:?}");
     }
 }
+
+#[test]
+fn token_table_equals_the_rfc_7230_definition() {
+    for b in 0..=255_u8 {
+        let expected = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        let name = [b'a', b];
+        let valid = core::str::from_utf8(&name).is_ok_and(|n| {
+            write_set_cookie(n, "v", &CookieOptions::new(false), &mut [0; 64])
+                != Err(CookieError::InvalidName)
+        });
+        // Bytes above 0x7f cannot appear alone in a &str; they are never token bytes.
+        assert_eq!(valid, expected && b < 0x80, "{b:#x}");
+        assert_eq!(set_cookie::is_token_byte(b), expected, "{b:#x}");
+    }
+}
