@@ -416,15 +416,33 @@ pub fn format_iso8601_millis(
     unix_millis: i64,
     out: &mut [u8; ISO8601_MILLIS_LEN],
 ) -> Result<&str, TimeError> {
-    if !(MIN_FORMAT_MILLIS..=MAX_FORMAT_MILLIS).contains(&unix_millis) {
-        return Err(TimeError::OutOfRange);
-    }
-    let parts = Parts::from_secs(unix_millis.div_euclid(1000)).ok_or(TimeError::OutOfRange)?;
-    let millis = unix_millis.rem_euclid(1000);
-    let [y0, y1, y2, y3] = four_digits(i64::from(parts.date.year));
-    let [_, m0, m1, m2] = four_digits(millis);
-    let [mo0, mo1] = two_digits(parts.date.month);
-    let [d0, d1] = two_digits(parts.date.day);
+    write_iso8601_millis(unix_millis, out)?;
+    ascii(out)
+}
+
+/// [`format_iso8601_millis`] without the text view: the bytes are written into `out` (only on
+/// success), for callers that copy them on or keep them.
+pub(crate) fn write_iso8601_millis(
+    unix_millis: i64,
+    out: &mut [u8; ISO8601_MILLIS_LEN],
+) -> Result<(), TimeError> {
+    // Milliseconds since 0000-01-01T00:00:00.000Z, 0..=315_569_519_999_999 in range.
+    let since = unix_millis
+        .checked_sub(MIN_FORMAT_MILLIS)
+        .filter(|_| unix_millis <= MAX_FORMAT_MILLIS)
+        .and_then(|ms| u64::try_from(ms).ok())
+        .ok_or(TimeError::OutOfRange)?;
+    let parts = Parts::from_secs_since_year_0(since / 1000);
+    let millis = since % 1000; // MIN_FORMAT_MILLIS is a whole second
+    let [y0, y1, y2, y3] = parts.year;
+    // millis < 1000: both parts fit u8.
+    #[allow(clippy::cast_possible_truncation, reason = "0..=9 and 0..=99")]
+    let (m0, [m1, m2]) = (
+        b'0' + (millis / 100) as u8,
+        two_digits((millis % 100) as u8),
+    );
+    let [mo0, mo1] = two_digits(parts.month);
+    let [d0, d1] = two_digits(parts.day);
     let [h0, h1] = two_digits(parts.hour);
     let [mi0, mi1] = two_digits(parts.minute);
     let [s0, s1] = two_digits(parts.second);
@@ -432,7 +450,7 @@ pub fn format_iso8601_millis(
         y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1,
         b'.', m0, m1, m2, b'Z',
     ];
-    ascii(out)
+    Ok(())
 }
 
 /// Formats `unix_secs` as an IMF-fixdate (RFC 7231 §7.1.1.1), exactly as JavaScript's
@@ -445,18 +463,31 @@ pub fn format_iso8601_millis(
 /// ([`MIN_FORMAT_SECS`]..=[`MAX_FORMAT_SECS`]); JavaScript would print a longer or signed
 /// year there, which is not an IMF-fixdate.
 pub fn format_http_date(unix_secs: i64, out: &mut [u8; HTTP_DATE_LEN]) -> Result<&str, TimeError> {
-    if !(MIN_FORMAT_SECS..=MAX_FORMAT_SECS).contains(&unix_secs) {
-        return Err(TimeError::OutOfRange);
-    }
-    let parts = Parts::from_secs(unix_secs).ok_or(TimeError::OutOfRange)?;
+    write_http_date(unix_secs, out)?;
+    ascii(out)
+}
+
+/// [`format_http_date`] without the text view: the bytes are written into `out` (only on
+/// success), for callers that copy them on.
+pub(crate) fn write_http_date(
+    unix_secs: i64,
+    out: &mut [u8; HTTP_DATE_LEN],
+) -> Result<(), TimeError> {
+    // Seconds since 0000-01-01T00:00:00Z, 0..=315_569_519_999 in range.
+    let since = unix_secs
+        .checked_sub(MIN_FORMAT_SECS)
+        .filter(|_| unix_secs <= MAX_FORMAT_SECS)
+        .and_then(|s| u64::try_from(s).ok())
+        .ok_or(TimeError::OutOfRange)?;
+    let parts = Parts::from_secs_since_year_0(since);
     let [w0, w1, w2] = **DAY_NAMES
-        .get(usize::from(parts.date.weekday()))
+        .get(usize::from(parts.weekday))
         .ok_or(TimeError::OutOfRange)?;
     let [mn0, mn1, mn2] = **MONTH_NAMES
-        .get(usize::from(parts.date.month).wrapping_sub(1))
+        .get(usize::from(parts.month).wrapping_sub(1))
         .ok_or(TimeError::OutOfRange)?;
-    let [y0, y1, y2, y3] = four_digits(i64::from(parts.date.year));
-    let [d0, d1] = two_digits(parts.date.day);
+    let [y0, y1, y2, y3] = parts.year;
+    let [d0, d1] = two_digits(parts.day);
     let [h0, h1] = two_digits(parts.hour);
     let [mi0, mi1] = two_digits(parts.minute);
     let [s0, s1] = two_digits(parts.second);
@@ -464,7 +495,7 @@ pub fn format_http_date(unix_secs: i64, out: &mut [u8; HTTP_DATE_LEN]) -> Result
         w0, w1, w2, b',', b' ', d0, d1, b' ', mn0, mn1, mn2, b' ', y0, y1, y2, y3, b' ', h0, h1,
         b':', mi0, mi1, b':', s0, s1, b' ', b'G', b'M', b'T',
     ];
-    ascii(out)
+    Ok(())
 }
 
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) into Unix seconds.
@@ -521,59 +552,84 @@ pub fn parse_http_date(input: &[u8]) -> Result<i64, TimeError> {
         .ok_or(TimeError::Overflow)
 }
 
-/// Broken-down UTC time of one second.
+/// Broken-down UTC time of one second of the years `0000..=9999`, as the formatters print it.
 struct Parts {
-    date: CivilDate,
+    /// The year as four ASCII digits.
+    year: [u8; 4],
+    month: u8,
+    day: u8,
+    /// 0 = Sunday .. 6 = Saturday.
+    weekday: u8,
     hour: u8,
     minute: u8,
     second: u8,
 }
 
+/// Days from 0000-03-01 back to -0400-03-01: one 400-year era, so that the day counts of
+/// [`Parts::from_secs_since_year_0`] stay unsigned.
+const ERA_DAYS: u64 = 146_097;
+/// Days from 0000-01-01 to 0000-03-01 (year 0 is a leap year).
+const JAN_TO_MAR: u64 = 60;
+
 impl Parts {
-    fn from_secs(secs: i64) -> Option<Self> {
-        let date = CivilDate::from_days(secs.div_euclid(SECS_PER_DAY))?;
-        let sod = secs.rem_euclid(SECS_PER_DAY); // 0..=86_399
-        #[allow(
-            clippy::cast_possible_truncation,
-            clippy::cast_sign_loss,
-            reason = "bounded"
-        )]
-        let parts = Self {
-            date,
+    /// `since` seconds after 0000-01-01T00:00:00Z, which the callers keep within
+    /// `0..=MAX_FORMAT_SECS - MIN_FORMAT_SECS` (dates outside print wrong years).
+    ///
+    /// [`CivilDate::from_days`] in unsigned arithmetic on a non-negative day count, which
+    /// the compiler turns into multiplications; tests check it against that function for
+    /// every day of the range.
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "every value is reduced below 10_000 (year) or 100 (the others) first"
+    )]
+    fn from_secs_since_year_0(since: u64) -> Self {
+        let days = since / 86_400;
+        let sod = since % 86_400;
+        // 0000-01-01 was a Saturday.
+        let weekday = ((days + 6) % 7) as u8;
+        // Days since -0400-03-01, so the era number is never negative.
+        let z = days + ERA_DAYS - JAN_TO_MAR;
+        let era = z / ERA_DAYS; // 0..=25
+        let doe = z % ERA_DAYS; // day of era, 0..=146_096
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // day of March-based year, 0..=365
+        let mp = (5 * doy + 2) / 153; // March-based month, 0..=11
+        let day = doy - (153 * mp + 2) / 5 + 1; // 1..=31
+        let month = if mp < 10 { mp + 3 } else { mp - 9 }; // 1..=12
+                                                           // era >= 1 for every year >= 0; the saturation only guards out-of-contract input.
+        let year = (yoe + era * 400 + u64::from(month <= 2)).saturating_sub(400) % 10_000;
+        let [y0, y1] = two_digits((year / 100) as u8);
+        let [y2, y3] = two_digits((year % 100) as u8);
+        Self {
+            year: [y0, y1, y2, y3],
+            month: month as u8,
+            day: day as u8,
+            weekday,
             hour: (sod / 3600) as u8,
             minute: (sod / 60 % 60) as u8,
             second: (sod % 60) as u8,
-        };
-        Some(parts)
+        }
     }
 }
 
-/// Four ASCII digits of `v`, which the callers keep in `0..=9999`.
-fn four_digits(v: i64) -> [u8; 4] {
-    let v = v.rem_euclid(10_000);
-    [
-        digit(v / 1000),
-        digit(v / 100 % 10),
-        digit(v / 10 % 10),
-        digit(v % 10),
-    ]
-}
+/// `"00" ..= "99"`, two ASCII digits per number.
+const TWO_DIGITS: [[u8; 2]; 100] = {
+    let mut t = [[0; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        // i < 100: both digits fit u8.
+        #[allow(clippy::cast_possible_truncation, reason = "0..=9")]
+        let pair = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        t[i] = pair;
+        i += 1;
+    }
+    t
+};
 
-/// Two ASCII digits of `v`, which the callers keep in `0..=99`.
+/// Two ASCII digits of `v`, which the callers keep in `0..=99` (larger values print their
+/// last two digits).
 fn two_digits(v: u8) -> [u8; 2] {
-    let v = i64::from(v % 100);
-    [digit(v / 10), digit(v % 10)]
-}
-
-/// ASCII digit for `d` in `0..=9`.
-fn digit(d: i64) -> u8 {
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_sign_loss,
-        reason = "0..=9"
-    )]
-    let d = d.rem_euclid(10) as u8;
-    b'0' + d
+    TWO_DIGITS[usize::from(v % 100)]
 }
 
 /// Decimal value of a run of ASCII digits (at most 4 here).
@@ -945,6 +1001,75 @@ mod tests {
             let len = usize::try_from(rng.next() % 31).unwrap().min(29);
             let _ = parse_http_date(&input[..len]);
             let _ = parse_http_date(&input);
+        }
+    }
+
+    /// The formatters' arithmetic against `CivilDate::from_days` and `weekday_from_days`:
+    /// every day of the range, at its first and last second.
+    #[test]
+    fn parts_match_civil_date_every_day_in_range() {
+        let first = MIN_FORMAT_SECS.div_euclid(SECS_PER_DAY);
+        let last = MAX_FORMAT_SECS.div_euclid(SECS_PER_DAY);
+        for days in first..=last {
+            let date = CivilDate::from_days(days).unwrap();
+            let year = std::format!("{:04}", date.year());
+            for sod in [0, SECS_PER_DAY - 1] {
+                let since = u64::try_from(days * SECS_PER_DAY + sod - MIN_FORMAT_SECS).unwrap();
+                let p = Parts::from_secs_since_year_0(since);
+                assert_eq!(p.year, year.as_bytes(), "{days}");
+                assert_eq!((p.month, p.day), (date.month(), date.day()), "{days}");
+                assert_eq!(p.weekday, weekday_from_days(days), "{days}");
+                let hms = if sod == 0 { (0, 0, 0) } else { (23, 59, 59) };
+                assert_eq!((p.hour, p.minute, p.second), hms);
+            }
+        }
+    }
+
+    /// The formatted text against a plain `format!` of `CivilDate` fields, at random
+    /// instants and at the ends of the range.
+    #[test]
+    fn formatters_match_a_plain_reference() {
+        let reference = |ms: i64| {
+            let secs = ms.div_euclid(1000);
+            let days = secs.div_euclid(SECS_PER_DAY);
+            let sod = secs.rem_euclid(SECS_PER_DAY);
+            let d = CivilDate::from_days(days).unwrap();
+            let (h, mi, s) = (sod / 3600, sod / 60 % 60, sod % 60);
+            let iso = std::format!(
+                "{:04}-{:02}-{:02}T{h:02}:{mi:02}:{s:02}.{:03}Z",
+                d.year(),
+                d.month(),
+                d.day(),
+                ms.rem_euclid(1000)
+            );
+            let http = std::format!(
+                "{}, {:02} {} {:04} {h:02}:{mi:02}:{s:02} GMT",
+                core::str::from_utf8(DAY_NAMES[usize::from(weekday_from_days(days))]).unwrap(),
+                d.day(),
+                core::str::from_utf8(MONTH_NAMES[usize::from(d.month() - 1)]).unwrap(),
+                d.year()
+            );
+            (iso, http)
+        };
+        let mut rng = Rng(0x7157_DA7E);
+        let fixed = [
+            MIN_FORMAT_MILLIS,
+            MIN_FORMAT_MILLIS + 999,
+            MAX_FORMAT_MILLIS,
+            MAX_FORMAT_MILLIS - 999,
+            -1,
+            0,
+            999,
+            -1000,
+        ];
+        for i in 0..300_000 {
+            let ms = fixed
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| rng.range(MIN_FORMAT_MILLIS, MAX_FORMAT_MILLIS));
+            let (expected_iso, expected_http) = reference(ms);
+            assert_eq!(iso(ms), expected_iso);
+            assert_eq!(http(ms.div_euclid(1000)), expected_http);
         }
     }
 }

@@ -5,9 +5,9 @@ use core::fmt;
 
 use heapless::Vec;
 
-use super::parse::{self, write_decoded};
-use super::set_cookie::{serialize, Sink};
-use super::{CookieError, CookieOptions};
+use super::parse::{self, write_unescaped};
+use super::set_cookie::{check, write_checked, Sink};
+use super::{ascii_str, CookieError, CookieOptions};
 
 /// Auth.js v5 chunk size: characters of value per cookie (4096 - 160).
 pub const CHUNK_SIZE_V5: usize = 3936;
@@ -179,7 +179,8 @@ pub fn reassemble_with<'o, const N: usize>(
     base: &str,
     out: &'o mut [u8],
 ) -> Result<Reassembled<'o, N>, CookieError> {
-    let mut found: Vec<(ChunkName, &[u8]), N> = Vec::new();
+    // Each chunk with its decoded length, when it has escapes to decode.
+    let mut found: Vec<(ChunkName, &[u8], Option<usize>), N> = Vec::new();
     let mut present: Vec<ChunkName, N> = Vec::new();
     for (position, cookie) in parse::parse(header).enumerate() {
         let Some(chunk) = ChunkName::parse(cookie.name(), base) else {
@@ -191,30 +192,34 @@ pub fn reassemble_with<'o, const N: usize>(
         {
             continue; // a later duplicate: the first one (even if empty) wins
         }
-        if cookie.raw_value().is_empty() {
+        let raw = cookie.raw_value();
+        if raw.is_empty() {
             continue; // v5 skips empty chunks
         }
         let too_many = CookieError::TooManyChunks { max: N };
         found
-            .push((chunk, cookie.raw_value()))
+            .push((chunk, raw, cookie.decoding()))
             .map_err(|_| too_many)?;
         present.push(chunk).map_err(|_| too_many)?;
     }
-    found.sort_unstable_by_key(|(chunk, _)| *chunk);
+    found.sort_unstable_by_key(|(chunk, _, _)| *chunk);
 
     let needed = found
         .iter()
-        .map(|(_, raw)| parse::decoded_len(raw))
+        .map(|(_, raw, decoded)| decoded.unwrap_or(raw.len()))
         .fold(0_usize, usize::saturating_add);
     if out.len() < needed {
         return Err(CookieError::BufferTooSmall { needed });
     }
     let mut at = 0_usize;
-    for (_, raw) in &found {
-        let len = parse::decoded_len(raw);
+    for (_, raw, decoded) in &found {
+        let len = decoded.unwrap_or(raw.len());
         let end = at.saturating_add(len);
         if let Some(dst) = out.get_mut(at..end) {
-            write_decoded(raw, dst);
+            match decoded {
+                Some(_) => write_unescaped(raw, dst),
+                None => dst.copy_from_slice(raw),
+            }
         }
         at = end;
     }
@@ -497,10 +502,9 @@ impl<'a, const N: usize> SessionCookieWriter<'a, N> {
             set_options,
             delete_options: options.with_max_age(Some(0)),
         };
-        // Validate the name and every attribute once.
-        let mut sink = Sink::counting();
-        serialize(&mut sink, base, Some(0), "", &writer.set_options)?;
-        serialize(&mut sink, base, Some(0), "", &writer.delete_options)?;
+        // Validate the name and every attribute once (what serializing would report).
+        check(base, &writer.set_options)?;
+        check(base, &writer.delete_options)?;
         Ok(writer)
     }
 
@@ -562,32 +566,46 @@ impl<'a, const N: usize> SessionCookieWriter<'a, N> {
     /// [`CookieError::BufferTooSmall`] with the exact size needed; the writer does not
     /// advance, so the call can be repeated with a larger buffer.
     pub fn write_next<'o>(&mut self, out: &'o mut [u8]) -> Result<Option<&'o str>, CookieError> {
+        let len = self.write_next_len(out)?;
+        let out: &'o [u8] = out;
+        Ok(len.map(|len| ascii_str(out.get(..len).unwrap_or_default())))
+    }
+
+    /// [`Self::write_next`] returning the length of the header written at the start of `out`
+    /// instead of viewing it as text (it is ASCII), for callers that write several headers
+    /// back to back and view them all at once.
+    ///
+    /// # Errors
+    ///
+    /// As [`Self::write_next`].
+    pub(crate) fn write_next_len(&mut self, out: &mut [u8]) -> Result<Option<usize>, CookieError> {
         let mut ahead = self.plan.clone();
         let Some(planned) = ahead.next() else {
             return Ok(None);
         };
         let mut sink = Sink::new(out);
-        self.serialize(&mut sink, &planned)?;
-        let text = sink.finish()?;
+        self.serialize(&mut sink, &planned);
+        let len = sink.finish_len()?;
         self.plan = ahead;
-        Ok(Some(text))
+        Ok(Some(len))
     }
 
     fn len_of(&self, planned: &PlannedCookie<'_>) -> Result<usize, CookieError> {
         let mut sink = Sink::counting();
-        self.serialize(&mut sink, planned)?;
+        self.serialize(&mut sink, planned);
         Ok(sink.len)
     }
 
-    fn serialize(
-        &self,
-        sink: &mut Sink<'_>,
-        planned: &PlannedCookie<'_>,
-    ) -> Result<(), CookieError> {
+    fn serialize(&self, sink: &mut Sink<'_>, planned: &PlannedCookie<'_>) {
         let suffix = planned.chunk.index();
+        // `new` checked the name and both option sets.
         match planned.action {
-            CookieAction::Set(text) => serialize(sink, self.base, suffix, text, &self.set_options),
-            CookieAction::Delete => serialize(sink, self.base, suffix, "", &self.delete_options),
+            CookieAction::Set(text) => {
+                write_checked(sink, self.base, suffix, text, &self.set_options);
+            }
+            CookieAction::Delete => {
+                write_checked(sink, self.base, suffix, "", &self.delete_options);
+            }
         }
     }
 }

@@ -15,6 +15,8 @@ use super::CookieError;
 pub struct RequestCookie<'h> {
     name: &'h [u8],
     raw_value: &'h [u8],
+    /// Whether `raw_value` contains `%`, found while the parser scanned it.
+    escapes: bool,
 }
 
 impl<'h> RequestCookie<'h> {
@@ -34,13 +36,24 @@ impl<'h> RequestCookie<'h> {
     /// Whether the value contains `%` (and so may need [`Self::decode_into`]).
     #[must_use]
     pub fn has_escapes(&self) -> bool {
-        self.raw_value.contains(&b'%')
+        self.escapes
     }
 
     /// Length of the value [`Self::decode_into`] returns.
     #[must_use]
     pub fn decoded_len(&self) -> usize {
-        decoded_len(self.raw_value)
+        self.decoding().unwrap_or(self.raw_value.len())
+    }
+
+    /// How [`decode_value`] treats the value: `Some(len)` when it decodes the escapes into
+    /// `len` bytes, `None` when it returns the value unchanged (no `%`, or
+    /// `decodeURIComponent` would throw).
+    pub(super) fn decoding(&self) -> Option<usize> {
+        if self.escapes {
+            percent_decoded_len(self.raw_value)
+        } else {
+            None
+        }
     }
 
     /// The value as Auth.js sees it; see [`decode_value`].
@@ -53,6 +66,9 @@ impl<'h> RequestCookie<'h> {
     where
         'h: 'a,
     {
+        if !self.escapes {
+            return Ok(self.raw_value); // what decode_value returns without a `%`
+        }
         decode_value(self.raw_value, out)
     }
 }
@@ -104,26 +120,40 @@ impl<'h> Iterator for Cookies<'h> {
     type Item = RequestCookie<'h>;
 
     fn next(&mut self) -> Option<RequestCookie<'h>> {
-        while !self.rest.is_empty() {
-            let (pair, rest) = match self.rest.iter().position(|&b| b == b';') {
-                Some(i) => (
-                    self.rest.get(..i).unwrap_or_default(),
-                    self.rest.get(i + 1..).unwrap_or_default(),
-                ),
-                None => (self.rest, &[][..]),
+        // Same pairs as splitting at every `;` and then at the first `=` of each piece (the
+        // `cookie` package's way), in one pass: the first `=` or `;` decides whether the
+        // piece is a pair, and only a pair's value is then scanned for its `;`.
+        loop {
+            let Some(i) = find_eq_or_semi(self.rest) else {
+                self.rest = &[];
+                return None; // a last piece without `=`: skipped
+            };
+            let (head, tail) = self.rest.split_at(i);
+            let Some((&sep, after)) = tail.split_first() else {
+                self.rest = &[];
+                return None;
+            };
+            if sep == b';' {
+                self.rest = after;
+                continue; // not a `name=value` pair: skipped, as by the `cookie` package
+            }
+            let (end, escapes) = scan_value(after);
+            let (value, rest) = match end {
+                Some(j) => {
+                    let (value, semi_rest) = after.split_at(j);
+                    (value, semi_rest.get(1..).unwrap_or_default())
+                }
+                None => (after, &[][..]),
             };
             self.rest = rest;
-            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
-                continue; // not a `name=value` pair: skipped, as by the `cookie` package
-            };
-            let name = trim(pair.get(..eq).unwrap_or_default());
-            let value = unquote(trim(pair.get(eq + 1..).unwrap_or_default()));
+            // Trimming and unquoting remove only spaces, tabs and quotes, so `escapes` holds
+            // for the raw value too.
             return Some(RequestCookie {
-                name,
-                raw_value: value,
+                name: trim(head),
+                raw_value: unquote(trim(value)),
+                escapes,
             });
         }
-        None
     }
 }
 
@@ -179,7 +209,7 @@ pub fn decode_value<'a>(raw: &'a [u8], out: &'a mut [u8]) -> Result<&'a [u8], Co
     let dst = out
         .get_mut(..needed)
         .ok_or(CookieError::BufferTooSmall { needed })?;
-    write_decoded(raw, dst);
+    write_unescaped(raw, dst);
     Ok(dst)
 }
 
@@ -256,6 +286,101 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
+/// `0x01` in every byte.
+const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+/// `0x80` in every byte.
+const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+
+/// A word whose lowest set bit is the high bit of the first byte of `word` (little-endian)
+/// that equals `b`; zero when no byte does. Bits above it may be spurious (a borrow can
+/// propagate past the first match), so only the lowest one is meaningful.
+const fn first_eq_mask(word: u64, b: u8) -> u64 {
+    let x = word ^ (ONES * b as u64);
+    x.wrapping_sub(ONES) & !x & HIGHS
+}
+
+/// Index of the first byte for which `mask_of(word)` is non-zero, eight bytes at a time, then
+/// byte by byte through `is_match` for the tail. `mask_of` must follow [`first_eq_mask`]'s
+/// rule (its lowest set bit marks the first matching byte) and agree with `is_match`.
+#[inline(always)]
+fn find_by(s: &[u8], mask_of: impl Fn(u64) -> u64, is_match: impl Fn(u8) -> bool) -> Option<usize> {
+    let (words, tail) = s.as_chunks::<8>();
+    for (i, word) in words.iter().enumerate() {
+        let m = mask_of(u64::from_le_bytes(*word));
+        if m != 0 {
+            // trailing_zeros / 8 <= 7.
+            let byte = usize::try_from(m.trailing_zeros() / 8).unwrap_or_default();
+            return Some(i * 8 + byte);
+        }
+    }
+    tail.iter()
+        .position(|&b| is_match(b))
+        .map(|p| words.len() * 8 + p)
+}
+
+/// Scans the text after a pair's `=`: the index of the first `;` (`None`: the value runs to
+/// the end) and whether a `%` comes before it.
+///
+/// Sixteen bytes per step: one test tells whether any of them is a `;` or lies below `-`
+/// (where `%` is); only such blocks, rare in tokens (base64url and `.`), are looked at byte
+/// by byte.
+pub(super) fn scan_value(s: &[u8]) -> (Option<usize>, bool) {
+    let mut escapes = false;
+    let (blocks, tail) = s.as_chunks::<16>();
+    let mut start = 0;
+    while let Some(rest) = blocks.get(start..) {
+        let Some(k) = rest.iter().position(|block| {
+            let pair = u128::from_le_bytes(*block);
+            #[allow(
+                clippy::cast_possible_truncation,
+                reason = "the two halves of the block"
+            )]
+            let (lo, hi) = (pair as u64, (pair >> 64) as u64);
+            semi_or_below_dash(lo) | semi_or_below_dash(hi) != 0
+        }) else {
+            break;
+        };
+        let at = start + k;
+        if let Some(j) = blocks.get(at).and_then(|b| scan_bytes(b, &mut escapes)) {
+            return (Some(at * 16 + j), escapes);
+        }
+        start = at + 1;
+    }
+    let end = scan_bytes(tail, &mut escapes).map(|j| blocks.len() * 16 + j);
+    (end, escapes)
+}
+
+/// Index of the first `;` of `bytes`, noting any `%` before it in `escapes`; byte by byte,
+/// kept out of [`scan_value`]'s loop.
+#[inline(never)]
+fn scan_bytes(bytes: &[u8], escapes: &mut bool) -> Option<usize> {
+    for (j, &b) in bytes.iter().enumerate() {
+        match b {
+            b';' => return Some(j),
+            b'%' => *escapes = true,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Non-zero exactly when a byte of `word` is `;` or below `-` (`%`, space, `"`...).
+const fn semi_or_below_dash(word: u64) -> u64 {
+    // Without a byte below `-`, no subtraction borrows, and a byte whose difference has the
+    // high bit set had it set itself (masked by `!word`).
+    let below = word.wrapping_sub(ONES * b'-' as u64) & !word & HIGHS;
+    below | first_eq_mask(word, b';')
+}
+
+/// Index of the first `=` or `;` in `s`.
+pub(super) fn find_eq_or_semi(s: &[u8]) -> Option<usize> {
+    find_by(
+        s,
+        |w| first_eq_mask(w, b'=') | first_eq_mask(w, b';'),
+        |c| c == b'=' || c == b';',
+    )
+}
+
 /// Removes spaces and tabs at both ends.
 fn trim(s: &[u8]) -> &[u8] {
     let ws = |b: &u8| *b == b' ' || *b == b'\t';
@@ -274,20 +399,15 @@ fn unquote(v: &[u8]) -> &[u8] {
     }
 }
 
-/// Writes the value [`decode_value`] returns for `raw` into `dst`, which should be
-/// [`decoded_len`] bytes long (bytes that do not fit are dropped).
-pub(super) fn write_decoded(raw: &[u8], dst: &mut [u8]) {
+/// Writes `decodeURIComponent(raw)` into `dst`, for a `raw` with escapes that decodes into
+/// `dst.len()` bytes ([`percent_decoded_len`]; bytes that do not fit are dropped).
+pub(super) fn write_unescaped(raw: &[u8], dst: &mut [u8]) {
     let mut written = 0_usize;
-    let mut put = |bytes: &[u8]| {
+    walk(raw, |bytes: &[u8]| {
         let end = written.saturating_add(bytes.len());
         if let Some(slot) = dst.get_mut(written..end) {
             slot.copy_from_slice(bytes);
         }
         written = end;
-    };
-    if raw.contains(&b'%') && percent_decoded_len(raw).is_some() {
-        walk(raw, put);
-    } else {
-        put(raw);
-    }
+    });
 }

@@ -239,9 +239,47 @@ pub(super) fn serialize(
     value: &str,
     options: &CookieOptions<'_>,
 ) -> Result<(), CookieError> {
+    check(name, options)?;
+    write_checked(sink, name, suffix, value, options);
+    Ok(())
+}
+
+/// The errors [`serialize`] can return for `name` and `options`, in its order (they do not
+/// depend on the suffix or the value), without writing anything.
+pub(super) fn check(name: &str, options: &CookieOptions<'_>) -> Result<(), CookieError> {
     if !is_token(name) {
         return Err(CookieError::InvalidName);
     }
+    if let Some(domain) = options.domain.filter(|d| !d.is_empty()) {
+        if !is_domain(domain.as_bytes()) {
+            return Err(CookieError::InvalidDomain);
+        }
+    }
+    if !options.path.is_empty()
+        && !options
+            .path
+            .bytes()
+            .all(|b| matches!(b, 0x20..=0x3a | 0x3d..=0x7e))
+    {
+        return Err(CookieError::InvalidPath);
+    }
+    if let Some(expires) = options.expires {
+        if !(time::MIN_FORMAT_SECS..=time::MAX_FORMAT_SECS).contains(&expires) {
+            return Err(CookieError::InvalidExpires);
+        }
+    }
+    Ok(())
+}
+
+/// The writing half of [`serialize`], for a `name` and `options` that passed [`check`]
+/// (others are written as they are, without a panic).
+pub(super) fn write_checked(
+    sink: &mut Sink<'_>,
+    name: &str,
+    suffix: Option<u16>,
+    value: &str,
+    options: &CookieOptions<'_>,
+) {
     sink.push(name.as_bytes());
     if let Some(index) = suffix {
         sink.push(b".");
@@ -254,29 +292,16 @@ pub(super) fn serialize(
         sink.push_i64(max_age);
     }
     if let Some(domain) = options.domain.filter(|d| !d.is_empty()) {
-        if !is_domain(domain.as_bytes()) {
-            return Err(CookieError::InvalidDomain);
-        }
         sink.push(b"; Domain=");
         sink.push(domain.as_bytes());
     }
     if !options.path.is_empty() {
-        if !options
-            .path
-            .bytes()
-            .all(|b| matches!(b, 0x20..=0x3a | 0x3d..=0x7e))
-        {
-            return Err(CookieError::InvalidPath);
-        }
         sink.push(b"; Path=");
         sink.push(options.path.as_bytes());
     }
     if let Some(expires) = options.expires {
-        let mut date = [0; HTTP_DATE_LEN];
-        let date =
-            time::format_http_date(expires, &mut date).map_err(|_| CookieError::InvalidExpires)?;
         sink.push(b"; Expires=");
-        sink.push(date.as_bytes());
+        sink.push_http_date(expires);
     }
     if options.http_only {
         sink.push(b"; HttpOnly");
@@ -293,7 +318,6 @@ pub(super) fn serialize(
     if let Some(same_site) = options.same_site {
         sink.push(same_site.attribute().as_bytes());
     }
-    Ok(())
 }
 
 /// `encodeURIComponent` leaves these bytes alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
@@ -314,18 +338,53 @@ const URI_UNRESERVED: [bool; 256] = {
     t
 };
 
+/// [`URI_UNRESERVED`] negated, as bytes to OR together (1: `encodeURIComponent` escapes it).
+const URI_RESERVED: [u8; 256] = {
+    let mut t = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if URI_UNRESERVED[b] { 0 } else { 1 };
+        b += 1;
+    }
+    t
+};
+
 const fn is_uri_unreserved(b: u8) -> bool {
     URI_UNRESERVED[b as usize]
+}
+
+/// Bytes per block of [`unreserved_run`].
+const BLOCK: usize = 16;
+
+/// Length of the leading run of `s` that `encodeURIComponent` leaves alone: whole blocks are
+/// checked without a branch per byte (a session token is ~1 KB of such bytes), the block
+/// that ends the run byte by byte.
+pub(super) fn unreserved_run(s: &[u8]) -> usize {
+    let (blocks, _) = s.as_chunks::<BLOCK>();
+    let whole = blocks
+        .iter()
+        .position(|block| {
+            // OR of 0/1 flags: no early exit per byte.
+            block
+                .iter()
+                .fold(0_u8, |any, &b| any | URI_RESERVED[usize::from(b)])
+                != 0
+        })
+        .unwrap_or(blocks.len())
+        * BLOCK;
+    let tail = s.get(whole..).unwrap_or_default();
+    whole
+        + tail
+            .iter()
+            .position(|&b| !is_uri_unreserved(b))
+            .unwrap_or(tail.len())
 }
 
 fn push_encoded(sink: &mut Sink<'_>, value: &str) {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut rest = value.as_bytes();
     while !rest.is_empty() {
-        let run = rest
-            .iter()
-            .position(|&b| !is_uri_unreserved(b))
-            .unwrap_or(rest.len());
+        let run = unreserved_run(rest);
         let (plain, tail) = rest.split_at(run);
         sink.push(plain);
         let Some((&b, tail)) = tail.split_first() else {
@@ -339,28 +398,47 @@ fn push_encoded(sink: &mut Sink<'_>, value: &str) {
 /// RFC 6265 cookie-name (RFC 7230 token): one or more of
 /// ``!#$%&'*+-.^_`|~``, digits and letters.
 fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name.bytes().all(|b| {
-            b.is_ascii_alphanumeric()
-                || matches!(
-                    b,
-                    b'!' | b'#'
-                        | b'$'
-                        | b'%'
-                        | b'&'
-                        | b'\''
-                        | b'*'
-                        | b'+'
-                        | b'-'
-                        | b'.'
-                        | b'^'
-                        | b'_'
-                        | b'`'
-                        | b'|'
-                        | b'~'
-                )
-        })
+    !name.is_empty() && name.bytes().all(|b| TOKEN[usize::from(b)])
 }
+
+/// Whether `b` may appear in a cookie name.
+#[cfg(test)]
+pub(super) fn is_token_byte(b: u8) -> bool {
+    TOKEN[usize::from(b)]
+}
+
+/// The bytes of an RFC 7230 token, as a table (one load per byte of the name).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "b < 256 fits in u8; const context has no TryFrom"
+)]
+const TOKEN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        b += 1;
+    }
+    t
+};
 
 /// The `cookie` package's domain check: an optional leading `.`, then dot-separated labels
 /// of 1..=63 letters, digits and hyphens that start and end with a letter or digit.
@@ -431,12 +509,39 @@ impl<'o> Sink<'o> {
         self.push_u64(v.unsigned_abs());
     }
 
+    /// Pushes the IMF-fixdate of `unix_secs`, formatting it straight into the buffer, and
+    /// only when it fits there (a counting sink only counts). Outside the years 0000..=9999
+    /// (which [`check`] rejects) the slot is left as it was.
+    fn push_http_date(&mut self, unix_secs: i64) {
+        let end = self.len.saturating_add(HTTP_DATE_LEN);
+        if let Some(slot) = self
+            .out
+            .get_mut(self.len..end)
+            .and_then(|slot| <&mut [u8; HTTP_DATE_LEN]>::try_from(slot).ok())
+        {
+            // Only out of range, excluded by `check`.
+            let _ = time::write_http_date(unix_secs, slot);
+        }
+        self.len = end;
+    }
+
     /// The written text, or `BufferTooSmall` with the total length.
     pub(super) fn finish(self) -> Result<&'o str, CookieError> {
         let needed = self.len;
         match self.out.get(..needed) {
             Some(written) => Ok(ascii_str(written)),
             None => Err(CookieError::BufferTooSmall { needed }),
+        }
+    }
+
+    /// The number of bytes written, or `BufferTooSmall` with the total length: [`Self::finish`]
+    /// without the text view.
+    pub(super) fn finish_len(self) -> Result<usize, CookieError> {
+        let needed = self.len;
+        if needed <= self.out.len() {
+            Ok(needed)
+        } else {
+            Err(CookieError::BufferTooSmall { needed })
         }
     }
 }

@@ -1382,3 +1382,260 @@ fn property_random_headers_never_panic() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Fast paths against their plain definitions.
+
+/// The parser as it was written first: split at every `;`, then at the first `=`.
+fn reference_pairs(header: &[u8]) -> Vec<(&[u8], &[u8])> {
+    fn trim(s: &[u8]) -> &[u8] {
+        let ws = |b: &u8| *b == b' ' || *b == b'\t';
+        let start = s.iter().position(|b| !ws(b)).unwrap_or(s.len());
+        let end = s.iter().rposition(|b| !ws(b)).map_or(start, |i| i + 1);
+        &s[start..end]
+    }
+    fn unquote(v: &[u8]) -> &[u8] {
+        match v {
+            [b'"'] => &[],
+            [b'"', inner @ .., b'"'] => inner,
+            _ => v,
+        }
+    }
+    if header.len() < 2 {
+        return Vec::new();
+    }
+    header
+        .split(|&b| b == b';')
+        .filter_map(|pair| {
+            let eq = pair.iter().position(|&b| b == b'=')?;
+            Some((trim(&pair[..eq]), unquote(trim(&pair[eq + 1..]))))
+        })
+        .collect()
+}
+
+fn fast_pairs(header: &[u8]) -> Vec<(&[u8], &[u8])> {
+    parse(header)
+        .map(|c| {
+            assert_eq!(c.has_escapes(), c.raw_value().contains(&b'%'));
+            (c.name(), c.raw_value())
+        })
+        .collect()
+}
+
+/// `scan_value` from its definition: the first `;`, and whether a `%` precedes it.
+fn reference_scan(s: &[u8]) -> (Option<usize>, bool) {
+    let end = s.iter().position(|&b| b == b';');
+    (end, s[..end.unwrap_or(s.len())].contains(&b'%'))
+}
+
+#[test]
+fn word_at_a_time_search_equals_position() {
+    // Every byte value at every offset of buffers around one and two blocks, alone, after a
+    // '%', before a '%', and next to a ';'.
+    for len in 0..=40 {
+        for b in 0..=255_u8 {
+            for at in 0..len {
+                for extra in [
+                    None,
+                    Some((b'%', 0)),
+                    Some((b'%', len - 1)),
+                    Some((b';', len - 1)),
+                ] {
+                    let mut s = vec![b'x'; len];
+                    if let Some((c, i)) = extra {
+                        s[i] = c;
+                    }
+                    s[at] = b;
+                    assert_eq!(parse::scan_value(&s), reference_scan(&s), "{s:?}");
+                    assert_eq!(
+                        parse::find_eq_or_semi(&s),
+                        s.iter().position(|&c| c == b'=' || c == b';'),
+                        "{s:?}"
+                    );
+                }
+            }
+        }
+    }
+    // Random mixes of the separators and of bytes one bit away from them.
+    let mut rng = Rng(0x5EED);
+    for _ in 0..200_000 {
+        let len = rng.below(40);
+        let s: Vec<u8> = (0..len)
+            .map(|_| match rng.below(5) {
+                0 => b'=',
+                1 => b';',
+                2 => b'%',
+                3 => u8::try_from(rng.below(256)).unwrap(),
+                _ => *rng.pick(&[
+                    b'<',
+                    b':',
+                    b'>',
+                    b'$',
+                    b'&',
+                    b'<' ^ 0x80,
+                    b';' ^ 0x80,
+                    b'%' ^ 0x80,
+                    0x01,
+                    0,
+                ]),
+            })
+            .collect();
+        assert_eq!(
+            parse::find_eq_or_semi(&s),
+            s.iter().position(|&b| b == b'=' || b == b';'),
+            "{s:?}"
+        );
+        assert_eq!(parse::scan_value(&s), reference_scan(&s), "{s:?}");
+    }
+}
+
+#[test]
+fn parser_equals_split_then_first_equals() {
+    let mut rng = Rng(0xC0FF_EE00);
+    let pieces: [&[u8]; 12] = [
+        b";",
+        b"=",
+        b" ",
+        b"\t",
+        b"\"",
+        b"%",
+        b"a",
+        b"authjs.session-token",
+        b"=x;",
+        b"; ",
+        b"abcdefghij",
+        b"\xff",
+    ];
+    for _ in 0..50_000 {
+        let mut header = Vec::new();
+        for _ in 0..rng.below(30) {
+            if rng.below(4) == 0 {
+                header.push(u8::try_from(rng.below(256)).unwrap());
+            } else {
+                header.extend_from_slice(pieces[rng.below(pieces.len())]);
+            }
+        }
+        assert_eq!(fast_pairs(&header), reference_pairs(&header), "{header:?}");
+    }
+    // Long values, as session tokens are, with the separators at every offset.
+    for len in 0..40 {
+        for at in 0..len {
+            for sep in [b';', b'='] {
+                let mut header = b"n=".to_vec();
+                let mut value = vec![b'x'; len];
+                value[at] = sep;
+                header.extend_from_slice(&value);
+                header.extend_from_slice(b"; m=1");
+                assert_eq!(fast_pairs(&header), reference_pairs(&header), "{header:?}");
+            }
+        }
+    }
+}
+
+/// Reassembly from its definition: the first cookie of each chunk name, non-empty, sorted,
+/// each value through `decode_value`.
+fn reference_reassemble(header: &[u8]) -> (Vec<u8>, Vec<ChunkName>) {
+    let mut seen: Vec<&[u8]> = Vec::new();
+    let mut chunks = Vec::new();
+    for (name, raw) in reference_pairs(header) {
+        if seen.contains(&name) {
+            continue;
+        }
+        seen.push(name);
+        if let Some(chunk) = ChunkName::parse(name, V5) {
+            if !raw.is_empty() {
+                chunks.push((chunk, raw));
+            }
+        }
+    }
+    let present = chunks.iter().map(|(c, _)| *c).collect();
+    chunks.sort_by_key(|(c, _)| *c);
+    let mut value = Vec::new();
+    for (_, raw) in chunks {
+        let mut out = vec![0; raw.len()];
+        value.extend_from_slice(decode_value(raw, &mut out).unwrap());
+    }
+    (value, present)
+}
+
+#[test]
+fn reassembly_equals_its_definition() {
+    let mut rng = Rng(0xFACE_B00C);
+    let names = [
+        "authjs.session-token",
+        "authjs.session-token.0",
+        "authjs.session-token.1",
+        "authjs.session-token.10",
+        "x",
+    ];
+    let values: [&[u8]; 10] = [
+        b"",
+        b"abc",
+        b"%41",
+        b"%C3%A9",
+        b"%C3",
+        b"%zz",
+        b"a%20b",
+        b"\"q%41\"",
+        b"eyJ.x-y_z",
+        b"%",
+    ];
+    let mut out = vec![0; 4096];
+    for _ in 0..50_000 {
+        let mut header = Vec::new();
+        for _ in 0..rng.below(6) {
+            header.extend_from_slice(rng.pick(&names).as_bytes());
+            header.push(b'=');
+            for _ in 0..rng.below(4) {
+                header.extend_from_slice(values[rng.below(values.len())]);
+            }
+            header.extend_from_slice(b"; ");
+        }
+        let (value, present) = reference_reassemble(&header);
+        let r = reassemble(&header, V5, &mut out).unwrap();
+        assert_eq!(r.value(), &value[..], "{header:?}");
+        assert_eq!(r.present(), &present[..], "{header:?}");
+    }
+}
+
+#[test]
+fn unreserved_run_equals_position() {
+    let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b);
+    // Every byte value ending a run of every length around the block size.
+    for len in 0..=33 {
+        for stop in 0..=255_u8 {
+            let mut s = vec![b'a'; len];
+            s.push(stop);
+            s.extend_from_slice(b"%x");
+            let expected = s.iter().position(|&b| !unreserved(b)).unwrap_or(s.len());
+            assert_eq!(set_cookie::unreserved_run(&s), expected, "{s:?}");
+        }
+    }
+    let mut rng = Rng(0x00AB_5E17);
+    for _ in 0..100_000 {
+        let len = rng.below(40);
+        let s: Vec<u8> = (0..len)
+            .map(|_| match rng.below(8) {
+                0 => u8::try_from(rng.below(256)).unwrap(),
+                _ => *rng.pick(b"aZ09-_.!~*'()"),
+            })
+            .collect();
+        let expected = s.iter().position(|&b| !unreserved(b)).unwrap_or(s.len());
+        assert_eq!(set_cookie::unreserved_run(&s), expected, "{s:?}");
+    }
+}
+
+#[test]
+fn token_table_equals_the_rfc_7230_definition() {
+    for b in 0..=255_u8 {
+        let expected = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        let name = [b'a', b];
+        let valid = core::str::from_utf8(&name).is_ok_and(|n| {
+            write_set_cookie(n, "v", &CookieOptions::new(false), &mut [0; 64])
+                != Err(CookieError::InvalidName)
+        });
+        // Bytes above 0x7f cannot appear alone in a &str; they are never token bytes.
+        assert_eq!(valid, expected && b < 0x80, "{b:#x}");
+        assert_eq!(set_cookie::is_token_byte(b), expected, "{b:#x}");
+    }
+}

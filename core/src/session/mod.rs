@@ -822,9 +822,10 @@ fn write_cookies<'b, const N: usize>(
     let mut at = 0usize;
     loop {
         let rest = out.get_mut(at..).unwrap_or_default();
-        match writer.write_next(rest) {
-            Ok(Some(s)) => {
-                at += s.len();
+        // Lengths only: the headers are viewed as text once, all together, below.
+        match writer.write_next_len(rest) {
+            Ok(Some(len)) => {
+                at += len;
                 let end = u32::try_from(at).map_err(|_| SessionError::BufferTooSmall {
                     buffer: BufferKind::Cookies,
                     needed: at,
@@ -884,7 +885,7 @@ impl Iso {
 
 fn iso(unix_millis: i64) -> Result<Iso, SessionError> {
     let mut buf = [0u8; time::ISO8601_MILLIS_LEN];
-    time::format_iso8601_millis(unix_millis, &mut buf).map_err(|_| SessionError::Time)?;
+    time::write_iso8601_millis(unix_millis, &mut buf).map_err(|_| SessionError::Time)?;
     Ok(Iso { buf })
 }
 
