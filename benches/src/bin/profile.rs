@@ -3,7 +3,9 @@
 //! `profile <op> <workload> <library> [iterations]`, e.g. `profile decode session authcore 1000`.
 //! Ops: `decode`, `encode`; libraries: `authcore`, `jsonwebtoken`, `jwt-simple`, `floor_hmac`.
 //! Auth.js v5 JWE: `profile authjs_decode session authcore|floor`, `authjs_encode` likewise.
-//! Whole session read: `profile session_read session jws|jwe`.
+//! Whole session read: `profile session_read session jws|jwe`; bare decode of the same token:
+//! `profile session_bare session jws|jwe`.
+//! Interleaved comparison: `profile ratios session decode/authcore,decode/jsonwebtoken,decode/floor_hmac 2000`.
 //! Instruction counts per operation are the total divided by the iterations (the setup costs
 //! are measured separately by running with 0 iterations and subtracted).
 #![allow(
@@ -17,12 +19,12 @@ use std::hint::black_box;
 
 use authcore::cookie::Flavor;
 use authcore::jws::{self, DecodeOptions};
-use authcore::session::{AuthJsCodec, Config, Engine, JwsCodec};
+use authcore::session::{AuthJsCodec, Config, Engine, JwsCodec, TokenCodec};
 use authcore_benches::{
     authcore_decode, authcore_encode, authcore_key, authjs_claims, authjs_decode, authjs_encode,
     authjs_key, cookie_header, floor_hs256, floor_key, jwt_simple_decode, jwt_simple_encode,
     jwt_simple_key, session_cookie_token, session_read, workloads, BenchRng, CbcHs512Floor,
-    JsonWebToken, SessionBuffers,
+    JsonWebToken, SessionBuffers, SessionToken, NOW,
 };
 
 fn main() {
@@ -59,53 +61,105 @@ fn main() {
         Config::new(Flavor::AuthJs, false),
         AuthJsCodec::new(&keys).expect("one key"),
     );
-    let jws_header = cookie_header(&session_cookie_token(
-        jws_engine.codec(),
-        &w.session_token(),
-    ));
-    let jwe_header = cookie_header(&session_cookie_token(
-        jwe_engine.codec(),
-        &w.session_token(),
-    ));
+    let jws_token = session_cookie_token(jws_engine.codec(), &w.session_token());
+    let jwe_token_s = session_cookie_token(jwe_engine.codec(), &w.session_token());
+    let jws_header = cookie_header(&jws_token);
+    let jwe_header = cookie_header(&jwe_token_s);
+    let mut bare_scratch = vec![0u8; 4096];
     let mut bufs = SessionBuffers::new();
-    for _ in 0..n {
-        match (op.as_str(), lib.as_str()) {
-            ("decode", "authcore") => {
-                black_box(authcore_decode(black_box(&w.token), &key, &options, &mut scratch).exp);
-            }
-            ("decode", "jsonwebtoken") => drop(black_box(jwt.decode(black_box(&w.token)))),
-            ("decode", "jwt-simple") => {
-                drop(black_box(jwt_simple_decode(&simple, black_box(&w.token))));
-            }
-            ("encode", "authcore") => {
-                black_box(authcore_encode(&key, black_box(&claims), &mut out).len());
-            }
-            ("encode", "jsonwebtoken") => drop(black_box(jwt.encode(black_box(&claims)))),
-            ("encode", "jwt-simple") => {
-                drop(black_box(jwt_simple_encode(&simple, simple_claims.clone())));
-            }
-            ("authjs_decode", "authcore") => {
-                black_box(authjs_decode(&jwe_token, &keys, &options, &mut jwe_scratch).exp);
-            }
-            ("authjs_decode", "floor") => {
-                black_box(floor.decrypt(&mut plain));
-            }
-            ("authjs_encode", "authcore") => {
-                black_box(authjs_encode(&keys[0], &authjs, &mut rng, &mut jwe_out).len());
-            }
-            ("authjs_encode", "floor") => {
-                black_box(floor.encrypt(&mut plain));
-            }
-            ("session_read", "jws") => {
-                black_box(session_read(&jws_engine, &jws_header, &mut rng, &mut bufs));
-            }
-            ("session_read", "jwe") => {
-                black_box(session_read(&jwe_engine, &jwe_header, &mut rng, &mut bufs));
-            }
-            (_, "floor_hmac") => {
-                black_box(floor_hs256(&fk, black_box(w.signing_input())));
-            }
-            _ => panic!("unknown op/library {op}/{lib}"),
+    let mut once = |op: &str, lib: &str| match (op, lib) {
+        ("decode", "authcore") => {
+            black_box(authcore_decode(black_box(&w.token), &key, &options, &mut scratch).exp);
         }
+        ("decode", "jsonwebtoken") => drop(black_box(jwt.decode(black_box(&w.token)))),
+        ("decode", "jwt-simple") => {
+            drop(black_box(jwt_simple_decode(&simple, black_box(&w.token))));
+        }
+        ("encode", "authcore") => {
+            black_box(authcore_encode(&key, black_box(&claims), &mut out).len());
+        }
+        ("encode", "jsonwebtoken") => drop(black_box(jwt.encode(black_box(&claims)))),
+        ("encode", "jwt-simple") => {
+            drop(black_box(jwt_simple_encode(&simple, simple_claims.clone())));
+        }
+        ("authjs_decode", "authcore") => {
+            black_box(authjs_decode(&jwe_token, &keys, &options, &mut jwe_scratch).exp);
+        }
+        ("authjs_decode", "floor") => {
+            black_box(floor.decrypt(&mut plain));
+        }
+        ("authjs_encode", "authcore") => {
+            black_box(authjs_encode(&keys[0], &authjs, &mut rng, &mut jwe_out).len());
+        }
+        ("authjs_encode", "floor") => {
+            black_box(floor.encrypt(&mut plain));
+        }
+        ("session_read", "jws") => {
+            black_box(session_read(&jws_engine, &jws_header, &mut rng, &mut bufs));
+        }
+        ("session_read", "jwe") => {
+            black_box(session_read(&jwe_engine, &jwe_header, &mut rng, &mut bufs));
+        }
+        ("session_bare", "jws") => {
+            let d = jws_engine
+                .codec()
+                .decode::<SessionToken>(black_box(jws_token.as_bytes()), NOW, &mut bare_scratch)
+                .expect("decodes");
+            black_box(d.claims.expires_at);
+        }
+        ("session_bare", "jwe") => {
+            let d = jwe_engine
+                .codec()
+                .decode::<SessionToken>(black_box(jwe_token_s.as_bytes()), NOW, &mut bare_scratch)
+                .expect("decodes");
+            black_box(d.claims.expires_at);
+        }
+        (_, "floor_hmac") => {
+            black_box(floor_hs256(&fk, black_box(w.signing_input())));
+        }
+        _ => panic!("unknown op/library {op}/{lib}"),
+    };
+    if op == "ratios" {
+        // `profile ratios <workload> <op/lib,op/lib,...> [rounds]`: the contenders in turn,
+        // BATCH calls each, round after round (the order rotating), so that the machine's
+        // slow swings of load hit every contender alike; prints each one's median and minimum
+        // time per call over the rounds, and the medians' ratios to the first contender.
+        const BATCH: u32 = 100;
+        let pairs: Vec<(&str, &str)> = lib
+            .split(',')
+            .map(|p| p.split_once('/').expect("op/lib"))
+            .collect();
+        let mut times = vec![Vec::new(); pairs.len()];
+        for round in 0..n {
+            for k in 0..pairs.len() {
+                let i = (k + usize::try_from(round).expect("round")) % pairs.len();
+                let (op, lib) = pairs[i];
+                let start = std::time::Instant::now();
+                for _ in 0..BATCH {
+                    once(op, lib);
+                }
+                times[i].push(start.elapsed().as_secs_f64() * 1e9 / f64::from(BATCH));
+            }
+        }
+        let medians: Vec<f64> = times
+            .iter_mut()
+            .map(|t| {
+                t.sort_by(f64::total_cmp);
+                t[t.len() / 2]
+            })
+            .collect();
+        for (i, (op, lib)) in pairs.iter().enumerate() {
+            println!(
+                "{workload} {op}/{lib}: median {:.0} ns, min {:.0} ns, median / first's {:.2}, first's / this {:.2}",
+                medians[i],
+                times[i][0],
+                medians[i] / medians[0],
+                medians[0] / medians[i]
+            );
+        }
+        return;
+    }
+    for _ in 0..n {
+        once(op, lib);
     }
 }
