@@ -13,8 +13,9 @@ use std::time::Duration;
 
 use authcore::jws::{self, DecodeOptions};
 use authcore_benches::{
-    authcore_decode, authcore_encode, authcore_key, floor_hs256, floor_key, jwt_simple_decode,
-    jwt_simple_encode, jwt_simple_key, workloads, JsonWebToken,
+    authcore_decode, authcore_encode, authcore_key, floor_hs256, floor_hs256_hmac_crate, floor_key,
+    floor_key_hmac_crate, jwt_simple_decode, jwt_simple_encode, jwt_simple_key, workloads,
+    JsonWebToken,
 };
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
@@ -43,6 +44,10 @@ fn decode(c: &mut Criterion) {
         let input = w.signing_input();
         g.bench_function("floor_hmac", |b| {
             b.iter(|| black_box(floor_hs256(&fk, black_box(input))));
+        });
+        let crate_key = floor_key_hmac_crate();
+        g.bench_function("floor_hmac_crate", |b| {
+            b.iter(|| black_box(floor_hs256_hmac_crate(&crate_key, black_box(input))));
         });
         g.finish();
     }

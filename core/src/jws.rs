@@ -21,13 +21,12 @@
 
 use core::fmt;
 
-use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Sha256, Sha384, Sha512};
 
 use crate::base64url;
 use crate::claims::{self, Validation};
 use crate::error::{DecodeError, EncodeError, KeyError, Malformed, Part};
+use crate::hmac_sha2;
 use crate::json;
 
 /// Default limit on the length of a token accepted by [`decode`]: 16 KiB.
@@ -88,9 +87,19 @@ impl fmt::Display for Algorithm {
 
 #[derive(Clone)]
 enum KeyState {
-    Hs256(Hmac<Sha256>),
-    Hs384(Hmac<Sha384>),
-    Hs512(Hmac<Sha512>),
+    Hs256(hmac_sha2::Key<hmac_sha2::Sha256>),
+    Hs384(hmac_sha2::Key<hmac_sha2::Sha512>),
+    Hs512(hmac_sha2::Key<hmac_sha2::Sha512>),
+}
+
+impl KeyState {
+    fn new(alg: Algorithm, secret: &[u8]) -> Self {
+        match alg {
+            Algorithm::Hs256 => Self::Hs256(hmac_sha2::Key::new(hmac_sha2::IV_256, 32, secret)),
+            Algorithm::Hs384 => Self::Hs384(hmac_sha2::Key::new(hmac_sha2::IV_384, 48, secret)),
+            Algorithm::Hs512 => Self::Hs512(hmac_sha2::Key::new(hmac_sha2::IV_512, 64, secret)),
+        }
+    }
 }
 
 /// An HMAC key with its precomputed inner and outer hash states.
@@ -123,29 +132,14 @@ impl HmacKey {
                 min,
             });
         }
-        // HMAC accepts keys of any length (long keys are hashed first), so these cannot fail.
-        let state = match alg {
-            Algorithm::Hs256 => {
-                KeyState::Hs256(Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?)
-            }
-            Algorithm::Hs384 => {
-                KeyState::Hs384(Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?)
-            }
-            Algorithm::Hs512 => {
-                KeyState::Hs512(Hmac::new_from_slice(secret).map_err(|_| KeyError::EmptySecret)?)
-            }
-        };
+        let state = KeyState::new(alg, secret);
         Ok(Self { state })
     }
 
     /// Builds a key without the minimum-length check, for RFC test vectors with short keys.
     #[cfg(test)]
     fn new_any_len(alg: Algorithm, secret: &[u8]) -> Self {
-        let state = match alg {
-            Algorithm::Hs256 => KeyState::Hs256(Hmac::new_from_slice(secret).unwrap()),
-            Algorithm::Hs384 => KeyState::Hs384(Hmac::new_from_slice(secret).unwrap()),
-            Algorithm::Hs512 => KeyState::Hs512(Hmac::new_from_slice(secret).unwrap()),
-        };
+        let state = KeyState::new(alg, secret);
         Self { state }
     }
 
@@ -161,34 +155,16 @@ impl HmacKey {
 
     /// Computes the MAC of `data` into `out`, returning the MAC's length.
     pub fn sign(&self, data: &[u8], out: &mut [u8; MAX_MAC_LEN]) -> usize {
-        fn run<M: Mac + Clone>(m: &M, data: &[u8], out: &mut [u8]) -> usize {
-            let mut m = m.clone();
-            m.update(data);
-            let tag = m.finalize().into_bytes();
-            let n = tag.len().min(out.len());
-            out[..n].copy_from_slice(&tag[..n]);
-            n
-        }
         match &self.state {
-            KeyState::Hs256(m) => run(m, data, out),
-            KeyState::Hs384(m) => run(m, data, out),
-            KeyState::Hs512(m) => run(m, data, out),
+            KeyState::Hs256(k) => k.mac(data, out),
+            KeyState::Hs384(k) | KeyState::Hs512(k) => k.mac(data, out),
         }
     }
 
     /// Checks in constant time that `tag` is the MAC of `data`.
     #[must_use]
     pub fn verify(&self, data: &[u8], tag: &[u8]) -> bool {
-        fn run<M: Mac + Clone>(m: &M, data: &[u8], tag: &[u8]) -> bool {
-            let mut m = m.clone();
-            m.update(data);
-            m.verify_slice(tag).is_ok()
-        }
-        match &self.state {
-            KeyState::Hs256(m) => run(m, data, tag),
-            KeyState::Hs384(m) => run(m, data, tag),
-            KeyState::Hs512(m) => run(m, data, tag),
-        }
+        MacRun::new(self, data).verify(data.len(), tag)
     }
 }
 
@@ -196,61 +172,43 @@ impl HmacKey {
 /// ([`MacRun::step_to`]), so that a caller can interleave it with independent work: SHA-2
 /// compression is a chain of long-latency instructions, and the processor runs other
 /// instructions in its shadow.
-pub(crate) struct MacRun<'d> {
-    state: KeyState,
-    data: &'d [u8],
-    hashed: usize,
+pub(crate) enum MacRun<'d> {
+    Sha256(hmac_sha2::Run<'d, hmac_sha2::Sha256>),
+    Sha512(hmac_sha2::Run<'d, hmac_sha2::Sha512>),
 }
 
 impl<'d> MacRun<'d> {
     pub(crate) fn new(key: &HmacKey, data: &'d [u8]) -> Self {
-        Self {
-            state: key.state.clone(),
-            data,
-            hashed: 0,
+        match &key.state {
+            KeyState::Hs256(k) => Self::Sha256(k.run(data)),
+            KeyState::Hs384(k) | KeyState::Hs512(k) => Self::Sha512(k.run(data)),
         }
     }
 
     /// Hashes the next block of the data if it ends at or before `limit`.
     #[inline]
     pub(crate) fn step_to(&mut self, limit: usize) {
-        fn run<M: Mac>(m: &mut M, block: Option<&[u8]>) -> usize {
-            match block {
-                Some(b) => {
-                    m.update(b);
-                    b.len()
-                }
-                None => 0,
-            }
+        match self {
+            Self::Sha256(r) => r.step_to(limit),
+            Self::Sha512(r) => r.step_to(limit),
         }
-        let h = self.hashed;
-        let block = |n: usize| {
-            if h + n <= limit {
-                self.data.get(h..h + n)
-            } else {
-                None
-            }
-        };
-        self.hashed += match &mut self.state {
-            KeyState::Hs256(m) => run(m, block(64)),
-            KeyState::Hs384(m) => run(m, block(128)),
-            KeyState::Hs512(m) => run(m, block(128)),
-        };
+    }
+
+    /// One step towards the MAC of `data[..end]` (a block, then the finalization), for
+    /// [`MacRun::verify`] with the same `end`.
+    #[inline]
+    pub(crate) fn step_to_end(&mut self, end: usize) {
+        match self {
+            Self::Sha256(r) => r.step_to_end(end),
+            Self::Sha512(r) => r.step_to_end(end),
+        }
     }
 
     /// Hashes the rest of `data[..end]` and checks in constant time that `tag` is its MAC.
     pub(crate) fn verify(self, end: usize, tag: &[u8]) -> bool {
-        fn run<M: Mac>(mut m: M, data: &[u8], tag: &[u8]) -> bool {
-            m.update(data);
-            m.verify_slice(tag).is_ok()
-        }
-        let Some(rest) = self.data.get(self.hashed..end) else {
-            return false;
-        };
-        match self.state {
-            KeyState::Hs256(m) => run(m, rest, tag),
-            KeyState::Hs384(m) => run(m, rest, tag),
-            KeyState::Hs512(m) => run(m, rest, tag),
+        match self {
+            Self::Sha256(r) => r.verify(end, tag),
+            Self::Sha512(r) => r.verify(end, tag),
         }
     }
 }
@@ -815,7 +773,7 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     let end = signing_input.len();
     let payload: &'s [u8] = payload;
     let result = finish_with(header, payload, arena, &options.validation, now, || {
-        run.step_to(end);
+        run.step_to_end(end);
     });
     if sig.len() != key.algorithm().mac_len() || !run.verify(end, sig) {
         return Err(DecodeError::BadSignature);
@@ -824,6 +782,10 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
 }
 
 /// The shared tail of JWS and JWE decoding: claim validation, then typed deserialization.
+#[cfg_attr(
+    not(feature = "jwe"),
+    allow(dead_code, reason = "used by the jwe module")
+)]
 pub(crate) fn finish<'s, T: Deserialize<'s>>(
     header: &'s [u8],
     payload: &'s [u8],

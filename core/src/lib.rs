@@ -11,6 +11,7 @@ pub mod base64url;
 pub mod claims;
 pub mod cookie;
 pub mod error;
+mod hmac_sha2;
 pub mod json;
 pub mod jws;
 pub mod rand;

@@ -22,9 +22,10 @@ use authcore::jws::{self, DecodeOptions};
 use authcore::session::{AuthJsCodec, Config, Engine, JwsCodec, TokenCodec};
 use authcore_benches::{
     authcore_decode, authcore_encode, authcore_key, authjs_claims, authjs_decode, authjs_encode,
-    authjs_key, cookie_header, floor_hs256, floor_key, jwt_simple_decode, jwt_simple_encode,
-    jwt_simple_key, session_cookie_token, session_read, workloads, BenchRng, CbcHs512Floor,
-    JsonWebToken, SessionBuffers, SessionToken, NOW,
+    authjs_key, cookie_header, floor_hs256, floor_hs256_hmac_crate, floor_key,
+    floor_key_hmac_crate, jwt_simple_decode, jwt_simple_encode, jwt_simple_key,
+    session_cookie_token, session_read, workloads, BenchRng, CbcHs512Floor, JsonWebToken,
+    SessionBuffers, SessionToken, NOW,
 };
 
 fn main() {
@@ -44,6 +45,7 @@ fn main() {
     let jwt = JsonWebToken::new();
     let simple = jwt_simple_key();
     let fk = floor_key();
+    let fk_crate = floor_key_hmac_crate();
     let mut scratch = vec![0u8; jws::scratch_len(w.token.len())];
     let mut out = vec![0u8; w.token.len()];
     let claims = w.claims();
@@ -113,6 +115,16 @@ fn main() {
                 .decode::<SessionToken>(black_box(jwe_token_s.as_bytes()), NOW, &mut bare_scratch)
                 .expect("decodes");
             black_box(d.claims.expires_at);
+        }
+        (_, "floor_authcore_hmac") => {
+            let mut mac = [0u8; jws::MAX_MAC_LEN];
+            black_box(key.sign(black_box(w.signing_input()), &mut mac));
+        }
+        (_, "floor_hmac_crate") => {
+            black_box(floor_hs256_hmac_crate(
+                &fk_crate,
+                black_box(w.signing_input()),
+            ));
         }
         (_, "floor_hmac") => {
             black_box(floor_hs256(&fk, black_box(w.signing_input())));

@@ -446,6 +446,10 @@ pub fn to_slice<T: serde::Serialize + ?Sized>(value: &T, out: &mut [u8]) -> Resu
 
 /// [`to_slice`], also returning the nesting depth of the output (the most arrays/objects open
 /// at once), for callers that must know whether [`validate`] would accept it.
+#[cfg_attr(
+    not(feature = "jwe"),
+    allow(dead_code, reason = "used by the jwe module")
+)]
 pub(crate) fn to_slice_measured<T: serde::Serialize + ?Sized>(
     value: &T,
     out: &mut [u8],
@@ -461,6 +465,10 @@ pub(crate) fn to_slice_measured<T: serde::Serialize + ?Sized>(
 }
 
 /// [`serialized_len`], also returning the nesting depth of the output.
+#[cfg_attr(
+    not(feature = "jwe"),
+    allow(dead_code, reason = "used by the jwe module")
+)]
 pub(crate) fn serialized_len_measured<T: serde::Serialize + ?Sized>(
     value: &T,
 ) -> Result<(usize, usize), Error> {
