@@ -382,6 +382,19 @@ mod simd {
         let _ = (input, out);
         false
     }
+
+    /// Encodes all of `input` into `out` (exactly [`super::encoded_len`] long); `false` (nothing
+    /// written) when the input is short or the feature is off.
+    #[inline]
+    pub(super) fn encode_exact(input: &[u8], out: &mut [u8]) -> bool {
+        #[cfg(feature = "simd")]
+        if input.len() >= MIN_LEN / 4 * 3 && super::encoded_len(input.len()) == Some(out.len()) {
+            base64_simd::URL_SAFE_NO_PAD.encode(input, base64_simd::Out::from_slice(out));
+            return true;
+        }
+        let _ = (input, out);
+        false
+    }
 }
 
 /// Decodes all of `input` (one JWS/JWE segment) into the front of `out` if it is canonical
@@ -467,6 +480,52 @@ pub(crate) fn encode_exact(input: &[u8], out: &mut [u8]) {
         }
     }
     encode_tail(chunks.remainder(), dst.into_remainder());
+}
+
+/// Encodes `buf[src..src + n]` into `buf[dst..dst + encoded_len(n)]`, front to back, for
+/// `dst <= src`: the input sits after (and may overlap) where its encoding goes, as when a JWS
+/// payload serialized at the end of the token's room is encoded into place. Works in chunks
+/// whose output ends before their input starts, so each chunk is a plain (SIMD when the
+/// feature is on) encode of disjoint slices. `false` (nothing written) if the regions do not
+/// allow it (the encoding would overtake its input, or `buf` is too short).
+pub(crate) fn encode_within(buf: &mut [u8], dst: usize, src: usize, n: usize) -> bool {
+    let (Some(enc), Some(src_end)) = (encoded_len(n), src.checked_add(n)) else {
+        return false;
+    };
+    // The gap between the write and the read position shrinks by one for every 3 bytes; at
+    // the end it must still hold the last chunk's output.
+    let gap0 = match src.checked_sub(dst) {
+        Some(g) => g,
+        None => return false,
+    };
+    if src_end > buf.len() || dst + enc > buf.len() || gap0 < (n / 3) + 4 {
+        return false;
+    }
+    let mut i = 0;
+    while i < n {
+        let rest = n - i;
+        let out_at = dst + i / 3 * 4;
+        let gap = src + i - out_at;
+        let len = match encoded_len(rest) {
+            Some(e) if e <= gap => rest,
+            _ => (gap / 4 * 3).min(rest - rest % 3),
+        };
+        if len == 0 {
+            return false;
+        }
+        let (left, right) = buf.split_at_mut(src + i);
+        let (Some(input), Some(out)) = (
+            right.get(..len),
+            encoded_len(len).and_then(|e| left.get_mut(out_at..out_at + e)),
+        ) else {
+            return false;
+        };
+        if !simd::encode_exact(input, out) {
+            encode_exact(input, out);
+        }
+        i += len;
+    }
+    true
 }
 
 /// Six bytes as eight characters.
@@ -609,6 +668,32 @@ mod tests {
         }
         // With the feature, the SIMD decoder took a good share of the inputs.
         assert_eq!(simd_taken > 2_000, cfg!(feature = "simd"), "{simd_taken}");
+    }
+
+    #[test]
+    fn encoding_within_one_buffer_matches_encode() {
+        for n in 0..400usize {
+            let input: std::vec::Vec<u8> = (0..n).map(|i| (i * 89 % 256) as u8).collect();
+            let mut want = [0u8; 600];
+            let want = encode(&input, &mut want).unwrap().as_bytes().to_vec();
+            // The smallest gap the JWS encoder leaves (a 43-character signature and a dot after
+            // the payload), a few more, and gaps that are too small.
+            let enc = want.len();
+            for extra in [0usize, 1, 2, 3, 10, 44, 45, 100] {
+                let dst = 5;
+                let src = dst + enc.saturating_sub(n) + extra;
+                let mut buf = std::vec![0xAAu8; src + n + 3];
+                buf[src..src + n].copy_from_slice(&input);
+                let ok = encode_within(&mut buf, dst, src, n);
+                if ok {
+                    assert_eq!(&buf[dst..dst + enc], &want[..], "{n} {extra}");
+                    assert!(buf[..dst].iter().all(|&b| b == 0xAA));
+                } else {
+                    // Refused only when the gap is below the documented need.
+                    assert!(src - dst < n / 3 + 4, "{n} {extra}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -378,7 +378,15 @@ pub(crate) fn encode_len_with(
     write_header_json(alg, header.kid, &mut out[..hj])?;
     base64url::encode_in_place(&mut out[..h_enc], hj);
     out[h_enc] = b'.';
-    base64url::encode_in_place(&mut out[p_start..signing_len], pj);
+    // The payload moves to the end of the token's room and is encoded from there, front to
+    // back (in SIMD chunks with the feature): the signature's room after it keeps the encoding
+    // from overtaking its input. In place, back to front, if that were ever refused.
+    let src = total - pj;
+    out.copy_within(p_start..p_start + pj, src);
+    if !base64url::encode_within(&mut out[..total], p_start, src, pj) {
+        out.copy_within(src..total, p_start);
+        base64url::encode_in_place(&mut out[p_start..signing_len], pj);
+    }
     let mut mac = [0u8; MAX_MAC_LEN];
     let n = key.sign(&out[..signing_len], &mut mac);
     out[signing_len] = b'.';
@@ -599,7 +607,15 @@ pub fn decode<'s, T: Deserialize<'s>>(
 ) -> Result<Decoded<'s, T>, DecodeError> {
     let mut mac = [0u8; MAX_MAC_LEN];
     let mut run = MacRun::new(key, token);
-    if let Some(fast) = split_decode(token, options.max_token_len, scratch, &mut mac, &mut run) {
+    let alg = key.algorithm();
+    if let Some(fast) = split_decode(
+        token,
+        alg,
+        options.max_token_len,
+        scratch,
+        &mut mac,
+        &mut run,
+    ) {
         // `split_decode` checked that the lengths fit, so the `min`s change nothing.
         let (header, rest) = scratch.split_at_mut(fast.header.min(scratch.len()));
         let (payload, arena) = rest.split_at_mut(fast.payload.min(rest.len()));
@@ -686,6 +702,85 @@ fn is_plain_header(header: &[u8], alg: Algorithm) -> bool {
     })
 }
 
+/// The plain headers of [`is_plain_header`] for each algorithm, as JSON and base64url.
+const PLAIN_HEADERS: [(Algorithm, &[u8], Encoded); 9] = {
+    const fn form(alg: Algorithm, json: &'static [u8]) -> (Algorithm, &'static [u8], Encoded) {
+        (alg, json, Encoded::of(json))
+    }
+    [
+        form(Algorithm::Hs256, br#"{"alg":"HS256","typ":"JWT"}"#),
+        form(Algorithm::Hs256, br#"{"typ":"JWT","alg":"HS256"}"#),
+        form(Algorithm::Hs256, br#"{"alg":"HS256"}"#),
+        form(Algorithm::Hs384, br#"{"alg":"HS384","typ":"JWT"}"#),
+        form(Algorithm::Hs384, br#"{"typ":"JWT","alg":"HS384"}"#),
+        form(Algorithm::Hs384, br#"{"alg":"HS384"}"#),
+        form(Algorithm::Hs512, br#"{"alg":"HS512","typ":"JWT"}"#),
+        form(Algorithm::Hs512, br#"{"typ":"JWT","alg":"HS512"}"#),
+        form(Algorithm::Hs512, br#"{"alg":"HS512"}"#),
+    ]
+};
+
+/// A short byte string's base64url encoding, computed at compile time.
+struct Encoded {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl Encoded {
+    #[allow(
+        clippy::indexing_slicing,
+        reason = "const context: the forms are at most 36 bytes, checked at compile time"
+    )]
+    const fn of(input: &[u8]) -> Self {
+        const ALPHABET: &[u8; 64] =
+            b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        assert!(input.len() <= 36);
+        let mut buf = [0u8; 48];
+        let (mut i, mut o) = (0, 0);
+        while i < input.len() {
+            let b0 = input[i] as usize;
+            let b1 = if i + 1 < input.len() {
+                input[i + 1] as usize
+            } else {
+                0
+            };
+            let b2 = if i + 2 < input.len() {
+                input[i + 2] as usize
+            } else {
+                0
+            };
+            let n = (b0 << 16) | (b1 << 8) | b2;
+            let chars = match input.len() - i {
+                1 => 2,
+                2 => 3,
+                _ => 4,
+            };
+            let mut k = 0;
+            while k < chars {
+                buf[o + k] = ALPHABET[(n >> (18 - 6 * k)) & 63];
+                k += 1;
+            }
+            i += 3;
+            o += chars;
+        }
+        Self { buf, len: o }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+}
+
+/// If `token` starts with the base64url of one of `alg`'s plain headers followed by `.`, the
+/// number of characters and the header's JSON (what decoding them gives).
+fn encoded_plain_header(token: &[u8], alg: Algorithm) -> Option<(usize, &'static [u8])> {
+    PLAIN_HEADERS.iter().find_map(|(a, json, encoded)| {
+        let e = encoded.as_bytes();
+        (*a == alg && token.starts_with(e) && token.get(e.len()) == Some(&b'.'))
+            .then_some((e.len(), *json))
+    })
+}
+
 /// Lengths found by [`split_decode`].
 struct FastSplit {
     /// Decoded header bytes, at the front of the scratch buffer.
@@ -705,6 +800,7 @@ struct FastSplit {
 /// for the exact error, so this changes no result.
 fn split_decode(
     token: &[u8],
+    alg: Algorithm,
     max: usize,
     scratch: &mut [u8],
     mac: &mut [u8; MAX_MAC_LEN],
@@ -713,7 +809,13 @@ fn split_decode(
     if token.len() > max {
         return None;
     }
-    let (h_chars, header) = base64url::decode_prefix(token, scratch)?;
+    let (h_chars, header) = match encoded_plain_header(token, alg) {
+        Some((chars, json)) => {
+            scratch.get_mut(..json.len())?.copy_from_slice(json);
+            (chars, json.len())
+        }
+        None => base64url::decode_prefix(token, scratch)?,
+    };
     if h_chars == 0 || token.get(h_chars) != Some(&b'.') {
         return None;
     }
@@ -1406,6 +1508,32 @@ mod tests {
                     assert!(!run.verify(end, &bad[..n]));
                 }
             }
+        }
+    }
+
+    #[test]
+    fn encoded_plain_headers_are_the_plain_headers() {
+        for (alg, json, encoded) in &PLAIN_HEADERS {
+            assert!(is_plain_header(json, *alg));
+            let mut buf = [0u8; 64];
+            assert_eq!(
+                base64url::encode(json, &mut buf).unwrap().as_bytes(),
+                encoded.as_bytes()
+            );
+            let mut token = encoded.as_bytes().to_vec();
+            token.extend_from_slice(b".e30.x");
+            assert_eq!(
+                encoded_plain_header(&token, *alg),
+                Some((encoded.len, *json))
+            );
+            // Another algorithm, or no dot right after it: not taken.
+            for other in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+                if other != *alg {
+                    assert_eq!(encoded_plain_header(&token, other), None);
+                }
+            }
+            token[encoded.len] = b'A';
+            assert_eq!(encoded_plain_header(&token, *alg), None);
         }
     }
 
