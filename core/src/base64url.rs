@@ -389,7 +389,8 @@ mod simd {
     pub(super) fn encode_exact(input: &[u8], out: &mut [u8]) -> bool {
         #[cfg(feature = "simd")]
         if input.len() >= MIN_LEN / 4 * 3 && super::encoded_len(input.len()) == Some(out.len()) {
-            base64_simd::URL_SAFE_NO_PAD.encode(input, base64_simd::Out::from_slice(out));
+            // The encoding written is `out` itself.
+            let _ = base64_simd::URL_SAFE_NO_PAD.encode(input, base64_simd::Out::from_slice(out));
             return true;
         }
         let _ = (input, out);
