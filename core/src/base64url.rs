@@ -674,7 +674,9 @@ mod tests {
     #[test]
     fn encoding_within_one_buffer_matches_encode() {
         for n in 0..400usize {
-            let input: std::vec::Vec<u8> = (0..n).map(|i| (i * 89 % 256) as u8).collect();
+            let input: std::vec::Vec<u8> = (0..n)
+                .map(|i| u8::try_from(i * 89 % 256).unwrap())
+                .collect();
             let mut want = [0u8; 600];
             let want = encode(&input, &mut want).unwrap().as_bytes().to_vec();
             // The smallest gap the JWS encoder leaves (a 43-character signature and a dot after
