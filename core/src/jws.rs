@@ -874,7 +874,7 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     // is returned only if the MAC matches: the same result as verifying first.
     let end = signing_input.len();
     let payload: &'s [u8] = payload;
-    let result = finish_with(header, payload, arena, &options.validation, now, || {
+    let result = finish_with(header, payload, arena, &options.validation, now, &mut || {
         run.step_to_end(end);
     });
     if sig.len() != key.algorithm().mac_len() || !run.verify(end, sig) {
@@ -895,17 +895,20 @@ pub(crate) fn finish<'s, T: Deserialize<'s>>(
     validation: &Validation<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
-    finish_with(header, payload, arena, validation, now, || {})
+    finish_with(header, payload, arena, validation, now, &mut || {})
 }
 
 /// [`finish`], running `tick` at the start of each top-level member of the payload.
-fn finish_with<'s, T: Deserialize<'s>, F: FnMut()>(
+///
+/// `tick` is a trait object so that JWS and JWE decoding share one copy of the deserializer
+/// per claims type (it runs once per member; firmware images count the bytes).
+fn finish_with<'s, T: Deserialize<'s>>(
     header: &'s [u8],
     payload: &'s [u8],
     arena: &'s mut [u8],
     validation: &Validation<'_>,
     now: i64,
-    tick: F,
+    tick: &mut dyn FnMut(),
 ) -> Result<Decoded<'s, T>, DecodeError> {
     // One pass: the registered claims are checked as the typed deserialization meets them.
     // The result is exactly that of `claims::validate` followed by `json::from_slice` (the
