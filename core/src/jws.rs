@@ -12,6 +12,17 @@
 //!   constant time, and only then the payload JSON and the claims. The claims are deserialized
 //!   into any `T: Deserialize<'de>` borrowing from the caller's scratch buffer.
 //!
+//! # The MAC runs alongside the parse
+//!
+//! For speed, [`decode`] computes the MAC one hash block at a time *while* it parses the payload
+//! (SHA-2 compression is a chain of long-latency instructions; the processor runs the parse in
+//! its shadow), and compares it before returning anything: every result and error is the one
+//! the order above gives, and nothing from a payload whose MAC does not match is returned. Two
+//! consequences: `T`'s `Deserialize` runs on payloads that may turn out forged, so it must not
+//! act on what it reads (derived impls only build the value); and a token with a wrong MAC costs
+//! a parse of its payload too (bounded by the size limit). A JWS payload is public, so parsing
+//! it early reveals nothing. The `jwe` module never parses before the tag is checked.
+//!
 //! # Strings in claims
 //!
 //! `&str` fields borrow directly from the decoded payload when the JSON string has no escapes,
