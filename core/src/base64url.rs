@@ -415,6 +415,13 @@ pub(crate) fn decode_all_with(
     (read == input.len()).then_some(written)
 }
 
+/// [`decode_all_with`] without a callback, kept out of line: inlined into the JWE decoder it
+/// cost firmware images a kilobyte of stack.
+#[inline(never)]
+pub(crate) fn decode_segment(input: &[u8], out: &mut [u8]) -> Option<usize> {
+    decode_all_with(input, out, |_| {})
+}
+
 /// Checks that `input` is canonical unpadded base64url without decoding it, returning the
 /// decoded length.
 ///
