@@ -885,9 +885,16 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     // is returned only if the MAC matches: the same result as verifying first.
     let end = signing_input.len();
     let payload: &'s [u8] = payload;
-    let result = finish_with(header, payload, arena, &options.validation, now, &mut || {
-        run.step_to_end(end);
-    });
+    let result = finish_with(
+        header,
+        payload,
+        arena,
+        &options.validation,
+        now,
+        &mut || {
+            run.step_to_end(end);
+        },
+    );
     if sig.len() != key.algorithm().mac_len() || !run.verify(end, sig) {
         return Err(DecodeError::BadSignature);
     }
