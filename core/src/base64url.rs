@@ -418,6 +418,10 @@ pub(crate) fn decode_all_with(
 /// [`decode_all_with`] without a callback, kept out of line: inlined into the JWE decoder it
 /// cost firmware images a kilobyte of stack.
 #[inline(never)]
+#[cfg_attr(
+    not(feature = "jwe"),
+    allow(dead_code, reason = "used by the jwe module")
+)]
 pub(crate) fn decode_segment(input: &[u8], out: &mut [u8]) -> Option<usize> {
     decode_all_with(input, out, |_| {})
 }

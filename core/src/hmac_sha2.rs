@@ -82,6 +82,12 @@ fn wipe_words<T: Copy + Default>(words: &mut [T; 8]) {
     core::hint::black_box(&*words);
 }
 
+/// Zeroes key-derived bytes, as [`wipe_words`].
+fn wipe_bytes(bytes: &mut [u8; MAX_OUT]) {
+    *bytes = [0; MAX_OUT];
+    core::hint::black_box(&*bytes);
+}
+
 /// Initial states (FIPS 180-4 §5.3.2, §5.3.4, §5.3.5).
 pub(crate) const IV_256: [u32; 8] = [
     0x6a09_e667,
@@ -280,6 +286,8 @@ impl<F: Family> Run<'_, F> {
             F::BLOCK + self.out_len,
         );
         self.state = outer;
+        F::wipe(&mut outer);
+        wipe_bytes(&mut inner);
         self.phase = 2;
     }
 
@@ -304,7 +312,11 @@ impl<F: Family> Run<'_, F> {
     pub(crate) fn verify(self, end: usize, tag: &[u8]) -> bool {
         let mut mac = [0u8; MAX_OUT];
         let n = self.finish(end, &mut mac);
-        n != 0 && tag.len() == n && bool::from(mac[..n].ct_eq(tag))
+        let ok = n != 0 && tag.len() == n && bool::from(mac[..n].ct_eq(tag));
+        // The right MAC of data whose tag was wrong is a forgery waiting to happen: not left
+        // on the stack.
+        wipe_bytes(&mut mac);
+        ok
     }
 }
 
@@ -352,9 +364,21 @@ mod tests {
 
     #[test]
     fn stepping_changes_nothing_and_never_passes_the_limit() {
+        stepping_for(Key::<Sha256>::new(
+            IV_256,
+            32,
+            b"0123456789abcdef0123456789abcdef",
+        ));
+        stepping_for(Key::<Sha512>::new(IV_384, 48, &[5; 48]));
+        stepping_for(Key::<Sha512>::new(IV_512, 64, &[6; 64]));
+    }
+
+    fn stepping_for<F: Family>(key: Key<F>) {
         let data: std::vec::Vec<u8> = (0..700u32).map(|i| (i * 7 % 251) as u8).collect();
-        let key = Key::<Sha256>::new(IV_256, 32, b"0123456789abcdef0123456789abcdef");
-        for end in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 700] {
+        let n = key.out_len;
+        for end in [
+            0, 1, 55, 56, 63, 64, 65, 111, 112, 119, 120, 127, 128, 129, 239, 240, 256, 700,
+        ] {
             let mut want = [0u8; MAX_OUT];
             key.mac(&data[..end], &mut want);
             for stride in [1, 13, 64, 65, 1000] {
@@ -365,21 +389,21 @@ mod tests {
                     run.step_to(limit);
                     run.step_to(limit);
                 }
-                assert!(run.verify(end, &want[..32]), "{end} {stride}");
+                assert!(run.verify(end, &want[..n]), "{end} {stride}");
                 // Stepping to the end, any number of times, then finishing.
-                for steps in 0..15 {
+                for steps in 0..16 {
                     let mut run = key.run(&data);
                     for _ in 0..steps {
                         run.step_to_end(end);
                     }
-                    assert!(run.verify(end, &want[..32]), "{end} {steps}");
+                    assert!(run.verify(end, &want[..n]), "{end} {steps}");
                     let mut run = key.run(&data);
                     for _ in 0..steps {
                         run.step_to_end(end);
                     }
                     let mut bad = want;
-                    bad[31] ^= 0x80;
-                    assert!(!run.verify(end, &bad[..32]));
+                    bad[n - 1] ^= 0x80;
+                    assert!(!run.verify(end, &bad[..n]));
                 }
             }
         }

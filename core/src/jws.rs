@@ -21,7 +21,9 @@
 //! consequences: `T`'s `Deserialize` runs on payloads that may turn out forged, so it must not
 //! act on what it reads (derived impls only build the value); and a token with a wrong MAC costs
 //! a parse of its payload too (bounded by the size limit). A JWS payload is public, so parsing
-//! it early reveals nothing. The `jwe` module never parses before the tag is checked.
+//! it early reveals nothing. [`DecodeOptions::with_verify_before_parse`] restores the strict
+//! sequence for claims types that need it. The `jwe` module never parses before the tag is
+//! checked.
 //!
 //! # Strings in claims
 //!
@@ -414,6 +416,11 @@ pub struct DecodeOptions<'a> {
     pub max_token_len: usize,
     /// Claim validation.
     pub validation: Validation<'a>,
+    /// Verify the whole MAC before the payload is parsed, instead of alongside the parse (see
+    /// the module docs). For claims types whose `Deserialize` must never run on a forged
+    /// payload (custom impls with side effects or panics); the results are the same, the
+    /// decode about 0.1 µs slower on a session-sized token. Default `false`.
+    pub verify_before_parse: bool,
 }
 
 impl Default for DecodeOptions<'_> {
@@ -429,7 +436,15 @@ impl<'a> DecodeOptions<'a> {
         Self {
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             validation: Validation::new(),
+            verify_before_parse: false,
         }
+    }
+
+    /// Sets [`DecodeOptions::verify_before_parse`].
+    #[must_use]
+    pub const fn with_verify_before_parse(mut self, verify_first: bool) -> Self {
+        self.verify_before_parse = verify_first;
+        self
     }
 
     /// Sets the claim validation.
@@ -605,6 +620,10 @@ fn decode_segment<'s>(
 ///
 /// `scratch` receives the decoded header and payload and unescaped strings; `T`'s borrowed
 /// fields point into it. [`scratch_len`] gives a size that always suffices.
+///
+/// `T::deserialize` runs while the MAC is computed, so it also runs on payloads that then fail
+/// the MAC check (their result is never returned). If `T`'s `Deserialize` has side effects or
+/// can panic, set [`DecodeOptions::with_verify_before_parse`].
 ///
 /// # Errors
 ///
@@ -885,6 +904,12 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     // is returned only if the MAC matches: the same result as verifying first.
     let end = signing_input.len();
     let payload: &'s [u8] = payload;
+    if options.verify_before_parse {
+        if sig.len() != key.algorithm().mac_len() || !run.verify(end, sig) {
+            return Err(DecodeError::BadSignature);
+        }
+        return finish(header, payload, arena, &options.validation, now);
+    }
     let result = finish_with(
         header,
         payload,
@@ -1501,6 +1526,186 @@ mod tests {
                 assert_eq!(err.kind(), want, "{payload:?}: {err:?}");
             }
         }
+    }
+
+    /// Decoding in the plain order, with the `hmac` crate: split, base64, header, `alg`,
+    /// `crit`, the MAC, and only then the payload.
+    fn verify_first_reference<'s, T: Deserialize<'s>>(
+        token: &[u8],
+        alg: Algorithm,
+        secret: &[u8],
+        options: &DecodeOptions<'_>,
+        now: i64,
+        scratch: &'s mut [u8],
+    ) -> Result<Decoded<'s, T>, DecodeError> {
+        use hmac::{Hmac, KeyInit, Mac};
+        let seg = split(token, options.max_token_len)?;
+        let (header, rest) = decode_segment(Part::Header, seg.header, scratch)?;
+        let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest)?;
+        let mut sig_buf = [0u8; 256];
+        let sig = base64url::decode(seg.signature, &mut sig_buf).map_err(|error| {
+            DecodeError::BadBase64 {
+                part: Part::Signature,
+                error,
+            }
+        })?;
+        let header: &'s [u8] = header;
+        let fields = parse_header(header)?;
+        check_alg(fields.alg.as_ref(), alg)?;
+        if fields.crit {
+            return Err(DecodeError::UnsupportedCrit);
+        }
+        let ok = match alg {
+            Algorithm::Hs256 => {
+                let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(secret).unwrap();
+                m.update(seg.signing_input);
+                m.verify_slice(sig).is_ok()
+            }
+            Algorithm::Hs384 => {
+                let mut m = <Hmac<sha2::Sha384> as KeyInit>::new_from_slice(secret).unwrap();
+                m.update(seg.signing_input);
+                m.verify_slice(sig).is_ok()
+            }
+            Algorithm::Hs512 => {
+                let mut m = <Hmac<sha2::Sha512> as KeyInit>::new_from_slice(secret).unwrap();
+                m.update(seg.signing_input);
+                m.verify_slice(sig).is_ok()
+            }
+        };
+        if !ok {
+            return Err(DecodeError::BadSignature);
+        }
+        let payload: &'s [u8] = payload;
+        finish(header, payload, arena, &options.validation, now)
+    }
+
+    #[test]
+    fn decoding_alongside_the_mac_equals_verifying_first() {
+        // Random payloads (valid, broken, wrong types, long enough for SIMD and for several
+        // MAC blocks), signed by the right key, a wrong key, or altered after signing, for all
+        // three algorithms: `decode` (both modes) must equal the plain-order reference.
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rnd = move |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            usize::try_from(x % (n as u64)).unwrap()
+        };
+        let pieces: [&[u8]; 12] = [
+            br#""iss":"joe""#,
+            br#""exp":2000000000"#,
+            br#""exp":1"#,
+            br#""http://example.com/is_root":true"#,
+            br#""http://example.com/is_root":1"#,
+            br#""iss":7"#,
+            br#""pad":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa""#,
+            br#""n":[1,2,{"a":null}]"#,
+            br#""esc":"a\"b\u00e9""#,
+            b"\"x\":",
+            b"}",
+            b"\"exp\":\"2\"",
+        ];
+        let mut accepted = 0;
+        for round in 0..6000 {
+            let alg = [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512][round % 3];
+            let secret: std::vec::Vec<u8> = (0..64 + rnd(100))
+                .map(|i| u8::try_from(i % 256).unwrap())
+                .collect();
+            let key = HmacKey::new(alg, &secret).unwrap();
+            // Half the payloads start as a valid `Joe`, then random members follow.
+            let mut payload = std::vec::Vec::from(&b"{"[..]);
+            let valid = rnd(2) == 0;
+            if valid {
+                payload.extend_from_slice(
+                    br#""iss":"joe","exp":2000000000,"http://example.com/is_root":true"#,
+                );
+            }
+            for k in 0..rnd(if valid { 3 } else { 8 }) {
+                if k > 0 || valid {
+                    payload.push(b',');
+                }
+                payload.extend_from_slice(pieces[rnd(pieces.len())]);
+            }
+            if rnd(10) > 0 {
+                payload.push(b'}');
+            }
+            let own: &[u8] = match alg {
+                Algorithm::Hs256 => br#"{"alg":"HS256","typ":"JWT"}"#,
+                Algorithm::Hs384 => br#"{"alg":"HS384"}"#,
+                Algorithm::Hs512 => br#"{"typ":"JWT","alg":"HS512","kid":"k"}"#,
+            };
+            let header = [
+                own,
+                own,
+                own,
+                br#"{"alg":"HS256"}"#,
+                br#"{"alg":"HS256","crit":["x"]}"#,
+            ][rnd(5)];
+            let signer = if rnd(4) == 0 {
+                HmacKey::new(alg, &[9; 64]).unwrap()
+            } else {
+                key.clone()
+            };
+            let mut token = sign_raw(&signer, header, &payload).into_bytes();
+            if rnd(5) == 0 {
+                let at = rnd(token.len());
+                token[at] = b"Aa0-_.="[rnd(7)];
+            }
+            let options = DecodeOptions::new();
+            let scratch_size = [scratch_len(token.len()), 40][usize::from(rnd(8) == 0)];
+            let (mut s1, mut s2, mut s3) = (
+                std::vec![0u8; scratch_size],
+                std::vec![0u8; scratch_size],
+                std::vec![0u8; scratch_size],
+            );
+            #[allow(clippy::type_complexity, reason = "test")]
+            fn view<'s>(
+                d: Decoded<'s, Joe<'s>>,
+            ) -> (Joe<'s>, claims::TimeClaims, &'s [u8], &'s [u8]) {
+                (d.claims, d.times, d.header, d.payload)
+            }
+            let want =
+                verify_first_reference::<Joe<'_>>(&token, alg, &secret, &options, 1000, &mut s1)
+                    .map(view);
+            let got = decode::<Joe<'_>>(&token, &key, &options, 1000, &mut s2).map(view);
+            let first = options.with_verify_before_parse(true);
+            let got_first = decode::<Joe<'_>>(&token, &key, &first, 1000, &mut s3).map(view);
+            assert_eq!(got, want, "{:?}", core::str::from_utf8(&token));
+            assert_eq!(got_first, want, "{:?}", core::str::from_utf8(&token));
+            accepted += usize::from(want.is_ok());
+        }
+        assert!(accepted > 100, "{accepted}");
+    }
+
+    #[test]
+    fn verify_before_parse_never_shows_a_forged_payload_to_deserialize() {
+        use core::sync::atomic::{AtomicUsize, Ordering};
+        static SEEN: AtomicUsize = AtomicUsize::new(0);
+        struct Spy;
+        impl<'de> Deserialize<'de> for Spy {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                SEEN.fetch_add(1, Ordering::SeqCst);
+                serde::de::IgnoredAny::deserialize(d).map(|_| Spy)
+            }
+        }
+        let key = HmacKey::new(Algorithm::Hs256, &[7; 32]).unwrap();
+        let other = HmacKey::new(Algorithm::Hs256, &[8; 32]).unwrap();
+        let forged = sign_raw(&other, br#"{"alg":"HS256"}"#, br#"{"exp":2000000000}"#);
+        let mut scratch = [0u8; 256];
+        let strict = DecodeOptions::new().with_verify_before_parse(true);
+        let r = decode::<Spy>(forged.as_bytes(), &key, &strict, 0, &mut scratch);
+        assert_eq!(r.err(), Some(DecodeError::BadSignature));
+        assert_eq!(SEEN.load(Ordering::SeqCst), 0);
+        // The default runs it (and still refuses the token).
+        let r = decode::<Spy>(
+            forged.as_bytes(),
+            &key,
+            &DecodeOptions::new(),
+            0,
+            &mut scratch,
+        );
+        assert_eq!(r.err(), Some(DecodeError::BadSignature));
+        assert_eq!(SEEN.load(Ordering::SeqCst), 1);
     }
 
     #[test]
