@@ -419,7 +419,8 @@ pub struct DecodeOptions<'a> {
     /// Verify the whole MAC before the payload is parsed, instead of alongside the parse (see
     /// the module docs). For claims types whose `Deserialize` must never run on a forged
     /// payload (custom impls with side effects or panics); the results are the same, the
-    /// decode about 0.1 µs slower on a session-sized token. Default `false`.
+    /// decode a few percent slower (measured: 2–3% on a session-sized HS256 token). Default
+    /// `false`.
     pub verify_before_parse: bool,
 }
 
@@ -888,7 +889,7 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     signing_input: &[u8],
     sig: &[u8],
     key: &HmacKey,
-    mut run: MacRun<'_>,
+    run: MacRun<'_>,
     options: &DecodeOptions<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
@@ -904,11 +905,13 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     // is returned only if the MAC matches: the same result as verifying first.
     let end = signing_input.len();
     let payload: &'s [u8] = payload;
-    if options.verify_before_parse {
-        if sig.len() != key.algorithm().mac_len() || !run.verify(end, sig) {
-            return Err(DecodeError::BadSignature);
-        }
-        return finish(header, payload, arena, &options.validation, now);
+    // One call site for the parse either way (firmware images count the stack and bytes):
+    // verifying first takes the run out, so the ticks have nothing to do.
+    let sig_len_ok = sig.len() == key.algorithm().mac_len();
+    let mut run = Some(run);
+    if options.verify_before_parse && !run.take().is_some_and(|r| sig_len_ok && r.verify(end, sig))
+    {
+        return Err(DecodeError::BadSignature);
     }
     let result = finish_with(
         header,
@@ -917,11 +920,15 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
         &options.validation,
         now,
         &mut || {
-            run.step_to_end(end);
+            if let Some(r) = run.as_mut() {
+                r.step_to_end(end);
+            }
         },
     );
-    if sig.len() != key.algorithm().mac_len() || !run.verify(end, sig) {
-        return Err(DecodeError::BadSignature);
+    if let Some(r) = run {
+        if !(sig_len_ok && r.verify(end, sig)) {
+            return Err(DecodeError::BadSignature);
+        }
     }
     result
 }

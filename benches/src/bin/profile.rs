@@ -1,7 +1,8 @@
 //! Runs one benchmark operation in a loop, for `valgrind --tool=callgrind` or `perf`.
 //!
 //! `profile <op> <workload> <library> [iterations]`, e.g. `profile decode session authcore 1000`.
-//! Ops: `decode`, `encode`; libraries: `authcore`, `jsonwebtoken`, `jwt-simple`, `floor_hmac`.
+//! Ops: `decode`, `encode`; libraries: `authcore`, `jsonwebtoken`, `jwt-simple`, `floor_hmac`,
+//! `floor_hmac_crate`, and for `decode` `authcore_verify_first` (MAC checked before the parse).
 //! Auth.js v5 JWE: `profile authjs_decode session authcore|floor`, `authjs_encode` likewise.
 //! Whole session read: `profile session_read session jws|jwe`; bare decode of the same token:
 //! `profile session_bare session jws|jwe`.
@@ -42,6 +43,7 @@ fn main() {
         .expect("workload");
     let key = authcore_key();
     let options = DecodeOptions::new();
+    let strict = DecodeOptions::new().with_verify_before_parse(true);
     let jwt = JsonWebToken::new();
     let simple = jwt_simple_key();
     let fk = floor_key();
@@ -72,6 +74,9 @@ fn main() {
     let mut once = |op: &str, lib: &str| match (op, lib) {
         ("decode", "authcore") => {
             black_box(authcore_decode(black_box(&w.token), &key, &options, &mut scratch).exp);
+        }
+        ("decode", "authcore_verify_first") => {
+            black_box(authcore_decode(black_box(&w.token), &key, &strict, &mut scratch).exp);
         }
         ("decode", "jsonwebtoken") => drop(black_box(jwt.decode(black_box(&w.token)))),
         ("decode", "jwt-simple") => {
