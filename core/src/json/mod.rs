@@ -434,22 +434,11 @@ pub fn check_unique_keys(input: &[u8]) -> Result<(), Error> {
 ///
 /// [`Error::BufferTooSmall`] with the exact size needed, or [`Error::Unsupported`].
 pub fn to_slice<T: serde::Serialize + ?Sized>(value: &T, out: &mut [u8]) -> Result<usize, Error> {
-    let capacity = out.len();
-    let mut writer = ser::Writer::new(out);
-    value.serialize(ser::Serializer::new(&mut writer))?;
-    let len = writer.len();
-    if len > capacity {
-        return Err(Error::BufferTooSmall { needed: len });
-    }
-    Ok(len)
+    to_slice_measured(value, out).map(|(len, _)| len)
 }
 
 /// [`to_slice`], also returning the nesting depth of the output (the most arrays/objects open
 /// at once), for callers that must know whether [`validate`] would accept it.
-#[cfg_attr(
-    not(feature = "jwe"),
-    allow(dead_code, reason = "used by the jwe module")
-)]
 pub(crate) fn to_slice_measured<T: serde::Serialize + ?Sized>(
     value: &T,
     out: &mut [u8],
@@ -465,10 +454,6 @@ pub(crate) fn to_slice_measured<T: serde::Serialize + ?Sized>(
 }
 
 /// [`serialized_len`], also returning the nesting depth of the output.
-#[cfg_attr(
-    not(feature = "jwe"),
-    allow(dead_code, reason = "used by the jwe module")
-)]
 pub(crate) fn serialized_len_measured<T: serde::Serialize + ?Sized>(
     value: &T,
 ) -> Result<(usize, usize), Error> {
@@ -483,7 +468,5 @@ pub(crate) fn serialized_len_measured<T: serde::Serialize + ?Sized>(
 ///
 /// [`Error::Unsupported`] if `value` cannot be represented in JSON.
 pub fn serialized_len<T: serde::Serialize + ?Sized>(value: &T) -> Result<usize, Error> {
-    let mut writer = ser::Writer::new(&mut []);
-    value.serialize(ser::Serializer::new(&mut writer))?;
-    Ok(writer.len())
+    serialized_len_measured(value).map(|(len, _)| len)
 }

@@ -33,10 +33,6 @@ impl<'a> Writer<'a> {
     }
 
     /// Most arrays/objects that were open at once (the nesting depth of the output).
-    #[cfg_attr(
-        not(feature = "jwe"),
-        allow(dead_code, reason = "used by the jwe module")
-    )]
     pub(crate) fn max_depth(&self) -> usize {
         self.max_depth
     }
