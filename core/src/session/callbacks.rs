@@ -242,20 +242,29 @@ pub trait SessionFields {
     fn error(&self) -> Option<&str>;
 }
 
-impl<const N: usize> SessionFields for DefaultToken<N> {
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn email(&self) -> Option<&str> {
-        self.email.as_deref()
-    }
-    fn picture(&self) -> Option<&str> {
-        self.picture.as_deref()
-    }
-    fn error(&self) -> Option<&str> {
-        self.error.as_deref()
-    }
+/// Implements [`SessionFields`] for a token type whose `name`, `email`, `picture` and `error`
+/// members are `Option<heapless::String<_>>` (the crate's token types).
+macro_rules! session_fields_from_members {
+    ([$($generics:tt)*] $token:ty) => {
+        impl<$($generics)*> $crate::session::SessionFields for $token {
+            fn name(&self) -> Option<&str> {
+                self.name.as_deref()
+            }
+            fn email(&self) -> Option<&str> {
+                self.email.as_deref()
+            }
+            fn picture(&self) -> Option<&str> {
+                self.picture.as_deref()
+            }
+            fn error(&self) -> Option<&str> {
+                self.error.as_deref()
+            }
+        }
+    };
 }
+pub(crate) use session_fields_from_members;
+
+session_fields_from_members!([const N: usize] DefaultToken<N>);
 
 impl<'a> DefaultSession<'a> {
     /// The default session for `token`: `{user: {name, email, image: picture}, expires, error}`.

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Account, Buffers, CallbackError, Callbacks, DefaultSession, Engine, JwtParams, OpenSession,
-    Opened, Response, SessionError, SessionFields, TokenCodec, User, ERROR_CAPACITY,
+    Opened, Response, SessionError, TokenCodec, User, ERROR_CAPACITY,
 };
 use crate::rand::RandomSource;
 use crate::refresh::{
@@ -180,20 +180,9 @@ impl<const N: usize, const AT: usize, const RT: usize> OAuthToken<N, AT, RT> {
     }
 }
 
-impl<const N: usize, const AT: usize, const RT: usize> SessionFields for OAuthToken<N, AT, RT> {
-    fn name(&self) -> Option<&str> {
-        self.name.as_deref()
-    }
-    fn email(&self) -> Option<&str> {
-        self.email.as_deref()
-    }
-    fn picture(&self) -> Option<&str> {
-        self.picture.as_deref()
-    }
-    fn error(&self) -> Option<&str> {
-        self.error.as_deref()
-    }
-}
+super::callbacks::session_fields_from_members!(
+    [const N: usize, const AT: usize, const RT: usize] OAuthToken<N, AT, RT>
+);
 
 impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAuthToken<N, AT, RT> {
     fn credential(&self) -> Option<OAuthFields<'_>> {
