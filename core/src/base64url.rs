@@ -635,13 +635,7 @@ mod tests {
     /// used for) and writes the same bytes; `decode_all_with` is `decode` of a whole segment.
     #[test]
     fn simd_and_scalar_decoders_agree() {
-        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut rnd = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            usize::try_from(x % (n as u64)).unwrap()
-        };
+        let mut rnd = crate::test_rng(0x9e37_79b9_7f4a_7c15);
         let extra = b".=+/ \n\0\xff\x80";
         let mut simd_taken = 0;
         for round in 0..20_000 {

@@ -1339,13 +1339,7 @@ mod tests {
             "null",
         ];
         let alphabet = b"{}[]\",:0123456789-.eE \\u tnfalsexpiubjdA";
-        let mut x: u32 = 0x9e37_79b9;
-        let mut rnd = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            usize::try_from(x).unwrap() % n
-        };
+        let mut rnd = crate::test_rng(0x9e37_79b9);
         for seed in seeds {
             check_all(seed.as_bytes());
             for _ in 0..300 {
@@ -1391,13 +1385,7 @@ mod tests {
                 .as_bytes(),
         );
         let alphabet = b"..AZaz09-_=+/ eyJ";
-        let mut x: u32 = 0x1234_5678;
-        let mut rnd = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 17;
-            x ^= x << 5;
-            usize::try_from(x).unwrap() % n
-        };
+        let mut rnd = crate::test_rng(0x1234_5678);
         for round in 0..4000 {
             let mut t = token.clone();
             if round > 0 {
@@ -1591,13 +1579,7 @@ mod tests {
         // Random payloads (valid, broken, wrong types, long enough for SIMD and for several
         // MAC blocks), signed by the right key, a wrong key, or altered after signing, for all
         // three algorithms: `decode` (both modes) must equal the plain-order reference.
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut rnd = move |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            usize::try_from(x % (n as u64)).unwrap()
-        };
+        let mut rnd = crate::test_rng(0x2545_f491_4f6c_dd1d);
         let pieces: [&[u8]; 12] = [
             br#""iss":"joe""#,
             br#""exp":2000000000"#,

@@ -28,3 +28,16 @@ pub mod http;
 pub use claims::Validation;
 pub use error::{DecodeError, EncodeError, KeyError};
 pub use jws::{Algorithm, HmacKey};
+
+/// A small deterministic generator for the randomized unit tests: `rnd(n)` is in `0..n`
+/// (xorshift64, so every run sees the same inputs).
+#[cfg(test)]
+pub(crate) fn test_rng(seed: u64) -> impl FnMut(usize) -> usize {
+    let mut x = seed | 1;
+    move |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        usize::try_from(x % (n.max(1) as u64)).unwrap_or(0)
+    }
+}
