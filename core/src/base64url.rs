@@ -398,6 +398,34 @@ mod simd {
     }
 }
 
+/// Offset of the first `.` in `input` (the end of a JWS/JWE segment), eight bytes at a time.
+#[cfg_attr(
+    not(feature = "jwe"),
+    allow(dead_code, reason = "used by the jwe module")
+)]
+pub(crate) fn find_dot(input: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut i = 0;
+    while let Some(chunk) = input.get(i..i + 8) {
+        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
+            break;
+        };
+        let x = u64::from_le_bytes(bytes) ^ (ONES * u64::from(b'.'));
+        // The lowest flagged byte is a true zero (borrows only run upwards): the first `.`.
+        let hits = x.wrapping_sub(ONES) & !x & HIGH;
+        if hits != 0 {
+            return Some(i + (hits.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    input
+        .get(i..)?
+        .iter()
+        .position(|&b| b == b'.')
+        .map(|k| i + k)
+}
+
 /// Decodes all of `input` (one JWS/JWE segment) into the front of `out` if it is canonical
 /// base64url, returning the bytes written; `None` otherwise (the caller's exact path then finds
 /// the error). Calls `every` as [`decode_prefix_with`] does when the scalar decoder runs.
@@ -625,6 +653,30 @@ pub(crate) fn encode_in_place(buf: &mut [u8], n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn find_dot_finds_the_first_dot_at_every_offset() {
+        let mut next = crate::test_rng(7);
+        for len in 0..40 {
+            for _ in 0..200 {
+                // Bytes around `.` (0x2e) and its SWAR neighbours, with few dots.
+                let input: std::vec::Vec<u8> = (0..len)
+                    .map(|_| match next(8) {
+                        0 => b'.',
+                        1 => b'/',
+                        2 => b'-',
+                        3 => 0xae,
+                        _ => b"abcdefghijklmnopqrstuvwxyz"[next(26)],
+                    })
+                    .collect();
+                assert_eq!(
+                    find_dot(&input),
+                    input.iter().position(|&b| b == b'.'),
+                    "{input:?}"
+                );
+            }
+        }
+    }
 
     fn dec(s: &str) -> Result<std::vec::Vec<u8>, Base64Error> {
         let mut buf = [0u8; 64];

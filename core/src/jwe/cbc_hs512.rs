@@ -11,7 +11,7 @@ use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit};
 use aes::Aes256;
 use hmac::{Hmac, Mac};
 use sha2::Sha512;
-use subtle::{ConstantTimeEq, ConstantTimeGreater};
+use subtle::ConstantTimeEq;
 
 use super::{wipe, DecryptError, EncryptError};
 
@@ -177,20 +177,57 @@ fn aad_bits(aad: &[u8]) -> Option<u64> {
 }
 
 /// Length of valid PKCS#7 padding at the end of `plaintext` (a non-empty multiple of 16), or
-/// `None`. Runs over the whole last block without early exit.
+/// `None`. Runs over the whole last block without early exit. The plaintext is authentic here
+/// (its tag was checked first), so there is no padding oracle to guard against; plain
+/// branch-free arithmetic suffices, and the compiler does the sixteen bytes at once.
 fn pkcs7_pad_len(plaintext: &[u8]) -> Option<usize> {
-    let last_block = plaintext.get(plaintext.len().checked_sub(16)?..)?;
-    let pad = *last_block.last()?;
+    let start = plaintext.len().checked_sub(16)?;
+    let last_block: &[u8; 16] = plaintext.get(start..)?.try_into().ok()?;
+    let pad = last_block[15];
     // valid iff 1 <= pad <= 16 and the last `pad` bytes all equal `pad`.
-    let mut ok = !pad.ct_eq(&0) & !(pad.ct_gt(&16));
-    for (i, byte) in (1u8..=16).zip(last_block.iter().rev()) {
-        // For positions inside the padding (i <= pad), the byte must equal pad.
-        let inside = !i.ct_gt(&pad);
-        ok &= !inside | byte.ct_eq(&pad);
+    let mut bad = u8::from(pad == 0) | u8::from(pad > 16);
+    for (from_end, &byte) in (0u8..16).zip(last_block.iter().rev()) {
+        bad |= u8::from(from_end < pad) & u8::from(byte != pad);
     }
-    if bool::from(ok) {
-        Some(usize::from(pad))
-    } else {
-        None
+    (bad == 0).then_some(usize::from(pad))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pkcs7_pad_len;
+
+    /// The obvious early-exit reading of PKCS#7.
+    fn reference(block: &[u8; 16]) -> Option<usize> {
+        let pad = usize::from(block[15]);
+        if pad == 0 || pad > 16 {
+            return None;
+        }
+        block[16 - pad..]
+            .iter()
+            .all(|&b| usize::from(b) == pad)
+            .then_some(pad)
+    }
+
+    #[test]
+    fn padding_matches_the_reference_for_every_last_byte_and_every_wrong_position() {
+        for last in 0..=255u8 {
+            for fill in [0u8, 1, 15, 16, 17, last, last.wrapping_add(1)] {
+                let mut block = [fill; 16];
+                block[15] = last;
+                // Every position wrong in turn, and none.
+                for wrong in 0..=16 {
+                    let mut b = block;
+                    if let Some(x) = b.get_mut(wrong) {
+                        if wrong != 15 {
+                            *x ^= 0x01;
+                        }
+                    }
+                    let mut text = [0xaau8; 32];
+                    text[16..].copy_from_slice(&b);
+                    assert_eq!(pkcs7_pad_len(&text), reference(&b), "{b:?}");
+                }
+            }
+        }
+        assert_eq!(pkcs7_pad_len(&[16; 15]), None);
     }
 }
