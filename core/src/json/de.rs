@@ -301,7 +301,17 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
     }
 
     /// Visits the number at `self.pos` with the integer/float rules.
+    #[inline]
     fn visit_number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
+        if let Some((value, end)) = scan::plain_u64(self.input, self.pos) {
+            self.pos = end;
+            return visitor.visit_u64(value);
+        }
+        self.visit_number_slow(visitor)
+    }
+
+    /// [`Deserializer::visit_number`] for anything but a plain non-negative integer.
+    fn visit_number_slow<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, Error> {
         let (text, integer) = self.scan_number()?;
         match classify(text, integer) {
             Number::Unsigned(v) => visitor.visit_u64(v),

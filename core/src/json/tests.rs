@@ -1262,3 +1262,70 @@ fn serialize_escapes_at_every_position() {
     let all: String = (0u8..0x80).map(char::from).collect();
     assert_eq!(ser(all.as_str()), reference(&all));
 }
+
+/// The one-pass integer reader agrees with the full number scanner: it takes a token only
+/// when the scanner reads the same token as a plain integer that fits `u64`, with the same end
+/// and value; otherwise it declines (and the scanner decides).
+#[test]
+fn plain_u64_agrees_with_the_number_scanner() {
+    let cases = [
+        "0",
+        "7",
+        "10",
+        "01",
+        "00",
+        "0.5",
+        "1.",
+        "1e3",
+        "1E3",
+        "12x",
+        "-1",
+        "-0",
+        "",
+        "x",
+        "1700000000",
+        "1700000000,",
+        "1700000000}",
+        "9999999999999999999",
+        "10000000000000000000",
+        "18446744073709551615",
+        "18446744073709551616",
+        "123456789012345678901234567890",
+        "5 ",
+        "5]",
+    ];
+    for case in cases {
+        let input = case.as_bytes();
+        let scanned = scan::scan_number(input, 0);
+        match scan::plain_u64(input, 0) {
+            Some((value, end)) => {
+                let (s_end, integer) = scanned.expect(case);
+                assert!(integer, "{case}");
+                assert_eq!(end, s_end, "{case}");
+                assert_eq!(Some(value), case[..end].parse::<u64>().ok(), "{case}");
+                assert!(end <= 19, "{case}");
+            }
+            None => {
+                // Declined: an error, a negative number, a float, a leading zero or a number
+                // of more than 19 digits.
+                if let Ok((end, integer)) = scanned {
+                    let text = &case[..end];
+                    assert!(
+                        !integer
+                            || text.starts_with('-')
+                            || end > 19
+                            || text.starts_with('0') && end > 1,
+                        "{case}"
+                    );
+                }
+            }
+        }
+    }
+    // Through the deserializer, declined tokens give the same values as before.
+    let big: (u64, i64, f64) = from_slice(b"[18446744073709551615,-5,1e3]", &mut arena())
+        .unwrap()
+        .0;
+    assert_eq!(big, (u64::MAX, -5, 1000.0));
+    let over = from_slice::<u64>(b"18446744073709551616", &mut arena());
+    assert!(over.is_err());
+}
