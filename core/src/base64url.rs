@@ -426,6 +426,30 @@ pub(crate) fn find_dot(input: &[u8]) -> Option<usize> {
         .map(|k| i + k)
 }
 
+/// Offset of the last `.` in `input` (the start of a JWS signature or JWE tag), eight bytes
+/// at a time from the end.
+pub(crate) fn find_last_dot(input: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut end = input.len();
+    while end >= 8 {
+        let Some(Ok(bytes)) = input.get(end - 8..end).map(<[u8; 8]>::try_from) else {
+            break;
+        };
+        let x = u64::from_le_bytes(bytes) ^ (ONES * u64::from(b'.'));
+        // The borrow trick of `find_dot` is exact only for the lowest zero byte; the highest
+        // needs the carry-free form: ((x & 0x7f..) + 0x7f..) | x sets the top bit of each
+        // non-zero byte and of no zero byte.
+        let nonzero = ((x & !HIGH).wrapping_add(!HIGH) | x) & HIGH;
+        let hits = !nonzero & HIGH;
+        if hits != 0 {
+            return Some(end - 8 + (7 - (hits.leading_zeros() / 8) as usize));
+        }
+        end -= 8;
+    }
+    input.get(..end)?.iter().rposition(|&b| b == b'.')
+}
+
 /// Decodes all of `input` (one JWS/JWE segment) into the front of `out` if it is canonical
 /// base64url, returning the bytes written; `None` otherwise (the caller's exact path then finds
 /// the error). Calls `every` as [`decode_prefix_with`] does when the scalar decoder runs.
@@ -655,7 +679,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn find_dot_finds_the_first_dot_at_every_offset() {
+    fn find_dots_find_the_first_and_last_dot_at_every_offset() {
         let mut next = crate::test_rng(7);
         for len in 0..40 {
             for _ in 0..200 {
@@ -672,6 +696,11 @@ mod tests {
                 assert_eq!(
                     find_dot(&input),
                     input.iter().position(|&b| b == b'.'),
+                    "{input:?}"
+                );
+                assert_eq!(
+                    find_last_dot(&input),
+                    input.iter().rposition(|&b| b == b'.'),
                     "{input:?}"
                 );
             }

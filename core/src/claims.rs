@@ -318,10 +318,12 @@ fn set_time(
     if slot.is_some() {
         return Err(DecodeError::InvalidClaim { claim });
     }
-    let text = value
-        .as_number()
-        .ok_or(DecodeError::InvalidClaim { claim })?;
-    *slot = Some(numeric_date(text).ok_or(DecodeError::InvalidClaim { claim })?);
+    // A plain integer (the usual form) directly; any other number through its text.
+    let date = match value.as_plain_u64() {
+        Some(v) => i64::try_from(v).ok().filter(|&v| v <= MAX_NUMERIC_DATE),
+        None => value.as_number().and_then(numeric_date),
+    };
+    *slot = Some(date.ok_or(DecodeError::InvalidClaim { claim })?);
     Ok(())
 }
 

@@ -855,7 +855,7 @@ fn split_decode(
     // must fill what lies between, so it has no `.`: the same three segments as a forward
     // split. Without SIMD, the MAC is computed a block per 64 payload characters decoded, over
     // what is decoded so far (which is all in the signing input).
-    let signing_input = token.iter().rposition(|&b| b == b'.')?;
+    let signing_input = base64url::find_last_dot(token)?;
     let payload = base64url::decode_all_with(
         token.get(p_start..signing_input)?,
         scratch.get_mut(header..)?,

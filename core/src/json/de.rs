@@ -669,7 +669,11 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
         // Strings and numbers (what registered claims hold) directly; anything else as a whole.
         let value_end = match self.input.get(value_start) {
             Some(b'"') => scan::scan_string_in(self.input, self.text, value_start)?.end,
-            Some(b'-' | b'0'..=b'9') => scan::scan_number(self.input, value_start)?.0,
+            Some(b'0'..=b'9') => match scan::plain_u64(self.input, value_start) {
+                Some((_, end)) => end,
+                None => scan::scan_number(self.input, value_start)?.0,
+            },
+            Some(b'-') => scan::scan_number(self.input, value_start)?.0,
             _ => scan::skip_value_in(self.input, self.text, value_start, MAX_DEPTH - 1)?,
         };
         let key = Key::new(name, escaped, key_start);

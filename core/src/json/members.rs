@@ -178,6 +178,19 @@ impl<'a> Value<'a> {
         core::str::from_utf8(self.raw()).ok()
     }
 
+    /// The number when it is a plain non-negative integer of at most 19 digits (the common
+    /// case, read in one pass); `None` for any other value.
+    pub(crate) fn as_plain_u64(&self) -> Option<u64> {
+        if self.kind != ValueKind::Number {
+            return None;
+        }
+        let raw = self.raw();
+        match scan::plain_u64(raw, 0) {
+            Some((value, end)) if end == raw.len() => Some(value),
+            _ => None,
+        }
+    }
+
     /// The number as `i64` when it is an integer token (no fraction or exponent) that fits.
     #[must_use]
     pub fn as_i64(&self) -> Option<i64> {

@@ -269,7 +269,7 @@ fn split_decode(
     }
     // The tag is the part after the last `.` (a short scan from the end); the ciphertext must
     // fill what lies between, so it has no `.`: the same segments as a forward split.
-    let t_dot = token.iter().rposition(|&b| b == b'.')?;
+    let t_dot = base64url::find_last_dot(token)?;
     let ciphertext =
         base64url::decode_segment(token.get(c_start..t_dot)?, scratch.get_mut(header..)?)?;
     let t_start = t_dot + 1;
