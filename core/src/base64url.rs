@@ -278,17 +278,6 @@ const fn translate(c: u8) -> u8 {
     c.wrapping_add(offset) | (!valid as u8).wrapping_mul(0xff)
 }
 
-/// Whether every byte of `input` is a base64url character. Branch-free over the bytes, so it
-/// vectorizes.
-#[must_use]
-#[cfg_attr(
-    not(feature = "jwe"),
-    allow(dead_code, reason = "used by the jwe module")
-)]
-pub(crate) fn is_alphabet(input: &[u8]) -> bool {
-    input.iter().fold(0u8, |acc, &c| acc | translate(c)) & 0xc0 == 0
-}
-
 /// Eight 6-bit values (little endian, first character lowest) as six bytes in the top of a
 /// big-endian `u64`.
 #[inline(always)]
@@ -872,19 +861,6 @@ mod tests {
             encode_exact(&data[..n], &mut exact);
             assert_eq!(exact, want);
         }
-    }
-
-    #[test]
-    fn is_alphabet_matches_the_table() {
-        for b in 0..=255u8 {
-            let valid = DECODE[usize::from(b)] != INVALID;
-            for at in 0..20 {
-                let mut input = [b'A'; 20];
-                input[at] = b;
-                assert_eq!(is_alphabet(&input), valid, "{b} at {at}");
-            }
-        }
-        assert!(is_alphabet(b""));
     }
 
     #[test]

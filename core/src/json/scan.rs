@@ -127,6 +127,39 @@ pub(crate) fn plain_u64(input: &[u8], start: usize) -> Option<(u64, usize)> {
     (digits > 0 && digits <= 19 && !leading_zero && !more).then_some((value, i))
 }
 
+/// Whether `bytes` is ASCII without `"`, `\\` or control characters: the raw text of a JSON
+/// string that is exactly its value (no escapes, no UTF-8 to check). Eight bytes at a time.
+#[cfg_attr(
+    not(feature = "jwe"),
+    allow(dead_code, reason = "used by the jwe module")
+)]
+pub(crate) fn is_plain_text(bytes: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut flags = 0;
+    for chunk in &mut chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            return false;
+        };
+        let v = u64::from_le_bytes(word);
+        let quote = v ^ (ONES * 0x22);
+        let backslash = v ^ (ONES * 0x5C);
+        // A flag can be spurious only above a true one (borrows run upwards), so "any flag"
+        // is exact; non-ASCII bytes are flagged by their top bit.
+        flags |= ((quote.wrapping_sub(ONES) & !quote)
+            | (backslash.wrapping_sub(ONES) & !backslash)
+            | v.wrapping_sub(ONES * 0x20)
+            | v)
+            & HIGH;
+    }
+    flags == 0
+        && chunks
+            .remainder()
+            .iter()
+            .all(|&b| b.is_ascii() && !is_special(b))
+}
+
 /// Scans the string whose opening quote is at `start`.
 pub(crate) fn scan_string(input: &[u8], start: usize) -> Result<Str<'_>, Error> {
     scan_string_in(input, None, start)

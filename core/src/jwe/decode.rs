@@ -215,14 +215,14 @@ const HEADER_V5_HEAD: &[u8] = br#"{"alg":"dir","enc":"A256CBC-HS512","kid":""#;
 const HEADER_V4: &[u8] = br#"{"alg":"dir","enc":"A256GCM"}"#;
 
 /// The two headers authcore, Auth.js and next-auth write, byte for byte, with a `kid` of
-/// base64url characters (which needs no unescaping). [`jws::parse_header`] accepts each with
+/// printable ASCII other than `"` and `\\` (Auth.js writes base64url), which is its own value. [`jws::parse_header`] accepts each with
 /// `alg` `dir`, that `enc` and `kid`, no `crit` and no `zip`, so skipping it changes no result.
 fn plain_header(header: &[u8]) -> Option<(Enc, Option<Kid<'_>>)> {
     if header == HEADER_V4 {
         return Some((Enc::A256Gcm, None));
     }
     let kid = header.strip_prefix(HEADER_V5_HEAD)?.strip_suffix(b"\"}")?;
-    base64url::is_alphabet(kid).then_some((Enc::A256CbcHs512, Some(Kid::Plain(kid))))
+    json::is_plain_text(kid).then_some((Enc::A256CbcHs512, Some(Kid::Plain(kid))))
 }
 
 /// Lengths found by [`split_decode`].
@@ -528,10 +528,22 @@ mod tests {
     /// no `crit` or `zip`; near misses are left to the parser.
     #[test]
     fn plain_headers_parse_the_same() {
-        let kid = "ab-_Z09".repeat(12);
-        let v5 = std::format!(r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{kid}"}}"#);
+        let kids = [
+            "ab-_Z09".repeat(12),
+            "a b".into(),
+            " !#$%&'()*+,-./:;<=>?@[]^`{|}~\u{7f}".into(),
+            "".into(),
+        ];
         let v4 = r#"{"alg":"dir","enc":"A256GCM"}"#;
-        for h in [v5.as_str(), v4] {
+        let mut headers: std::vec::Vec<(std::string::String, &str)> = kids
+            .iter()
+            .map(|kid| {
+                let h = std::format!(r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{kid}"}}"#);
+                (h, kid.as_str())
+            })
+            .collect();
+        headers.push((v4.into(), ""));
+        for (h, kid) in &headers {
             let (enc, k) = plain_header(h.as_bytes()).unwrap();
             let f = jws::parse_header(h.as_bytes()).unwrap();
             assert!(f.alg.unwrap().string_eq("dir") && !f.crit && !f.zip);
@@ -539,14 +551,17 @@ mod tests {
             match (k, f.kid) {
                 (None, None) => {}
                 (Some(k), Some(v)) => {
-                    assert!(k.is(&kid) && Kid::Json(v).is(&kid) && !k.is("x"));
+                    assert!(k.is(kid) && Kid::Json(v).is(kid) && !k.is("x"), "{h}");
                 }
                 _ => panic!("{h}"),
             }
         }
         for h in [
             r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a\u0062"}"#,
-            r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a b"}"#,
+            r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a\"b"}"#,
+            "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"a\tb\"}",
+            "{\"alg\":\"dir\",\"enc\":\"A256CBC-HS512\",\"kid\":\"caf\u{e9}\"}",
+            r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a","x":"b"}"#,
             r#"{"alg":"dir","enc":"A256CBC-HS512","kid":"a"} "#,
             r#"{"alg":"dir","enc":"A256GCM","zip":"DEF"}"#,
             r#"{"alg":"dir","enc":"A256GCM" }"#,
