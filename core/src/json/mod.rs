@@ -62,6 +62,7 @@ mod tests;
 
 pub(crate) use de::{Observer, Ticking};
 pub use members::{Elements, Key, Members, Value, ValueKind};
+#[cfg(feature = "jwe")]
 pub(crate) use scan::is_plain_text;
 
 /// Maximum number of arrays/objects that may be open at the same time.

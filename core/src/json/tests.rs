@@ -1333,15 +1333,16 @@ fn plain_u64_agrees_with_the_number_scanner() {
 /// The plain-text check agrees with a byte-by-byte reading for every byte at every offset.
 #[test]
 fn is_plain_text_matches_the_byte_rule() {
+    use super::scan::is_plain_text as plain_text;
     let plain = |b: u8| b.is_ascii() && b >= 0x20 && b != b'"' && b != b'\\';
     for len in 1..20 {
         for at in 0..len {
             for b in 0..=255u8 {
                 let mut text = vec![b'a'; len];
                 text[at] = b;
-                assert_eq!(scan::is_plain_text(&text), plain(b), "{b} at {at} of {len}");
+                assert_eq!(plain_text(&text), plain(b), "{b} at {at} of {len}");
             }
         }
     }
-    assert!(scan::is_plain_text(b""));
+    assert!(plain_text(b""));
 }

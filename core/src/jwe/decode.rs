@@ -424,6 +424,7 @@ fn decode_with<'s, 'k, T: Deserialize<'s>>(
 
 #[cfg(test)]
 mod tests {
+    use std::string::String;
     use std::vec::Vec;
 
     use super::*;
@@ -535,7 +536,7 @@ mod tests {
             "".into(),
         ];
         let v4 = r#"{"alg":"dir","enc":"A256GCM"}"#;
-        let mut headers: std::vec::Vec<(std::string::String, &str)> = kids
+        let mut headers: Vec<(String, &str)> = kids
             .iter()
             .map(|kid| {
                 let h = std::format!(r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{kid}"}}"#);
