@@ -168,8 +168,33 @@ pub(crate) fn scan_string(input: &[u8], start: usize) -> Result<Str<'_>, Error> 
 /// [`scan_string`] where `text`, when given, is all of `input` already checked to be UTF-8:
 /// the string's text is then sliced from it instead of being validated again (the quotes are
 /// ASCII, so they are character boundaries).
+///
+/// The common case (no escape, `text` given) is inline; anything else is left to an
+/// out-of-line scan from the start, which keeps the escape and error handling (and the
+/// registers they need) out of every call.
 #[inline]
 pub(crate) fn scan_string_in<'a>(
+    input: &'a [u8],
+    text: Option<&'a str>,
+    start: usize,
+) -> Result<Str<'a>, Error> {
+    let content = start + 1;
+    let i = find_special(input, content);
+    if input.get(i) == Some(&b'"') {
+        if let Some(raw) = text.and_then(|t| t.get(content..i)) {
+            return Ok(Str {
+                raw,
+                end: i + 1,
+                escaped: false,
+            });
+        }
+    }
+    scan_string_full(input, text, start)
+}
+
+/// [`scan_string_in`] for any string: escapes, errors, and inputs without `text`.
+#[inline(never)]
+fn scan_string_full<'a>(
     input: &'a [u8],
     text: Option<&'a str>,
     start: usize,
