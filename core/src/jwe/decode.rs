@@ -262,9 +262,10 @@ fn split_decode(
         return None;
     }
     let i_start = h_chars + 2;
-    let (i_chars, iv_len) = base64url::decode_prefix(token.get(i_start..)?, iv)?;
+    let i_chars = base64url::find_dot(token.get(i_start..)?)?;
+    let iv_len = base64url::decode_short(token.get(i_start..i_start + i_chars)?, iv)?;
     let c_start = i_start + i_chars + 1;
-    if i_chars == 0 || token.get(c_start - 1) != Some(&b'.') {
+    if i_chars == 0 {
         return None;
     }
     // The tag is the part after the last `.` (a short scan from the end); the ciphertext must
@@ -276,8 +277,8 @@ fn split_decode(
     if ciphertext == 0 {
         return None;
     }
-    let (t_chars, tag_len) = base64url::decode_prefix(token.get(t_start..)?, tag)?;
-    if t_chars == 0 || t_start + t_chars != token.len() {
+    let tag_len = base64url::decode_short(token.get(t_start..)?, tag)?;
+    if tag_len == 0 {
         return None;
     }
     Some(FastSplit {
