@@ -5,7 +5,9 @@
 //! `floor_hmac_crate`, and for `decode` `authcore_verify_first` (MAC checked before the parse).
 //! Auth.js v5 JWE: `profile authjs_decode session authcore|floor`, `authjs_encode` likewise.
 //! Whole session read: `profile session_read session jws|jwe`; bare decode of the same token:
-//! `profile session_bare session jws|jwe`.
+//! `profile session_bare session jws|jwe`. The stages of an HS256 decode apart:
+//! `profile part session base64|json|base64_json` (the payload's base64url decode, the parse
+//! of the decoded payload, both).
 //! Interleaved comparison: `profile ratios session decode/authcore,decode/jsonwebtoken,decode/floor_hmac 2000`.
 //! Instruction counts per operation are the total divided by the iterations (the setup costs
 //! are measured separately by running with 0 iterations and subtracted).
@@ -25,7 +27,7 @@ use authcore_benches::{
     authcore_decode, authcore_encode, authcore_key, authjs_claims, authjs_decode, authjs_encode,
     authjs_key, cookie_header, floor_hs256, floor_hs256_hmac_crate, floor_key,
     floor_key_hmac_crate, jwt_simple_decode, jwt_simple_encode, jwt_simple_key,
-    session_cookie_token, session_read, workloads, BenchRng, CbcHs512Floor, JsonWebToken,
+    session_cookie_token, session_read, workloads, BenchRng, CbcHs512Floor, JsonWebToken, Session,
     SessionBuffers, SessionToken, NOW,
 };
 
@@ -71,12 +73,51 @@ fn main() {
     let jwe_header = cookie_header(&jwe_token_s);
     let mut bare_scratch = vec![0u8; 4096];
     let mut bufs = SessionBuffers::new();
+    // The stages of a decode, apart: the payload's base64url decode, the parse of the decoded
+    // payload, and both together without the MAC.
+    let payload_b64 = {
+        let t = w.token.as_bytes();
+        let a = w.token.find('.').expect("three segments") + 1;
+        let b = w.token.rfind('.').expect("three segments");
+        t[a..b].to_vec()
+    };
+    let mut part_out = vec![0u8; payload_b64.len()];
+    let payload_json = {
+        let mut buf = vec![0u8; payload_b64.len()];
+        let n = authcore::base64url::decode(&payload_b64, &mut buf)
+            .expect("payload decodes")
+            .len();
+        buf.truncate(n);
+        buf
+    };
     let mut once = |op: &str, lib: &str| match (op, lib) {
         ("decode", "authcore") => {
             black_box(authcore_decode(black_box(&w.token), &key, &options, &mut scratch).exp);
         }
         ("decode", "authcore_verify_first") => {
             black_box(authcore_decode(black_box(&w.token), &key, &strict, &mut scratch).exp);
+        }
+        ("part", "base64") => {
+            black_box(
+                authcore::base64url::decode(black_box(&payload_b64), &mut part_out)
+                    .expect("decodes")
+                    .len(),
+            );
+        }
+        ("part", "json") => {
+            let mut arena = [0u8; 0];
+            let (s, _): (Session<'_>, usize) =
+                authcore::json::from_slice(black_box(&payload_json), &mut arena).expect("parses");
+            black_box(s.exp);
+        }
+        ("part", "base64_json") => {
+            let n = authcore::base64url::decode(black_box(&payload_b64), &mut part_out)
+                .expect("decodes")
+                .len();
+            let mut arena = [0u8; 0];
+            let (s, _): (Session<'_>, usize) =
+                authcore::json::from_slice(&part_out[..n], &mut arena).expect("parses");
+            black_box(s.exp);
         }
         ("decode", "jsonwebtoken") => drop(black_box(jwt.decode(black_box(&w.token)))),
         ("decode", "jwt-simple") => {
