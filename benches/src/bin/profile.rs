@@ -181,7 +181,8 @@ fn main() {
         // `profile ratios <workload> <op/lib,op/lib,...> [rounds]`: the contenders in turn,
         // BATCH calls each, round after round (the order rotating), so that the machine's
         // slow swings of load hit every contender alike; prints each one's median and minimum
-        // time per call over the rounds, and the medians' ratios to the first contender.
+        // time per call over the rounds, the medians' ratios to the first contender, and the
+        // median over the rounds of each round's ratio to the first contender.
         const BATCH: u32 = 100;
         let pairs: Vec<(&str, &str)> = lib
             .split(',')
@@ -199,6 +200,16 @@ fn main() {
                 times[i].push(start.elapsed().as_secs_f64() * 1e9 / f64::from(BATCH));
             }
         }
+        // Each round's contenders ran back to back, so a swing of the machine hits them alike:
+        // the median of the per-round ratios is the steadiest figure under noise.
+        let round_ratios: Vec<f64> = times
+            .iter()
+            .map(|t| {
+                let mut r: Vec<f64> = t.iter().zip(&times[0]).map(|(a, b)| a / b).collect();
+                r.sort_by(f64::total_cmp);
+                r[r.len() / 2]
+            })
+            .collect();
         let medians: Vec<f64> = times
             .iter_mut()
             .map(|t| {
@@ -208,11 +219,12 @@ fn main() {
             .collect();
         for (i, (op, lib)) in pairs.iter().enumerate() {
             println!(
-                "{workload} {op}/{lib}: median {:.0} ns, min {:.0} ns, median / first's {:.2}, first's / this {:.2}",
+                "{workload} {op}/{lib}: median {:.0} ns, min {:.0} ns, median / first's {:.2}, first's / this {:.2}, per-round ratio to first's (median) {:.3}",
                 medians[i],
                 times[i][0],
                 medians[i] / medians[0],
-                medians[0] / medians[i]
+                medians[0] / medians[i],
+                round_ratios[i]
             );
         }
         return;
