@@ -1346,3 +1346,48 @@ fn is_plain_text_matches_the_byte_rule() {
     }
     assert!(plain_text(b""));
 }
+
+/// The eight-digit step gives every eight-digit value and refuses any non-digit byte.
+#[test]
+fn plain_u64_eight_digits_at_once() {
+    let mut next = crate::test_rng(5);
+    for _ in 0..20_000 {
+        let n = next(100_000_000);
+        let text = format!("{n:08}");
+        // Leading zeros are refused by JSON (plain_u64 declines them); read past a '1'.
+        let padded = format!("1{text}");
+        assert_eq!(
+            scan::plain_u64(padded.as_bytes(), 0),
+            Some((100_000_000 + n as u64, 9)),
+            "{padded}"
+        );
+        let expected = if text.starts_with('0') {
+            None
+        } else {
+            Some((n as u64, 8))
+        };
+        assert_eq!(scan::plain_u64(text.as_bytes(), 0), expected, "{text}");
+    }
+    for bad in [b'/', b':', b'.', b'e', b'-', b' ', 0x80, 0xb0, b'\0'] {
+        for at in 0..8 {
+            let mut t = *b"12345678";
+            t[at] = bad;
+            let expected_end = at;
+            let got = scan::plain_u64(&t, 0);
+            let scanned = &t[..expected_end];
+            match got {
+                Some((v, end)) => {
+                    assert_eq!(end, expected_end, "{t:?}");
+                    assert_eq!(
+                        Some(v),
+                        core::str::from_utf8(scanned)
+                            .ok()
+                            .and_then(|s| s.parse().ok())
+                    );
+                    assert!(!matches!(bad, b'.' | b'e'), "{t:?}");
+                }
+                None => assert!(at == 0 || matches!(bad, b'.' | b'e'), "{t:?}"),
+            }
+        }
+    }
+}
