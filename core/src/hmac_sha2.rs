@@ -8,7 +8,6 @@
 //! result is checked against the `hmac` crate and RFC 4231 in the tests.
 
 use sha2::block_api::{compress256, compress512};
-use subtle::ConstantTimeEq;
 
 /// Largest block (SHA-384/512: 128 bytes).
 const MAX_BLOCK: usize = 128;
@@ -312,7 +311,7 @@ impl<F: Family> Run<'_, F> {
     pub(crate) fn verify(self, end: usize, tag: &[u8]) -> bool {
         let mut mac = [0u8; MAX_OUT];
         let n = self.finish(end, &mut mac);
-        let ok = n != 0 && tag.len() == n && bool::from(mac[..n].ct_eq(tag));
+        let ok = n != 0 && crate::ct::eq(mac.get(..n).unwrap_or_default(), tag);
         // The right MAC of data whose tag was wrong is a forgery waiting to happen: not left
         // on the stack.
         wipe_bytes(&mut mac);

@@ -10,6 +10,7 @@ extern crate std;
 pub mod base64url;
 pub mod claims;
 pub mod cookie;
+mod ct;
 pub mod error;
 mod hmac_sha2;
 pub mod json;

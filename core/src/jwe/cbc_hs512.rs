@@ -11,7 +11,6 @@ use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, InnerIvInit, KeyInit};
 use aes::Aes256;
 use hmac::{Hmac, Mac};
 use sha2::Sha512;
-use subtle::ConstantTimeEq;
 
 use super::{wipe, DecryptError, EncryptError};
 
@@ -131,7 +130,7 @@ impl CbcHs512Key {
         let al = aad_bits(aad).ok_or(DecryptError::TooLong)?;
 
         let full = self.mac_over(aad, iv, ciphertext, al);
-        if !bool::from(full[..Self::TAG_LEN].ct_eq(tag)) {
+        if !crate::ct::eq(&full[..Self::TAG_LEN], tag) {
             return Err(DecryptError::BadTag);
         }
 
