@@ -1391,3 +1391,33 @@ fn plain_u64_eight_digits_at_once() {
         }
     }
 }
+
+/// The string scanner's special-byte search (16, then 8, then 1 byte at a time) finds the
+/// first quote, backslash or control character from every start, as a byte loop does.
+#[test]
+fn find_special_matches_a_byte_loop() {
+    let mut next = crate::test_rng(9);
+    let special = |b: u8| b == b'"' || b == b'\\' || b < 0x20;
+    for len in 0..80 {
+        for _ in 0..200 {
+            let input: Vec<u8> = (0..len)
+                .map(|_| match next(24) {
+                    0 => b'"',
+                    1 => b'\\',
+                    2 => [0x00, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc][next(10)],
+                    _ => b"abcdefghijklmnopqrstuvwxyz"[next(26)],
+                })
+                .collect();
+            let from = next(len + 1);
+            let expected = input[from..]
+                .iter()
+                .position(|&b| special(b))
+                .map_or(len, |k| from + k);
+            assert_eq!(
+                scan::find_special(&input, from),
+                expected,
+                "{input:?} from {from}"
+            );
+        }
+    }
+}
