@@ -4,7 +4,10 @@
 /// a MAC's length is fixed by its algorithm). Eight bytes at a time: the XOR of every word pair
 /// is ORed into one difference without any branch on the data, and that difference passes
 /// through [`core::hint::black_box`] once before the single comparison, so the compiler cannot
-/// turn the loop into an early exit.
+/// turn the loop into an early exit. `black_box` is documented as best effort; the argument
+/// does not rest on it alone: the exact OR of all differences is needed for the result, so no
+/// early exit could pay off for the optimizer (the `subtle` crate relies on the same barrier,
+/// once per byte).
 #[must_use]
 pub(crate) fn eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {

@@ -824,9 +824,10 @@ struct FastSplit {
     signing_input: usize,
 }
 
-/// The one-pass form of [`split`] and the three segment decodes for a well-formed token: each
-/// segment is decoded up to the first byte outside the base64url alphabet, which must be the
-/// `.` (or the end, after the signature). `None` for anything else (including a token that is
+/// The one-pass form of [`split`] and the three segment decodes for a well-formed token: the
+/// header is decoded up to the first byte outside the base64url alphabet, which must be the
+/// `.`; the signature starts after the last `.`; the payload between them and the signature
+/// must each decode whole. `None` for anything else (including a token that is
 /// too large or a scratch buffer that is too small): the caller then runs the checks one by one
 /// for the exact error, so this changes no result.
 fn split_decode(

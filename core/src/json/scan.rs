@@ -154,8 +154,9 @@ pub(crate) fn plain_u64(input: &[u8], start: usize) -> Option<(u64, usize)> {
     (digits > 0 && digits <= 19 && !leading_zero && !more).then_some((value, i))
 }
 
-/// Whether `bytes` is ASCII without `"`, `\\` or control characters: the raw text of a JSON
-/// string that is exactly its value (no escapes, no UTF-8 to check). Eight bytes at a time.
+/// Whether `bytes` is ASCII from 0x20 up without `"` and `\` (DEL is allowed, as in JSON
+/// strings): the raw text of a JSON string that is exactly its value (no escapes, no UTF-8 to
+/// check). Eight bytes at a time.
 #[cfg_attr(
     not(feature = "jwe"),
     allow(dead_code, reason = "used by the jwe module")

@@ -178,7 +178,9 @@ fn aad_bits(aad: &[u8]) -> Option<u64> {
 /// Length of valid PKCS#7 padding at the end of `plaintext` (a non-empty multiple of 16), or
 /// `None`. Runs over the whole last block without early exit. The plaintext is authentic here
 /// (its tag was checked first), so there is no padding oracle to guard against; plain
-/// branch-free arithmetic suffices, and the compiler does the sixteen bytes at once.
+/// arithmetic with no branch on the data in the source suffices (the compiler's output is not
+/// guaranteed branch-free; at most the pad length could show, which the JSON parse that
+/// follows shows anyway).
 fn pkcs7_pad_len(plaintext: &[u8]) -> Option<usize> {
     let start = plaintext.len().checked_sub(16)?;
     let last_block: &[u8; 16] = plaintext.get(start..)?.try_into().ok()?;

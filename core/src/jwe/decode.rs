@@ -214,8 +214,9 @@ const HEADER_V5_HEAD: &[u8] = br#"{"alg":"dir","enc":"A256CBC-HS512","kid":""#;
 /// The next-auth v4 (and `@auth/core` 0.18.1 to 0.22.x) header.
 const HEADER_V4: &[u8] = br#"{"alg":"dir","enc":"A256GCM"}"#;
 
-/// The two headers authcore, Auth.js and next-auth write, byte for byte, with a `kid` of
-/// printable ASCII other than `"` and `\\` (Auth.js writes base64url), which is its own value. [`jws::parse_header`] accepts each with
+/// The two headers authcore, Auth.js and next-auth write, byte for byte, with a `kid` of ASCII
+/// bytes from 0x20 up (DEL included, as JSON allows) other than `"` and `\` (Auth.js writes
+/// base64url): such a `kid` is its own JSON value. [`jws::parse_header`] accepts each with
 /// `alg` `dir`, that `enc` and `kid`, no `crit` and no `zip`, so skipping it changes no result.
 fn plain_header(header: &[u8]) -> Option<(Enc, Option<Kid<'_>>)> {
     if header == HEADER_V4 {
@@ -239,9 +240,9 @@ struct FastSplit {
     header_chars: usize,
 }
 
-/// The one-pass form of [`split`] and the four segment decodes for a well-formed token: each
-/// segment is decoded up to the first byte outside the base64url alphabet, which must be the
-/// `.` (or the end, after the tag). `None` for anything else (a token too large, an empty or
+/// The one-pass form of [`split`] and the four segment decodes for a well-formed token: the
+/// header ends at the first `.` (then the empty encrypted key's `.`), the IV at the next, the
+/// tag starts after the last, and each segment must decode whole. `None` for anything else (a token too large, an empty or
 /// non-canonical segment, a scratch buffer or IV/tag buffer too small): the caller then runs the
 /// checks one by one for the exact error, so this changes no result.
 fn split_decode(
