@@ -218,7 +218,8 @@ impl<'d> MacRun<'d> {
     }
 
     /// Hashes the rest of `data[..end]` and checks in constant time that `tag` is its MAC.
-    pub(crate) fn verify(self, end: usize, tag: &[u8]) -> bool {
+    /// Taken by reference: the run is a few hundred bytes, and moving it costs copies.
+    pub(crate) fn verify(&mut self, end: usize, tag: &[u8]) -> bool {
         match self {
             Self::Sha256(r) => r.verify(end, tag),
             Self::Sha512(r) => r.verify(end, tag),
@@ -659,7 +660,7 @@ pub fn decode<'s, T: Deserialize<'s>>(
             signing_input,
             sig,
             key,
-            run,
+            &mut run,
             options,
             now,
         );
@@ -708,7 +709,7 @@ fn decode_step_by_step<'s, T: Deserialize<'s>>(
         seg.signing_input,
         sig,
         key,
-        MacRun::new(key, token),
+        &mut MacRun::new(key, token),
         options,
         now,
     )
@@ -887,7 +888,7 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     signing_input: &[u8],
     sig: &[u8],
     key: &HmacKey,
-    run: MacRun<'_>,
+    run: &mut MacRun<'_>,
     options: &DecodeOptions<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
@@ -904,11 +905,11 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     let end = signing_input.len();
     let payload: &'s [u8] = payload;
     // One call site for the parse either way (firmware images count the stack and bytes):
-    // verifying first takes the run out, so the ticks have nothing to do.
+    // when verifying first, the ticks have nothing to do. The run is used in place (it is a
+    // few hundred bytes; moving it costs copies).
     let sig_len_ok = sig.len() == key.algorithm().mac_len();
-    let mut run = Some(run);
-    if options.verify_before_parse && !run.take().is_some_and(|r| sig_len_ok && r.verify(end, sig))
-    {
+    let first = options.verify_before_parse;
+    if first && !(sig_len_ok && run.verify(end, sig)) {
         return Err(DecodeError::BadSignature);
     }
     let result = finish_with(
@@ -918,15 +919,14 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
         &options.validation,
         now,
         &mut || {
-            if let Some(r) = run.as_mut() {
-                r.step_to_end(end);
+            if !first {
+                run.step_to_end(end);
             }
         },
     );
-    if let Some(r) = run {
-        if !(sig_len_ok && r.verify(end, sig)) {
-            return Err(DecodeError::BadSignature);
-        }
+    // (Already verified when `first`.)
+    if !(first || (sig_len_ok && run.verify(end, sig))) {
+        return Err(DecodeError::BadSignature);
     }
     result
 }
