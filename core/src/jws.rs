@@ -218,8 +218,7 @@ impl<'d> MacRun<'d> {
     }
 
     /// Hashes the rest of `data[..end]` and checks in constant time that `tag` is its MAC.
-    /// Taken by reference: the run is a few hundred bytes, and moving it costs copies.
-    pub(crate) fn verify(&mut self, end: usize, tag: &[u8]) -> bool {
+    pub(crate) fn verify(self, end: usize, tag: &[u8]) -> bool {
         match self {
             Self::Sha256(r) => r.verify(end, tag),
             Self::Sha512(r) => r.verify(end, tag),
@@ -660,7 +659,7 @@ pub fn decode<'s, T: Deserialize<'s>>(
             signing_input,
             sig,
             key,
-            &mut run,
+            run,
             options,
             now,
         );
@@ -709,7 +708,7 @@ fn decode_step_by_step<'s, T: Deserialize<'s>>(
         seg.signing_input,
         sig,
         key,
-        &mut MacRun::new(key, token),
+        MacRun::new(key, token),
         options,
         now,
     )
@@ -888,7 +887,7 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     signing_input: &[u8],
     sig: &[u8],
     key: &HmacKey,
-    run: &mut MacRun<'_>,
+    run: MacRun<'_>,
     options: &DecodeOptions<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
@@ -905,11 +904,11 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     let end = signing_input.len();
     let payload: &'s [u8] = payload;
     // One call site for the parse either way (firmware images count the stack and bytes):
-    // when verifying first, the ticks have nothing to do. The run is used in place (it is a
-    // few hundred bytes; moving it costs copies).
+    // verifying first takes the run out, so the ticks have nothing to do.
     let sig_len_ok = sig.len() == key.algorithm().mac_len();
-    let first = options.verify_before_parse;
-    if first && !(sig_len_ok && run.verify(end, sig)) {
+    let mut run = Some(run);
+    if options.verify_before_parse && !run.take().is_some_and(|r| sig_len_ok && r.verify(end, sig))
+    {
         return Err(DecodeError::BadSignature);
     }
     let result = finish_with(
@@ -919,14 +918,15 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
         &options.validation,
         now,
         &mut || {
-            if !first {
-                run.step_to_end(end);
+            if let Some(r) = run.as_mut() {
+                r.step_to_end(end);
             }
         },
     );
-    // (Already verified when `first`.)
-    if !(first || (sig_len_ok && run.verify(end, sig))) {
-        return Err(DecodeError::BadSignature);
+    if let Some(r) = run {
+        if !(sig_len_ok && r.verify(end, sig)) {
+            return Err(DecodeError::BadSignature);
+        }
     }
     result
 }
