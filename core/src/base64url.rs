@@ -10,6 +10,8 @@
 
 use core::fmt;
 
+use crate::swar;
+
 /// Error from [`decode`] or [`encode`].
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -445,18 +447,11 @@ pub(crate) fn decode_short(input: &[u8], out: &mut [u8]) -> Option<usize> {
     allow(dead_code, reason = "used by the jwe module")
 )]
 pub(crate) fn find_dot(input: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut i = 0;
-    while let Some(chunk) = input.get(i..i + 8) {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let x = u64::from_le_bytes(bytes) ^ (ONES * u64::from(b'.'));
-        // The lowest flagged byte is a true zero (borrows only run upwards): the first `.`.
-        let hits = x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(Ok(chunk)) = input.get(i..i + 8).map(<[u8; 8]>::try_from) {
+        let hits = swar::eq_mask(u64::from_le_bytes(chunk), b'.');
         if hits != 0 {
-            return Some(i + (hits.trailing_zeros() / 8) as usize);
+            return Some(i + swar::first(hits));
         }
         i += 8;
     }
@@ -470,19 +465,18 @@ pub(crate) fn find_dot(input: &[u8]) -> Option<usize> {
 /// Offset of the last `.` in `input` (the start of a JWS signature or JWE tag), eight bytes
 /// at a time from the end.
 pub(crate) fn find_last_dot(input: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+    use swar::{HIGHS, ONES};
     let mut end = input.len();
     while end >= 8 {
         let Some(Ok(bytes)) = input.get(end - 8..end).map(<[u8; 8]>::try_from) else {
             break;
         };
         let x = u64::from_le_bytes(bytes) ^ (ONES * u64::from(b'.'));
-        // The borrow trick of `find_dot` is exact only for the lowest zero byte; the highest
+        // `swar::eq_mask` is exact only for the lowest matching byte; the highest
         // needs the carry-free form: ((x & 0x7f..) + 0x7f..) | x sets the top bit of each
         // non-zero byte and of no zero byte.
-        let nonzero = ((x & !HIGH).wrapping_add(!HIGH) | x) & HIGH;
-        let hits = !nonzero & HIGH;
+        let nonzero = ((x & !HIGHS).wrapping_add(!HIGHS) | x) & HIGHS;
+        let hits = !nonzero & HIGHS;
         if hits != 0 {
             return Some(end - 8 + (7 - (hits.leading_zeros() / 8) as usize));
         }

@@ -18,6 +18,7 @@ pub mod jws;
 pub mod rand;
 pub mod refresh;
 pub mod session;
+mod swar;
 pub mod time;
 
 #[cfg(feature = "jwe")]

@@ -3,6 +3,7 @@
 use core::fmt;
 
 use super::CookieError;
+use crate::swar::{self, below_mask, eq_mask};
 
 /// One `name=value` pair of a `Cookie` request header, borrowed from the header.
 ///
@@ -286,21 +287,8 @@ fn hex(b: u8) -> Option<u8> {
     }
 }
 
-/// `0x01` in every byte.
-const ONES: u64 = u64::from_le_bytes([0x01; 8]);
-/// `0x80` in every byte.
-const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
-
-/// A word whose lowest set bit is the high bit of the first byte of `word` (little-endian)
-/// that equals `b`; zero when no byte does. Bits above it may be spurious (a borrow can
-/// propagate past the first match), so only the lowest one is meaningful.
-const fn first_eq_mask(word: u64, b: u8) -> u64 {
-    let x = word ^ (ONES * b as u64);
-    x.wrapping_sub(ONES) & !x & HIGHS
-}
-
 /// Index of the first byte for which `mask_of(word)` is non-zero, eight bytes at a time, then
-/// byte by byte through `is_match` for the tail. `mask_of` must follow [`first_eq_mask`]'s
+/// byte by byte through `is_match` for the tail. `mask_of` must follow [`eq_mask`]'s
 /// rule (its lowest set bit marks the first matching byte) and agree with `is_match`.
 #[inline(always)]
 fn find_by(s: &[u8], mask_of: impl Fn(u64) -> u64, is_match: impl Fn(u8) -> bool) -> Option<usize> {
@@ -308,8 +296,7 @@ fn find_by(s: &[u8], mask_of: impl Fn(u64) -> u64, is_match: impl Fn(u8) -> bool
     for (i, word) in words.iter().enumerate() {
         let m = mask_of(u64::from_le_bytes(*word));
         if m != 0 {
-            // trailing_zeros / 8 <= 7.
-            let byte = usize::try_from(m.trailing_zeros() / 8).unwrap_or_default();
+            let byte = swar::first(m);
             return Some(i * 8 + byte);
         }
     }
@@ -366,17 +353,14 @@ fn scan_bytes(bytes: &[u8], escapes: &mut bool) -> Option<usize> {
 
 /// Non-zero exactly when a byte of `word` is `;` or below `-` (`%`, space, `"`...).
 const fn semi_or_below_dash(word: u64) -> u64 {
-    // Without a byte below `-`, no subtraction borrows, and a byte whose difference has the
-    // high bit set had it set itself (masked by `!word`).
-    let below = word.wrapping_sub(ONES * b'-' as u64) & !word & HIGHS;
-    below | first_eq_mask(word, b';')
+    below_mask(word, b'-') | eq_mask(word, b';')
 }
 
 /// Index of the first `=` or `;` in `s`.
 pub(super) fn find_eq_or_semi(s: &[u8]) -> Option<usize> {
     find_by(
         s,
-        |w| first_eq_mask(w, b'=') | first_eq_mask(w, b';'),
+        |w| eq_mask(w, b'=') | eq_mask(w, b';'),
         |c| c == b'=' || c == b';',
     )
 }

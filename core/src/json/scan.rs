@@ -5,6 +5,7 @@
 //! offsets. Nothing here indexes out of range or recurses.
 
 use super::{Error, MAX_DEPTH};
+use crate::swar;
 
 // The open-container stack of `skip_value` is a bit mask.
 const _: () = assert!(MAX_DEPTH <= 64);
@@ -71,11 +72,15 @@ const fn is_special(b: u8) -> bool {
     b == b'"' || b == b'\\' || b < 0x20
 }
 
+/// Flags the bytes of `word` that [`is_special`] (see [`swar`] for the flags' rules).
+#[inline(always)]
+const fn special_mask(word: u64) -> u64 {
+    swar::eq_mask(word, b'"') | swar::eq_mask(word, b'\\') | swar::below_mask(word, 0x20)
+}
+
 /// Offset of the first special byte at or after `i` (or `input.len()`).
 #[inline]
 pub(super) fn find_special(input: &[u8], mut i: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     // On processors with 16-byte vectors in the baseline, sixteen bytes at a time first: one
     // flag byte per input byte, computed lane by lane so that the compiler does the sixteen
     // with vector compares.
@@ -83,6 +88,7 @@ pub(super) fn find_special(input: &[u8], mut i: usize) -> usize {
     while let Some(Ok(c)) = input.get(i..i + 16).map(<&[u8; 16]>::try_from) {
         let mut flags = [0u8; 16];
         for (f, &b) in flags.iter_mut().zip(c) {
+            // `|`, not `||`: no branches, so the lanes vectorize.
             *f = u8::from((b == b'"') | (b == b'\\') | (b < 0x20)).wrapping_neg();
         }
         let hits = u128::from_le_bytes(flags);
@@ -91,22 +97,11 @@ pub(super) fn find_special(input: &[u8], mut i: usize) -> usize {
         }
         i += 16;
     }
-    // Eight bytes at a time: flag bytes equal to `"` or `\`, or below 0x20. The lowest flagged
-    // byte is always a true match (borrows only propagate upwards), so it is exact.
-    while let Some(chunk) = input.get(i..i + 8) {
-        let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
-            break;
-        };
-        let v = u64::from_le_bytes(bytes);
-        let quote = v ^ (ONES * 0x22);
-        let backslash = v ^ (ONES * 0x5C);
-        let hits = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (v.wrapping_sub(ONES * 0x20) & !v))
-            & HIGH;
+    // Then eight bytes at a time.
+    while let Some(Ok(chunk)) = input.get(i..i + 8).map(<[u8; 8]>::try_from) {
+        let hits = special_mask(u64::from_le_bytes(chunk));
         if hits != 0 {
-            // Little endian: the lowest flagged byte is the first in the input.
-            return i + (hits.trailing_zeros() / 8) as usize;
+            return i + swar::first(hits);
         }
         i += 8;
     }
@@ -177,30 +172,14 @@ pub(crate) fn plain_u64(input: &[u8], start: usize) -> Option<(u64, usize)> {
     allow(dead_code, reason = "used by the jwe module")
 )]
 pub(crate) fn is_plain_text(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
+    let (words, tail) = bytes.as_chunks::<8>();
     let mut flags = 0;
-    for chunk in &mut chunks {
-        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
-            return false;
-        };
-        let v = u64::from_le_bytes(word);
-        let quote = v ^ (ONES * 0x22);
-        let backslash = v ^ (ONES * 0x5C);
-        // A flag can be spurious only above a true one (borrows run upwards), so "any flag"
-        // is exact; non-ASCII bytes are flagged by their top bit.
-        flags |= ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | v.wrapping_sub(ONES * 0x20)
-            | v)
-            & HIGH;
+    for chunk in words {
+        let v = u64::from_le_bytes(*chunk);
+        // "Any flag" is exact; non-ASCII bytes are flagged by their own top bit.
+        flags |= special_mask(v) | (v & swar::HIGHS);
     }
-    flags == 0
-        && chunks
-            .remainder()
-            .iter()
-            .all(|&b| b.is_ascii() && !is_special(b))
+    flags == 0 && tail.iter().all(|&b| b.is_ascii() && !is_special(b))
 }
 
 /// Scans the string whose opening quote is at `start`.
