@@ -184,15 +184,46 @@ fn decode_groups(input: &[u8], out: &mut [u8]) -> usize {
     decode_groups_with(input, out, |_| {})
 }
 
+/// A group of four characters as 24 bits; bits above them are set when one is invalid.
+#[inline(always)]
+fn group(c: [u8; 4]) -> u32 {
+    let [a, b, c, d] = c.map(|b| DECODE_WIDE[usize::from(b)]);
+    (a << 18) | (b << 12) | (c << 6) | d
+}
+
+/// Decodes the last characters of an encoding after its whole groups (none, two or three)
+/// into the front of `out`; returns the bytes written. `None` for an invalid or
+/// non-canonical character, any other count (one is length `1 (mod 4)`; four is a group), or
+/// no room in `out`.
+#[inline]
+fn decode_tail(chars: &[u8], out: &mut [u8]) -> Option<usize> {
+    let value = |c: &u8| Some(DECODE[usize::from(*c)]).filter(|&v| v != INVALID);
+    match (chars, out) {
+        ([], _) => Some(0),
+        ([s0, s1], [d0, ..]) => {
+            let (a, b) = (value(s0)?, value(s1)?);
+            if b & 0x0f != 0 {
+                return None;
+            }
+            *d0 = (a << 2) | (b >> 4);
+            Some(1)
+        }
+        ([s0, s1, s2], [d0, d1, ..]) => {
+            let (a, b, c) = (value(s0)?, value(s1)?, value(s2)?);
+            if c & 0x03 != 0 {
+                return None;
+            }
+            *d0 = (a << 2) | (b >> 4);
+            *d1 = (b << 4) | (c >> 2);
+            Some(2)
+        }
+        _ => None,
+    }
+}
+
 /// [`decode_groups`], calling `every` with the characters decoded so far after each 64.
 #[inline(always)]
 fn decode_groups_with(input: &[u8], out: &mut [u8], mut every: impl FnMut(usize)) -> usize {
-    /// A group of four characters as 24 bits; bits above them are set when one is invalid.
-    #[inline(always)]
-    fn group(c: [u8; 4]) -> u32 {
-        let [a, b, c, d] = c.map(|b| DECODE_WIDE[usize::from(b)]);
-        (a << 18) | (b << 12) | (c << 6) | d
-    }
     let mut i = 0;
     let mut o = 0;
     // Sixteen characters make twelve bytes, stored as two 8-byte writes (the last two bytes
@@ -320,34 +351,9 @@ pub(crate) fn decode_prefix_with(
         .take(4)
         .take_while(|&&b| DECODE[usize::from(b)] != INVALID)
         .count();
-    let tail = out.get_mut(written..)?;
-    let tail_len = match (rest.get(..run)?, tail) {
-        ([], _) => 0,
-        ([s0, s1], [d0, ..]) => {
-            let (a, b) = (DECODE[usize::from(*s0)], DECODE[usize::from(*s1)]);
-            if b & 0x0f != 0 {
-                return None;
-            }
-            *d0 = (a << 2) | (b >> 4);
-            1
-        }
-        ([s0, s1, s2], [d0, d1, ..]) => {
-            let (a, b, c) = (
-                DECODE[usize::from(*s0)],
-                DECODE[usize::from(*s1)],
-                DECODE[usize::from(*s2)],
-            );
-            if c & 0x03 != 0 {
-                return None;
-            }
-            *d0 = (a << 2) | (b >> 4);
-            *d1 = (b << 4) | (c >> 2);
-            2
-        }
-        // One character (length 1 mod 4), a whole group `decode_groups` had no room for, or
-        // no room for the tail.
-        _ => return None,
-    };
+    // One character (length 1 mod 4), a whole group `decode_groups` had no room for, or no
+    // room for the tail: `None`.
+    let tail_len = decode_tail(rest.get(..run)?, out.get_mut(written..)?)?;
     read += run;
     Some((read, written + tail_len))
 }
@@ -396,49 +402,17 @@ mod simd {
 /// it saves below a hundred characters.
 pub(crate) fn decode_short(input: &[u8], out: &mut [u8]) -> Option<usize> {
     let len = decoded_len(input.len())?;
-    let out = out.get_mut(..len)?;
-    let groups = input.len() / 4;
+    let (groups, rest) = input.as_chunks::<4>();
+    let (dst, tail) = out.get_mut(..len)?.split_at_mut_checked(groups.len() * 3)?;
+    // Invalid characters set bits above a group's 24; checked once at the end.
     let mut acc = 0u32;
-    for k in 0..groups {
-        let (Some(Ok(&[c0, c1, c2, c3])), Some(d)) = (
-            input.get(4 * k..4 * k + 4).map(<&[u8; 4]>::try_from),
-            out.get_mut(3 * k..3 * k + 3),
-        ) else {
-            return None;
-        };
-        let w = |b: u8| DECODE_WIDE[usize::from(b)];
-        let v = (w(c0) << 18) | (w(c1) << 12) | (w(c2) << 6) | w(c3);
-        // Invalid characters set bits above the 24; checked once at the end.
+    for (c, d) in groups.iter().zip(dst.as_chunks_mut::<3>().0) {
+        let v = group(*c);
         acc |= v;
         let [_, x, y, z] = v.to_be_bytes();
-        d.copy_from_slice(&[x, y, z]);
+        *d = [x, y, z];
     }
-    if acc >> 24 != 0 {
-        return None;
-    }
-    let src = input.get(4 * groups..)?;
-    let at = len - len % 3;
-    let tail = out.get_mut(at..)?;
-    match (src, tail) {
-        ([], []) => {}
-        ([s0, s1], [d0]) => {
-            let (a, b) = (DECODE[usize::from(*s0)], DECODE[usize::from(*s1)]);
-            if a == INVALID || b == INVALID || b & 0x0f != 0 {
-                return None;
-            }
-            *d0 = (a << 2) | (b >> 4);
-        }
-        ([s0, s1, s2], [d0, d1]) => {
-            let [a, b, c] = [s0, s1, s2].map(|x| DECODE[usize::from(*x)]);
-            if a == INVALID || b == INVALID || c == INVALID || c & 0x03 != 0 {
-                return None;
-            }
-            *d0 = (a << 2) | (b >> 4);
-            *d1 = (b << 4) | (c >> 2);
-        }
-        _ => return None,
-    }
-    Some(len)
+    (acc >> 24 == 0 && decode_tail(rest, tail)? == tail.len()).then_some(len)
 }
 
 /// Offset of the first `.` in `input` (the end of a JWS/JWE segment), eight bytes at a time.
