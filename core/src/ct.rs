@@ -1,8 +1,9 @@
-//! Constant-time comparison of MACs and tags.
+//! Constant-time comparison of MACs, tags and CSRF tokens: the core's one way to compare
+//! secrets.
 
 /// Whether `a` and `b` are equal, in time that depends only on their lengths (which are public:
-/// a MAC's length is fixed by its algorithm). Eight bytes at a time: the XOR of every word pair
-/// is ORed into one difference without any branch on the data, and that difference passes
+/// a MAC's length is fixed by its algorithm; unequal lengths return at once, as with `subtle`).
+/// Eight bytes at a time: the XOR of every word pair is ORed into one difference without any branch on the data, and that difference passes
 /// through [`core::hint::black_box`] once before the single comparison, so the compiler cannot
 /// turn the loop into an early exit. `black_box` is documented as best effort; the argument
 /// does not rest on it alone: the exact OR of all differences is needed for the result, so no

@@ -7,7 +7,6 @@
 //! as `%7C`, since values are `encodeURIComponent`-ed).
 
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::ascii_str;
 
@@ -83,7 +82,7 @@ pub fn csrf_token_from_cookie<'c>(cookie_value: &'c str, secret: &str) -> Option
     let token = parts.next()?;
     let hash = parts.next()?;
     let expected = csrf_hash(token, secret);
-    bool::from(expected.ct_eq(hash.as_bytes())).then_some(token)
+    crate::ct::eq(&expected, hash.as_bytes()).then_some(token)
 }
 
 /// Auth.js's CSRF verification: the cookie's hash is valid for `secret`, the request is a
@@ -94,6 +93,6 @@ pub fn verify_csrf(cookie_value: &str, body_token: &str, secret: &str, is_post: 
     let Some(token) = csrf_token_from_cookie(cookie_value, secret) else {
         return false;
     };
-    let same = bool::from(token.as_bytes().ct_eq(body_token.as_bytes()));
+    let same = crate::ct::eq(token.as_bytes(), body_token.as_bytes());
     is_post && same
 }
