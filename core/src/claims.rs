@@ -318,11 +318,10 @@ fn set_time(
     if slot.is_some() {
         return Err(DecodeError::InvalidClaim { claim });
     }
-    // A plain integer (the usual form) directly; any other number through its text.
-    let date = match value.as_plain_u64() {
-        Some(v) => i64::try_from(v).ok().filter(|&v| v <= MAX_NUMERIC_DATE),
-        None => value.as_number().and_then(numeric_date),
-    };
+    // A plain integer (the usual form) as read in one pass; any other number through its text.
+    let date = value
+        .as_plain_u64()
+        .map_or_else(|| value.as_number().and_then(numeric_date), whole_seconds);
     *slot = Some(date.ok_or(DecodeError::InvalidClaim { claim })?);
     Ok(())
 }
@@ -331,13 +330,9 @@ fn set_time(
 /// beyond [`MAX_NUMERIC_DATE`] or not finite.
 #[must_use]
 pub fn numeric_date(text: &str) -> Option<i64> {
-    let bytes = text.as_bytes();
-    // Fast path: a plain non-negative integer of at most 12 digits.
-    if !bytes.is_empty() && bytes.len() <= 12 && bytes.iter().all(u8::is_ascii_digit) {
-        let v = bytes
-            .iter()
-            .fold(0i64, |acc, &d| acc * 10 + i64::from(d - b'0'));
-        return (v <= MAX_NUMERIC_DATE).then_some(v);
+    // Fast path: a plain non-negative integer (the JSON reader's one-pass form).
+    if let Some(v) = json::plain_integer(text.as_bytes()) {
+        return whole_seconds(v);
     }
     let f: f64 = text.parse().ok()?;
     // `-0` and `-0.0` are zero, not negative.
@@ -352,6 +347,11 @@ pub fn numeric_date(text: &str) -> Option<i64> {
     #[allow(clippy::cast_precision_loss, reason = "whole < 2^38, exact in f64")]
     let ceil = if (whole as f64) < f { whole + 1 } else { whole };
     (ceil <= MAX_NUMERIC_DATE).then_some(ceil)
+}
+
+/// A whole number of seconds as a NumericDate: `None` beyond [`MAX_NUMERIC_DATE`].
+fn whole_seconds(v: u64) -> Option<i64> {
+    i64::try_from(v).ok().filter(|&v| v <= MAX_NUMERIC_DATE)
 }
 
 fn check_string(
@@ -415,6 +415,11 @@ mod tests {
         assert_eq!(numeric_date("1e300"), None);
         assert_eq!(numeric_date("253402300800"), None);
         assert_eq!(numeric_date("18446744073709551615"), None);
+        // Leading zeros (not JSON, but the function takes any text) go the float way.
+        assert_eq!(numeric_date("0123"), Some(123));
+        assert_eq!(numeric_date("253402300799"), Some(MAX_NUMERIC_DATE));
+        assert_eq!(numeric_date("1000000000000"), None);
+        assert_eq!(numeric_date(""), None);
     }
 
     fn check(payload: &str, v: &Validation<'_>, now: i64) -> Result<TimeClaims, DecodeError> {

@@ -184,11 +184,7 @@ impl<'a> Value<'a> {
         if self.kind != ValueKind::Number {
             return None;
         }
-        let raw = self.raw();
-        match scan::plain_u64(raw, 0) {
-            Some((value, end)) if end == raw.len() => Some(value),
-            _ => None,
-        }
+        scan::plain_integer(self.raw())
     }
 
     /// The number as `i64` when it is an integer token (no fraction or exponent) that fits.

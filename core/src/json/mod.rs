@@ -64,6 +64,7 @@ pub(crate) use de::{Observer, Ticking};
 pub use members::{Elements, Key, Members, Value, ValueKind};
 #[cfg(feature = "jwe")]
 pub(crate) use scan::is_plain_text;
+pub(crate) use scan::plain_integer;
 
 /// Maximum number of arrays/objects that may be open at the same time.
 pub const MAX_DEPTH: usize = 64;

@@ -182,6 +182,14 @@ pub(crate) fn is_plain_text(bytes: &[u8]) -> bool {
     flags == 0 && tail.iter().all(|&b| b.is_ascii() && !is_special(b))
 }
 
+/// The value of `bytes` when all of it is a plain integer as [`plain_u64`] reads one.
+pub(crate) fn plain_integer(bytes: &[u8]) -> Option<u64> {
+    match plain_u64(bytes, 0) {
+        Some((value, end)) if end == bytes.len() => Some(value),
+        _ => None,
+    }
+}
+
 /// Scans the string whose opening quote is at `start`.
 pub(crate) fn scan_string(input: &[u8], start: usize) -> Result<Str<'_>, Error> {
     scan_string_in(input, None, start)
