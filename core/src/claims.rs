@@ -268,6 +268,19 @@ impl<'de> json::Observer<'de> for &mut Checker<'_> {
         raw_name.len() == 3 || escaped
     }
 
+    #[inline]
+    fn reads_value(&self, raw_name: &[u8], escaped: bool) -> bool {
+        // `check_member` looks only at the kind of `jti`, and of `sub`/`iss` when no value is
+        // expected; an escaped name is not matched here (it is rare).
+        escaped
+            || match raw_name {
+                b"jti" => false,
+                b"sub" => self.v.subject.is_some(),
+                b"iss" => self.v.issuer.is_some(),
+                _ => true,
+            }
+    }
+
     fn member(&mut self, key: json::Key<'de>, value: json::Value<'de>) -> bool {
         match self.check_member(&key, &value) {
             Ok(()) => true,

@@ -1333,6 +1333,10 @@ mod tests {
             r#"{"sub":"a\"b","aud":["app",1],"exp":-1}"#,
             r#"[{"exp":1}]"#,
             r#" { "exp" : 120 , "iat" : 3 } "#,
+            // Values the claims checker sees by kind only (`jti`; `sub`, `iss` unless expected).
+            r#"{"jti":{"x":[1,2]},"sub":[true],"iss":"me","exp":9}"#,
+            r#"{"jti":"a","jti":"b","sub":7,"iss":null}"#,
+            r#"{"sub":"4\u00","jti":"\ud800","iss":"m\u0065"}"#,
             "7",
             "null",
         ];

@@ -16,6 +16,13 @@ pub(crate) trait Observer<'de> {
     /// Whether the member with this raw (still escaped) name is to be shown to
     /// [`Observer::member`]; `escaped` tells whether the name has an escape.
     fn wants(&self, raw_name: &[u8], escaped: bool) -> bool;
+    /// Whether [`Observer::member`] reads the wanted member's value, or only its kind. When
+    /// not, the value is not read ahead: [`Observer::member`] gets it with the right kind and
+    /// empty text (the target type reads and checks the value itself).
+    #[inline(always)]
+    fn reads_value(&self, _raw_name: &[u8], _escaped: bool) -> bool {
+        true
+    }
     /// Sees a wanted member of the top-level object before the target type reads its value;
     /// `false` aborts the deserialization (with an unspecified error).
     fn member(&mut self, key: Key<'de>, value: Value<'de>) -> bool;
@@ -38,6 +45,10 @@ impl<'de, O: Observer<'de>, F: FnMut()> Observer<'de> for Ticking<O, F> {
     #[inline(always)]
     fn wants(&self, raw_name: &[u8], escaped: bool) -> bool {
         self.inner.wants(raw_name, escaped)
+    }
+    #[inline(always)]
+    fn reads_value(&self, raw_name: &[u8], escaped: bool) -> bool {
+        self.inner.reads_value(raw_name, escaped)
     }
     #[inline(always)]
     fn member(&mut self, key: Key<'de>, value: Value<'de>) -> bool {
@@ -667,17 +678,27 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
         };
         let value_start = scan::skip_ws(self.input, self.pos);
         // Strings and numbers (what registered claims hold) directly; anything else as a whole.
-        let value_end = match self.input.get(value_start) {
-            Some(b'"') => scan::scan_string_in(self.input, self.text, value_start)?.end,
-            Some(b'0'..=b'9') => match scan::plain_u64(self.input, value_start) {
-                Some((_, end)) => end,
-                None => scan::scan_number(self.input, value_start)?.0,
-            },
-            Some(b'-') => scan::scan_number(self.input, value_start)?.0,
-            _ => scan::skip_value_in(self.input, self.text, value_start, MAX_DEPTH - 1)?,
+        // A value the observer does not read is left to the target type, which reads (and
+        // checks) every value anyway.
+        let mut plain = None;
+        let value_end = if !self.observer.reads_value(raw, escaped) {
+            value_start
+        } else {
+            match self.input.get(value_start) {
+                Some(b'"') => scan::scan_string_in(self.input, self.text, value_start)?.end,
+                Some(b'0'..=b'9') => match scan::plain_u64(self.input, value_start) {
+                    Some((v, end)) => {
+                        plain = Some(v);
+                        end
+                    }
+                    None => scan::scan_number(self.input, value_start)?.0,
+                },
+                Some(b'-') => scan::scan_number(self.input, value_start)?.0,
+                _ => scan::skip_value_in(self.input, self.text, value_start, MAX_DEPTH - 1)?,
+            }
         };
         let key = Key::new(name, escaped, key_start);
-        let value = Value::new(self.input, value_start, value_end, 1);
+        let value = Value::new(self.input, value_start, value_end, 1).with_plain(plain);
         if self.observer.member(key, value) {
             Ok(())
         } else {

@@ -130,6 +130,8 @@ pub struct Value<'a> {
     end: usize,
     depth: usize,
     kind: ValueKind,
+    /// The value of a plain integer, when the reader that found it already computed it.
+    plain: Option<u64>,
 }
 
 impl<'a> Value<'a> {
@@ -148,7 +150,14 @@ impl<'a> Value<'a> {
             end,
             depth,
             kind,
+            plain: None,
         }
+    }
+
+    /// This value, a plain integer (see [`Value::as_plain_u64`]) whose value the reader
+    /// already computed.
+    pub(super) fn with_plain(self, plain: Option<u64>) -> Self {
+        Self { plain, ..self }
     }
 
     /// The kind of value.
@@ -183,6 +192,9 @@ impl<'a> Value<'a> {
     pub(crate) fn as_plain_u64(&self) -> Option<u64> {
         if self.kind != ValueKind::Number {
             return None;
+        }
+        if self.plain.is_some() {
+            return self.plain;
         }
         scan::plain_integer(self.raw())
     }
