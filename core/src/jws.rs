@@ -419,7 +419,7 @@ pub struct DecodeOptions<'a> {
     /// Verify the whole MAC before the payload is parsed, instead of alongside the parse (see
     /// the module docs). For claims types whose `Deserialize` must never run on a forged
     /// payload (custom impls with side effects or panics); the results are the same, the
-    /// decode slower (measured: about 10% on a session-sized HS256 token, BENCHMARKS.md). Default
+    /// decode slower (measured: 5–10% on a session-sized HS256 token, BENCHMARKS.md). Default
     /// `false`.
     pub verify_before_parse: bool,
 }
