@@ -14,9 +14,9 @@
 //!
 //! # The MAC runs alongside the parse
 //!
-//! For speed, [`decode`] computes the MAC one hash block at a time *while* it parses the payload
-//! (SHA-2 compression is a chain of long-latency instructions; the processor runs the parse in
-//! its shadow), and compares it before returning anything: every result and error is the one
+//! For speed, [`decode`] computes the MAC one hash block at a time *while* it decodes and parses
+//! the payload (SHA-2 compression is a chain of long-latency instructions; the processor runs
+//! some of that work in its shadow), and compares it before returning anything: every result and error is the one
 //! the order above gives, and nothing from a payload whose MAC does not match is returned. Two
 //! consequences: `T`'s `Deserialize` runs on payloads that may turn out forged, so it must not
 //! act on what it reads (derived impls only build the value); and a token with a wrong MAC costs
