@@ -3,8 +3,9 @@
 
 /// Whether `a` and `b` are equal, in time that depends only on their lengths (which are public:
 /// a MAC's length is fixed by its algorithm; unequal lengths return at once, as with `subtle`).
-/// Eight bytes at a time: the XOR of every word pair is ORed into one difference without any branch on the data, and that difference passes
-/// through [`core::hint::black_box`] once before the single comparison, so the compiler cannot
+/// Eight bytes at a time: the XOR of every word pair is ORed into one difference without any
+/// branch on the data, and that difference passes through [`core::hint::black_box`] once
+/// before the single comparison, so the compiler cannot
 /// turn the loop into an early exit. `black_box` is documented as best effort; the argument
 /// does not rest on it alone: the exact OR of all differences is needed for the result, so no
 /// early exit could pay off for the optimizer (the `subtle` crate relies on the same barrier,

@@ -16,14 +16,14 @@
 //!
 //! For speed, [`decode`] computes the MAC one hash block at a time *while* it decodes and parses
 //! the payload (SHA-2 compression is a chain of long-latency instructions; the processor runs
-//! some of that work in its shadow), and compares it before returning anything: every result and error is the one
-//! the order above gives, and nothing from a payload whose MAC does not match is returned. Two
-//! consequences: `T`'s `Deserialize` runs on payloads that may turn out forged, so it must not
-//! act on what it reads (derived impls only build the value); and a token with a wrong MAC costs
-//! a parse of its payload too (bounded by the size limit). A JWS payload is public, so parsing
-//! it early reveals nothing. [`DecodeOptions::with_verify_before_parse`] restores the strict
-//! sequence for claims types that need it. The `jwe` module never parses before the tag is
-//! checked.
+//! some of that work in its shadow), and compares it before returning anything: every result
+//! and error is the one the order above gives, and nothing from a payload whose MAC does not
+//! match is returned. Two consequences: `T`'s `Deserialize` runs on payloads that may turn out
+//! forged, so it must not act on what it reads (derived impls only build the value); and a
+//! token with a wrong MAC costs a parse of its payload too (bounded by the size limit). A JWS
+//! payload is public, so parsing it early reveals nothing.
+//! [`DecodeOptions::with_verify_before_parse`] restores the strict sequence for claims types
+//! that need it. The `jwe` module never parses before the tag is checked.
 //!
 //! # Strings in claims
 //!
@@ -855,9 +855,10 @@ fn split_decode(
     // The signature is the part after the last `.` (a short scan from the end); the payload
     // must fill what lies between, so it has no `.`: the same three segments as a forward
     // split. The MAC (over the token's own characters) gets its first block before the payload
-    // decode and one more after it, so that fewer of its compressions are left for the parse
-    // (a block per member), where they, not the parse, set the pace. Without SIMD, the decode
-    // also takes a block per 64 payload characters.
+    // decode and one more after it, so that fewer of its compressions are left for the parse's
+    // per-member steps, each of which stalls the parse a little (measured faster on the session
+    // token, see BENCHMARKS.md). Without SIMD, the decode also takes a block per 64 payload
+    // characters.
     let signing_input = base64url::find_last_dot(token)?;
     run.step_to(signing_input);
     let payload = base64url::decode_all_with(

@@ -193,10 +193,7 @@ impl<'a> Value<'a> {
         if self.kind != ValueKind::Number {
             return None;
         }
-        if self.plain.is_some() {
-            return self.plain;
-        }
-        scan::plain_integer(self.raw())
+        self.plain.or_else(|| scan::plain_integer(self.raw()))
     }
 
     /// The number as `i64` when it is an integer token (no fraction or exponent) that fits.

@@ -242,9 +242,10 @@ struct FastSplit {
 
 /// The one-pass form of [`split`] and the four segment decodes for a well-formed token: the
 /// header ends at the first `.` (then the empty encrypted key's `.`), the IV at the next, the
-/// tag starts after the last, and each segment must decode whole. `None` for anything else (a token too large, an empty or
-/// non-canonical segment, a scratch buffer or IV/tag buffer too small): the caller then runs the
-/// checks one by one for the exact error, so this changes no result.
+/// tag starts after the last, and each segment must decode whole. `None` for anything else (a
+/// token too large, an empty or non-canonical segment, a scratch buffer or IV/tag buffer too
+/// small): the caller then runs the checks one by one for the exact error, so this changes no
+/// result.
 fn split_decode(
     token: &[u8],
     max: usize,
