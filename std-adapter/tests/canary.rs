@@ -87,7 +87,7 @@ fn canaries_never_appear_in_logs_debug_or_errors() {
     let build = |client: ClientCredentials| {
         Refresher::builder(Endpoint::parse(&server.token_url()).unwrap(), client)
             .key("canary-user")
-            .store(Arc::new(FileStore::new(&dir).unwrap()))
+            .store(Arc::new(FileStore::new(dir.path()).unwrap()))
             .clock(clock.clone())
             .transport(Arc::new(HttpsTransport::new(Timeouts::new(
                 Duration::from_secs(2),

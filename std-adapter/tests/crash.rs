@@ -84,7 +84,7 @@ fn crash_child() {
 
 struct Crash {
     server: TokenServer,
-    dir: std::path::PathBuf,
+    dir: common::TempDir,
     old: TokenSet,
 }
 
@@ -96,12 +96,15 @@ fn crash_at(step: &str) -> Crash {
     let (at, rt) = server.sign_in();
     let dir = common::temp_dir(&format!("crash-{step}"));
     let old = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
-    FileStore::new(&dir).unwrap().save("user", &old).unwrap();
+    FileStore::new(dir.path())
+        .unwrap()
+        .save("user", &old)
+        .unwrap();
     let status = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
         .env(STEP, step)
         .env(URL, server.token_url())
-        .env(DIR, &dir)
+        .env(DIR, dir.path())
         .output()
         .unwrap()
         .status;
@@ -121,7 +124,7 @@ fn crash_at(step: &str) -> Crash {
 
 impl Crash {
     fn stored(&self) -> TokenSet {
-        FileStore::new(&self.dir)
+        FileStore::new(self.dir.path())
             .unwrap()
             .load("user")
             .unwrap()
@@ -133,7 +136,10 @@ impl Crash {
     }
 
     fn restart(&self) -> Result<String, Error> {
-        let r = refresher(&self.server.token_url(), FileStore::new(&self.dir).unwrap());
+        let r = refresher(
+            &self.server.token_url(),
+            FileStore::new(self.dir.path()).unwrap(),
+        );
         r.access_token().map(|t| t.secret().to_owned())
     }
 }
@@ -175,7 +181,7 @@ fn crash_mid_write_keeps_the_old_set_whole() {
     assert_eq!(c.server.requests(), 1);
     assert_eq!(c.stored(), c.old);
     // The half-written temporary file is there, and ignored.
-    let leftovers = std::fs::read_dir(&c.dir)
+    let leftovers = std::fs::read_dir(c.dir.path())
         .unwrap()
         .filter(|e| {
             e.as_ref()

@@ -27,6 +27,8 @@ const NOW: i64 = 1_800_000_000;
 struct Setup {
     server: TokenServer,
     store: Arc<FileStore>,
+    /// The store's directory, removed when the setup is dropped.
+    _dir: common::TempDir,
     clock: Arc<ManualClock>,
     refresher: Refresher,
     old: TokenSet,
@@ -53,7 +55,8 @@ fn setup_with(
 ) -> Setup {
     let server = TokenServer::start();
     let (at, rt) = server.sign_in();
-    let store = Arc::new(FileStore::new(common::temp_dir(name)).unwrap());
+    let dir = common::temp_dir(name);
+    let store = Arc::new(FileStore::new(dir.path()).unwrap());
     let old = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
     store.save("user", &old).unwrap();
     let clock = Arc::new(ManualClock::new(NOW));
@@ -69,6 +72,7 @@ fn setup_with(
     Setup {
         server,
         store,
+        _dir: dir,
         clock,
         refresher,
         old,
@@ -505,7 +509,7 @@ fn failed_persist_keeps_the_new_set_in_memory_and_retries() {
     let (at, rt) = server.sign_in();
     let dir = common::temp_dir("flaky");
     let store = Arc::new(FlakyStore {
-        inner: FileStore::new(&dir).unwrap(),
+        inner: FileStore::new(dir.path()).unwrap(),
         failing: false.into(),
         failures: 0.into(),
     });

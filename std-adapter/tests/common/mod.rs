@@ -415,8 +415,25 @@ impl Shared {
     }
 }
 
-/// A fresh directory under the system temp dir.
-pub fn temp_dir(name: &str) -> std::path::PathBuf {
+/// A fresh directory under the system temp dir, removed with everything in it when dropped
+/// (the stores write token sets there; a test run leaves nothing behind).
+pub struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// The directory.
+    pub fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A fresh, empty [`TempDir`] named after `name`, the process and a counter.
+pub fn temp_dir(name: &str) -> TempDir {
     static N: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "authcore-std-{name}-{}-{}",
@@ -425,7 +442,7 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }
 
 /// A blocking `GET` to the test API with `authorization`; returns status and
