@@ -265,11 +265,11 @@ fn split_decode(
     }
     let i_start = h_chars + 2;
     let i_chars = base64url::find_dot(token.get(i_start..)?)?;
-    let iv_len = base64url::decode_short(token.get(i_start..i_start + i_chars)?, iv)?;
-    let c_start = i_start + i_chars + 1;
     if i_chars == 0 {
         return None;
     }
+    let iv_len = base64url::decode_short(token.get(i_start..i_start + i_chars)?, iv)?;
+    let c_start = i_start + i_chars + 1;
     // The tag is the part after the last `.` (a short scan from the end); the ciphertext must
     // fill what lies between, so it has no `.`: the same segments as a forward split.
     let t_dot = base64url::find_last_dot(token)?;
