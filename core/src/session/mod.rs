@@ -36,7 +36,8 @@ pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec};
 pub use codec::{AuthJsCodec, NextAuthV4Codec};
 pub use refresh::{
     refresh_due, OAuthCallbacks, OAuthFields, OAuthToken, PendingRefresh, ReadStep, RefreshFailure,
-    RefreshOutcome, RefreshableToken, ACCESS_TOKEN_CAPACITY, REFRESH_TOKEN_CAPACITY,
+    RefreshOutcome, RefreshableToken, ResumeError, Unfinished, ACCESS_TOKEN_CAPACITY,
+    REFRESH_TOKEN_CAPACITY,
 };
 
 use crate::cookie::{self, ChunkName, CookieError, CookieOptions, Flavor, SessionCookieWriter};
@@ -694,17 +695,25 @@ impl<K: TokenCodec> Engine<K> {
         update: Option<&Update<'_>>,
         rng: &mut dyn RandomSource,
     ) -> Result<Response<'b>, SessionError> {
-        let now = seconds(now_ms);
+        self.complete_keeping(callbacks, open, now_ms, update, rng)
+            .map_err(|e| e.error)
+    }
+
+    /// [`Self::complete`], handing the token back with the error when `jwt` kept the session
+    /// but the response could not be written (a buffer too small, the random source failed...),
+    /// so that a refreshed credential is not lost with it.
+    fn complete_keeping<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        open: OpenSession<'b, C::Token>,
+        now_ms: i64,
+        update: Option<&Update<'_>>,
+        rng: &mut dyn RandomSource,
+    ) -> Result<Response<'b>, ResumeError<C::Token>> {
         let OpenSession {
             token,
             present,
-            bufs:
-                Buffers {
-                    token: token_buf,
-                    scratch,
-                    body,
-                    cookies,
-                },
+            bufs,
         } = open;
         let params = JwtParams {
             trigger: if update.is_some() {
@@ -712,28 +721,63 @@ impl<K: TokenCodec> Engine<K> {
             } else {
                 Trigger::Session
             },
-            now,
+            now: seconds(now_ms),
             user: None,
             account: None,
             profile: None,
             is_new_user: None,
             session: update.and_then(|u| u.data),
         };
-        let token = match callbacks.jwt(token, &params) {
-            Ok(Some(t)) => t,
-            Ok(None) => return self.clear(&present, Some(Dropped::Ended), cookies),
-            Err(e) => return self.clear(&present, Some(Dropped::Callback(e)), cookies),
+        let ended = match callbacks.jwt(token, &params) {
+            Ok(Some(token)) => {
+                return match self.write_session(callbacks, &token, &present, now_ms, rng, bufs) {
+                    Ok(response) => Ok(response),
+                    Err(error) => Err(ResumeError {
+                        error,
+                        unfinished: Some(Unfinished { token, present }),
+                    }),
+                }
+            }
+            Ok(None) => Dropped::Ended,
+            Err(e) => Dropped::Callback(e),
         };
+        self.clear(&present, Some(ended), bufs.cookies)
+            .map_err(|error| ResumeError {
+                error,
+                unfinished: None,
+            })
+    }
+
+    /// Steps 4–5 for the token `jwt` returned: `session`, re-encode, cookies.
+    fn write_session<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        token: &C::Token,
+        present: &[ChunkName],
+        now_ms: i64,
+        rng: &mut dyn RandomSource,
+        bufs: Buffers<'b>,
+    ) -> Result<Response<'b>, SessionError> {
+        let Buffers {
+            token: token_buf,
+            scratch,
+            body,
+            cookies,
+        } = bufs;
         let expires = now_ms.saturating_add(i64::from(self.config.max_age) * 1000);
         let expires_iso = iso(expires)?;
-        let body = match callbacks.session(&token, expires_iso.as_str()) {
+        let body = match callbacks.session(token, expires_iso.as_str()) {
             Ok(session) => write_body(&session, body)?,
-            Err(e) => return self.clear(&present, Some(Dropped::Callback(e)), cookies),
+            Err(e) => return self.clear(present, Some(Dropped::Callback(e)), cookies),
         };
-        let stamp = Stamp::new(now, i64::from(self.config.read_jwt_max_age()), rng)
-            .map_err(SessionError::Encode)?;
-        let value = self.encode(&token, &stamp, rng, scratch, token_buf)?;
-        self.respond(value, &present, seconds(expires), body, cookies)
+        let stamp = Stamp::new(
+            seconds(now_ms),
+            i64::from(self.config.read_jwt_max_age()),
+            rng,
+        )
+        .map_err(SessionError::Encode)?;
+        let value = self.encode(token, &stamp, rng, scratch, token_buf)?;
+        self.respond(value, present, seconds(expires), body, cookies)
     }
 
     fn encode<'t, T: serde::Serialize>(

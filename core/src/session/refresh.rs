@@ -16,6 +16,12 @@
 //! }
 //! ```
 //!
+//! Nothing the token endpoint answered is lost: a token endpoint that rotates refresh tokens
+//! has already invalidated the old one when its answer arrives, so if the response cannot be
+//! written then (a buffer too small for a longer token, the random source failing), the
+//! [`ResumeError`] hands back the refreshed session as an [`Unfinished`], which
+//! [`Engine::finish`] writes with other buffers.
+//!
 //! What Auth.js's guide does in the `jwt` callback (AUTHJS.md §7), with its known failures fixed:
 //! the refresh starts ahead of expiry (the refresh machine's advisory window), a new refresh
 //! token replaces the old one and an absent one keeps it, a failure sets
@@ -31,6 +37,7 @@ use super::{
     Account, Buffers, CallbackError, Callbacks, DefaultSession, Engine, JwtParams, OpenSession,
     Opened, Response, SessionError, TokenCodec, User, ERROR_CAPACITY,
 };
+use crate::cookie::{self, ChunkName};
 use crate::rand::RandomSource;
 use crate::refresh::{
     self, Client, Event, HttpResponse, RefreshMachine, Request, RequestError, TransportFailure,
@@ -298,6 +305,71 @@ impl<T> PendingRefresh<'_, T> {
     }
 }
 
+/// A session read whose response could not be written after `jwt` kept the session: the token
+/// (with any refreshed credential in it) and the names of the session cookie chunks the request
+/// carried. [`Engine::finish`] writes it.
+pub struct Unfinished<T> {
+    pub(super) token: T,
+    pub(super) present: heapless::Vec<ChunkName, { cookie::MAX_CHUNKS }>,
+}
+
+impl<T> Unfinished<T> {
+    /// The token the response was to carry.
+    #[must_use]
+    pub const fn token(&self) -> &T {
+        &self.token
+    }
+}
+
+impl<T> core::fmt::Debug for Unfinished<T> {
+    /// The token is not shown: it holds the credentials.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Unfinished")
+            .field("present", &self.present)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why [`Engine::resume`] or [`Engine::finish`] returned no response.
+pub struct ResumeError<T> {
+    /// What failed.
+    pub error: SessionError,
+    /// The session, when there was one to write: pass it to [`Engine::finish`] (with larger
+    /// buffers, for [`SessionError::BufferTooSmall`]) rather than drop it, or a refresh token
+    /// the token endpoint just rotated is lost.
+    pub unfinished: Option<Unfinished<T>>,
+}
+
+impl<T> core::fmt::Debug for ResumeError<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ResumeError")
+            .field("error", &self.error)
+            .field("unfinished", &self.unfinished)
+            .finish()
+    }
+}
+
+impl<T> core::fmt::Display for ResumeError<T> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        core::fmt::Display::fmt(&self.error, f)?;
+        if self.unfinished.is_some() {
+            f.write_str(" (the session is kept: finish it with Engine::finish)")?;
+        }
+        Ok(())
+    }
+}
+
+impl<T> core::error::Error for ResumeError<T> {}
+
+impl<T> From<SessionError> for ResumeError<T> {
+    fn from(error: SessionError) -> Self {
+        Self {
+            error,
+            unfinished: None,
+        }
+    }
+}
+
 /// One step of a session read with refresh.
 #[allow(
     clippy::large_enum_variant,
@@ -382,7 +454,8 @@ impl<K: TokenCodec> Engine<K> {
     ///
     /// # Errors
     ///
-    /// As [`Engine::session`].
+    /// As [`Engine::session`], with the session kept in [`ResumeError::unfinished`] when it
+    /// could not be written.
     pub fn resume<'b, C>(
         &self,
         callbacks: &mut C,
@@ -391,7 +464,7 @@ impl<K: TokenCodec> Engine<K> {
         now_ms: i64,
         client: &Client<'_>,
         rng: &mut dyn RandomSource,
-    ) -> Result<ReadStep<'b, C::Token>, SessionError>
+    ) -> Result<ReadStep<'b, C::Token>, ResumeError<C::Token>>
     where
         C: Callbacks,
         C::Token: RefreshableToken,
@@ -443,8 +516,32 @@ impl<K: TokenCodec> Engine<K> {
                 Started::NotDue(o) => open = o,
             }
         }
-        self.complete(callbacks, open, now_ms, None, rng)
+        self.complete_keeping(callbacks, open, now_ms, None, rng)
             .map(ReadStep::Done)
+    }
+
+    /// Writes the response of a read that [`Engine::resume`] (or an earlier `finish`) could not
+    /// write, into `bufs`: `jwt` and `session` run again on the kept token, which is re-encoded
+    /// with a fresh `iat`/`exp`/`jti` as of `now_ms`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Engine::resume`]; the session is handed back again if it still cannot be written.
+    pub fn finish<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        unfinished: Unfinished<C::Token>,
+        now_ms: i64,
+        rng: &mut dyn RandomSource,
+        bufs: Buffers<'b>,
+    ) -> Result<Response<'b>, ResumeError<C::Token>> {
+        let Unfinished { token, present } = unfinished;
+        let open = OpenSession {
+            token,
+            present,
+            bufs,
+        };
+        self.complete_keeping(callbacks, open, now_ms, None, rng)
     }
 }
 

@@ -777,6 +777,87 @@ mod refresh {
         assert!(!body.contains("error"));
     }
 
+    /// A rotated refresh token survives a response that cannot be written: the token endpoint
+    /// answers a longer access token than the cookie buffer holds, `resume` hands the session
+    /// back, and `finish` writes it with a larger buffer.
+    #[test]
+    fn rotated_refresh_token_survives_a_response_that_does_not_fit() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let long_access = "a".repeat(1500);
+        let answer =
+            format!(r#"{{"access_token":"{long_access}","refresh_token":"r2","expires_in":60}}"#);
+        let e = engine();
+        let mut cb = Cb::default();
+        let (mut t, mut s, mut bo, mut c) = (
+            vec![0u8; 8192],
+            vec![0u8; 8192],
+            vec![0u8; 4096],
+            // Too small for the cookie of the session with the new, longer access token.
+            vec![0u8; 1024],
+        );
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut bo,
+            cookies: &mut c,
+        };
+        let ReadStep::Refresh(p) = e
+            .session_with_refresh(
+                &mut cb,
+                header.as_bytes(),
+                at,
+                &config(),
+                &client(),
+                &mut Counter(1),
+                bufs,
+            )
+            .unwrap()
+        else {
+            panic!("a refresh is due");
+        };
+        let outcome = RefreshOutcome::Response(HttpResponse {
+            status: 200,
+            retry_after: None,
+            body: answer.as_bytes(),
+        });
+        let err = e
+            .resume(&mut cb, p, outcome, at, &client(), &mut Counter(2))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err.error,
+                SessionError::BufferTooSmall {
+                    buffer: BufferKind::Cookies,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        let shown = format!("{err:?} {err}");
+        assert!(!shown.contains("r2") && !shown.contains("aaaa"), "{shown}");
+        let unfinished = err.unfinished.expect("the session is handed back");
+        assert_eq!(unfinished.token().refresh_token.as_deref(), Some("r2"));
+
+        // Still too small: handed back again.
+        let mut small = Bufs::new();
+        small.cookies.truncate(1024);
+        let err = e
+            .finish(&mut cb, unfinished, at, &mut Counter(3), small.get())
+            .unwrap_err();
+        let unfinished = err.unfinished.expect("handed back again");
+
+        let mut b = Bufs::new();
+        let r = e
+            .finish(&mut cb, unfinished, at, &mut Counter(4), b.get())
+            .unwrap();
+        assert!(r.authenticated && r.dropped.is_none());
+        let t = token_of(&r, at);
+        assert_eq!(t.refresh_token.as_deref(), Some("r2"));
+        assert_eq!(t.access_token.as_deref(), Some(long_access.as_str()));
+        assert_eq!(t.error, None);
+    }
+
     #[test]
     fn rotated_refresh_token_is_stored() {
         let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
