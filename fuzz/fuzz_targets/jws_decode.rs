@@ -18,14 +18,27 @@ struct Claims<'a> {
 fuzz_target!(|data: &[u8]| {
     let key = HmacKey::new(Algorithm::Hs256, b"fuzzing-key-fuzzing-key-fuzzing!").unwrap();
     let mut scratch = [0u8; 4096];
-    let _ = jws::decode::<Claims<'_>>(data, &key, &DecodeOptions::new(), 1_700_000_000, &mut scratch);
-    let _ = jws::decode::<serde::de::IgnoredAny>(data, &key, &DecodeOptions::new(), 0, &mut scratch);
+    let _ = jws::decode::<Claims<'_>>(
+        data,
+        &key,
+        &DecodeOptions::new(),
+        1_700_000_000,
+        &mut scratch,
+    );
+    let _ =
+        jws::decode::<serde::de::IgnoredAny>(data, &key, &DecodeOptions::new(), 0, &mut scratch);
     let _ = jws::dangerous_inspect_unverified(data, &mut scratch);
     // Also feed the bytes as the payload of a correctly signed token, so the MAC check passes and
     // the JSON and claim layers are exercised.
     let mut out = [0u8; 8192];
     if let Ok(token) = jws::encode_json(&key, &jws::Header::default(), data, &mut out) {
         let len = token.len();
-        let _ = jws::decode::<Claims<'_>>(&out[..len], &key, &DecodeOptions::new(), 1_700_000_000, &mut scratch);
+        let _ = jws::decode::<Claims<'_>>(
+            &out[..len],
+            &key,
+            &DecodeOptions::new(),
+            1_700_000_000,
+            &mut scratch,
+        );
     }
 });

@@ -82,8 +82,15 @@ fuzz_target!(|data: &[u8]| {
     if m.poll_request(95, &client, &mut buf).unwrap().is_some() {
         let status = [200, 400, 401, 403, 429, 500, 503, 302][usize::from(selector & 7)];
         let retry_after = (selector & 8 != 0).then_some(u32::from(selector));
-        m.handle_response(95, HttpResponse { status, retry_after, body })
-            .unwrap();
+        m.handle_response(
+            95,
+            HttpResponse {
+                status,
+                retry_after,
+                body,
+            },
+        )
+        .unwrap();
         match m.last_error() {
             Some(_) => {
                 assert_eq!(m.refresh_token(), Some("r1"));
@@ -108,9 +115,13 @@ fuzz_target!(|data: &[u8]| {
         path: "/token",
     };
     let mut response_buf = [0u8; 1024];
-    if let Ok(response) =
-        http::exchange(&mut transport, &target, &request, &mut response_buf, &mut || false)
-    {
+    if let Ok(response) = http::exchange(
+        &mut transport,
+        &target,
+        &request,
+        &mut response_buf,
+        &mut || false,
+    ) {
         assert!(response.body.len() <= body.len());
     }
 });
