@@ -343,11 +343,16 @@ struct Bufs {
 
 impl Bufs {
     fn new() -> Self {
+        Self::scaled(1)
+    }
+
+    /// `n` times the usual sizes.
+    fn scaled(n: usize) -> Self {
         Self {
-            token: vec![0; 8 * 4096],
-            scratch: vec![0; 64 * 1024],
-            body: vec![0; 4096],
-            cookies: vec![0; 48 * 1024],
+            token: vec![0; n * 8 * 4096],
+            scratch: vec![0; n * 64 * 1024],
+            body: vec![0; n * 4096],
+            cookies: vec![0; n * 48 * 1024],
         }
     }
 
@@ -443,6 +448,8 @@ fn read_session<K: TokenCodec>(
     config: &refresh::Config,
 ) -> Result<Read, String> {
     let mut bufs = Bufs::new();
+    // Only for a session that `resume` hands back (see below).
+    let mut more: Option<Bufs> = None;
     let mut rng = OsRandom;
     let mut cb = OAuthCallbacks::<256>;
     let mut role = None;
@@ -459,17 +466,9 @@ fn read_session<K: TokenCodec>(
             bufs.get(),
         )
         .map_err(|e| format!("session read: {e}"))?;
-    loop {
+    let r = loop {
         match step {
-            ReadStep::Done(r) => {
-                return Ok(Read {
-                    set_cookies: r.set_cookies().map(str::to_owned).collect(),
-                    body: r.body.to_owned(),
-                    authenticated: r.authenticated,
-                    role,
-                    exchanges,
-                })
-            }
+            ReadStep::Done(r) => break r,
             ReadStep::Refresh(pending) => {
                 let mut buf = vec![0u8; pending.request_len(&ctx.client)];
                 let request = pending
@@ -486,20 +485,39 @@ fn read_session<K: TokenCodec>(
                 );
                 role = Some(r);
                 exchanges.push(describe_answer(&answer));
-                step = ctx
-                    .engine
-                    .resume(
-                        &mut cb,
-                        pending,
-                        answer.outcome(),
-                        answer.sent_at_ms,
-                        &ctx.client,
-                        &mut rng,
-                    )
-                    .map_err(|e| format!("session read (resume): {e}"))?;
+                step = match ctx.engine.resume(
+                    &mut cb,
+                    pending,
+                    answer.outcome(),
+                    answer.sent_at_ms,
+                    &ctx.client,
+                    &mut rng,
+                ) {
+                    Ok(step) => step,
+                    // The response did not fit (or the random source failed) after the token
+                    // endpoint answered: write the kept session with twice the room rather than
+                    // lose a rotated refresh token.
+                    Err(e) => {
+                        let unfinished = e
+                            .unfinished
+                            .ok_or_else(|| format!("session read (resume): {}", e.error))?;
+                        let more = more.insert(Bufs::scaled(2));
+                        break ctx
+                            .engine
+                            .finish(&mut cb, unfinished, now_ms(), &mut rng, more.get())
+                            .map_err(|e| format!("session read (finish): {e}"))?;
+                    }
+                };
             }
         }
-    }
+    };
+    Ok(Read {
+        set_cookies: r.set_cookies().map(str::to_owned).collect(),
+        body: r.body.to_owned(),
+        authenticated: r.authenticated,
+        role,
+        exchanges,
+    })
 }
 
 /// `200`, `400 invalid_grant`, or why no response came.

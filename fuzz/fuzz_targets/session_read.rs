@@ -69,7 +69,7 @@ fn reissued(r: &Response<'_>, name: &str) -> Option<String> {
     for c in r.set_cookies() {
         let pair = c.split(';').next()?;
         let (n, v) = pair.split_once('=')?;
-        if v.is_empty() || c.contains("Max-Age=0") || c.contains("Expires=Thu, 01 Jan 1970") {
+        if v.is_empty() || c.contains("Max-Age=0") {
             continue;
         }
         let index = if n == name {

@@ -285,6 +285,49 @@ fn whole_session_cycle_does_not_allocate() {
         };
         assert!(r.authenticated);
         assert_eq!(r.set_cookie_count(), 1);
+
+        // The same refresh with a cookie buffer too small for the answer: the session is handed
+        // back and written with the full buffers.
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut b,
+            cookies: &mut c[..64],
+        };
+        let step = engine
+            .session_with_refresh(
+                &mut cb,
+                &header[..len],
+                later,
+                &config,
+                &client,
+                &mut Fixed(5),
+                bufs,
+            )
+            .unwrap();
+        let ReadStep::Refresh(pending) = step else {
+            panic!("refresh expected")
+        };
+        let outcome = RefreshOutcome::Response(authcore::refresh::HttpResponse {
+            status: 200,
+            retry_after: None,
+            body,
+        });
+        let err = engine
+            .resume(&mut cb, pending, outcome, later, &client, &mut Fixed(6))
+            .unwrap_err();
+        let unfinished = err.unfinished.expect("the session is handed back");
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut b,
+            cookies: &mut c,
+        };
+        let r = engine
+            .finish(&mut cb, unfinished, later, &mut Fixed(7), bufs)
+            .unwrap();
+        assert!(r.authenticated);
+        assert_eq!(r.set_cookie_count(), 1);
     });
     assert_eq!(allocs, 0);
 }

@@ -3,14 +3,22 @@
 //! the answer.
 //!
 //! ```text
-//! let mut step = engine.session_with_refresh(&mut cb, cookie_header, now_ms, &client, rng, bufs)?;
+//! let mut step =
+//!     engine.session_with_refresh(&mut cb, cookie_header, now_ms, &config, &client, rng, bufs)?;
 //! loop {
 //!     match step {
 //!         ReadStep::Done(response) => break response,
 //!         ReadStep::Refresh(pending) => {
 //!             let request = pending.request(&client, &mut request_buf)?; // POST it
 //!             let outcome = /* RefreshOutcome::Response(..) or ::Transport(..) */;
-//!             step = engine.resume(&mut cb, pending, outcome, now_ms, &client, rng)?;
+//!             step = match engine.resume(&mut cb, pending, outcome, now_ms, &client, rng) {
+//!                 Ok(step) => step,
+//!                 // Keep what the token endpoint answered: write it with other buffers.
+//!                 Err(ResumeError { unfinished: Some(u), .. }) => {
+//!                     break engine.finish(&mut cb, u, now_ms, rng, larger_bufs)?
+//!                 }
+//!                 Err(e) => return Err(e),
+//!             };
 //!         }
 //!     }
 //! }
@@ -20,7 +28,8 @@
 //! has already invalidated the old one when its answer arrives, so if the response cannot be
 //! written then (a buffer too small for a longer token, the random source failing), the
 //! [`ResumeError`] hands back the refreshed session as an [`Unfinished`], which
-//! [`Engine::finish`] writes with other buffers.
+//! [`Engine::finish`] writes with other buffers. Dropping it (for example with `?`) loses the
+//! rotated refresh token.
 //!
 //! What Auth.js's guide does in the `jwt` callback (AUTHJS.md §7), with its known failures fixed:
 //! the refresh starts ahead of expiry (the refresh machine's advisory window), a new refresh
@@ -508,7 +517,9 @@ impl<K: TokenCodec> Engine<K> {
                 Event::Expired { .. } => {}
             }
         }
-        // A request that got no response at all is resent once, right away.
+        // A request that got no response at all is resent once, right away. Nothing was
+        // answered, so a failure to write the resend (the same request as the first, into the
+        // same buffer) loses no new credential: the browser keeps its cookie.
         if machine.last_error() == Some(refresh::RefreshError::NoResponse) && !machine.is_terminal()
         {
             match start_request(open, machine, now, client)? {
