@@ -21,7 +21,7 @@
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs as _};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use authcore::http::{embedded_io, ExchangeError, Target};
@@ -219,7 +219,8 @@ impl std::error::Error for EndpointError {}
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
-    /// Connection setup, DNS and TLS handshake included. Default **5 s**.
+    /// Connection setup, DNS and TLS handshake included (each address tried gets what is
+    /// left of it). Default **5 s**.
     pub connect: Duration,
     /// Longest wait for any single read (headers or body). Default **10 s**.
     pub read: Duration,
@@ -310,6 +311,9 @@ pub enum TransportErrorKind {
     Protocol,
     /// The response was larger than [`MAX_RESPONSE`].
     TooLarge,
+    /// A success status came, but its body could not be read whole (too large, cut off,
+    /// timed out, broken framing): [`TransportFailure::UnreadableSuccess`].
+    SuccessUnreadable,
     /// The request could not be built.
     Request,
 }
@@ -326,6 +330,7 @@ impl TransportErrorKind {
             Self::Io => "io",
             Self::Protocol => "protocol",
             Self::TooLarge => "too_large",
+            Self::SuccessUnreadable => "success_unreadable",
             Self::Request => "request",
         }
     }
@@ -344,6 +349,7 @@ impl fmt::Display for TransportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let sent = match self.failure {
             TransportFailure::NotSent => "request not sent",
+            TransportFailure::UnreadableSuccess => "success status, body lost",
             _ => "no response",
         };
         write!(f, "{sent} ({})", self.kind.as_str())
@@ -366,14 +372,19 @@ pub trait Transport: Send + Sync + fmt::Debug {
     ) -> Result<TokenHttpResponse, TransportError>;
 }
 
-/// Most bytes of a token response (headers and body) [`HttpsTransport`] accepts.
-pub const MAX_RESPONSE: usize = 64 * 1024;
+/// Most bytes of a token response (headers and body) [`HttpsTransport`] accepts: 1 MiB, far
+/// above any token response seen (an `id_token` carrying many group claims runs to tens of
+/// kilobytes). A success whose body is larger is
+/// [`TransportFailure::UnreadableSuccess`]: the refresh ends for good rather than sending
+/// the spent refresh token again.
+pub const MAX_RESPONSE: usize = 1024 * 1024;
 
 /// The blocking transport: `std::net` + rustls + the core's HTTP/1.1 exchange.
 ///
-/// Timeouts: [`Timeouts::connect`] bounds each TCP connect attempt, [`Timeouts::read`] each
-/// socket read and write (the TLS handshake included), and [`Timeouts::total`] is checked
-/// before every read, so a request never takes much longer than `total + read`.
+/// Timeouts: [`Timeouts::connect`] bounds the connection setup as a whole (name resolution,
+/// which runs on a helper thread so that it can be abandoned, every TCP connect attempt, the
+/// TLS handshake), [`Timeouts::read`] each socket read and write, and [`Timeouts::total`] is
+/// checked before every step, so a request never takes much longer than `total + read`.
 pub struct HttpsTransport {
     tls: Arc<ClientConfig>,
     timeouts: Timeouts,
@@ -418,11 +429,8 @@ impl HttpsTransport {
         self.timeouts
     }
 
-    fn connect(&self, endpoint: &Endpoint) -> Result<TcpStream, TransportError> {
-        let addrs: Vec<SocketAddr> = (endpoint.host(), endpoint.port())
-            .to_socket_addrs()
-            .map_err(|_| not_sent(TransportErrorKind::Dns))?
-            .collect();
+    fn connect(&self, endpoint: &Endpoint, setup: Instant) -> Result<TcpStream, TransportError> {
+        let addrs = resolve(endpoint, setup)?;
         // Plain http is allowed for loopback only: `localhost` must resolve there too.
         let addrs: Vec<SocketAddr> = addrs
             .into_iter()
@@ -433,7 +441,11 @@ impl HttpsTransport {
         }
         let mut last = not_sent(TransportErrorKind::Connect);
         for addr in addrs {
-            match TcpStream::connect_timeout(&addr, self.timeouts.connect) {
+            let left = setup.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(not_sent(TransportErrorKind::Connect));
+            }
+            match TcpStream::connect_timeout(&addr, left) {
                 Ok(stream) => {
                     let read = Some(self.timeouts.read.max(Duration::from_millis(1)));
                     stream
@@ -448,6 +460,37 @@ impl HttpsTransport {
         }
         Err(last)
     }
+}
+
+/// The endpoint's addresses, given up on at `setup`: the system resolver cannot be
+/// interrupted, so it runs on a helper thread that is left to finish on its own when it is
+/// late. IP literals need no lookup.
+fn resolve(endpoint: &Endpoint, setup: Instant) -> Result<Vec<SocketAddr>, TransportError> {
+    let port = endpoint.port();
+    if let Ok(ip) = endpoint.host().parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let host = endpoint.host().to_owned();
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("authcore-dns".into())
+        .spawn(move || {
+            let found = (host.as_str(), port)
+                .to_socket_addrs()
+                .map(Iterator::collect::<Vec<_>>);
+            let _ = tx.send(found);
+        })
+        .map_err(|_| not_sent(TransportErrorKind::Dns))?;
+    let left = setup.saturating_duration_since(Instant::now());
+    match rx.recv_timeout(left) {
+        Ok(Ok(addrs)) => Ok(addrs),
+        Ok(Err(_)) | Err(_) => Err(not_sent(TransportErrorKind::Dns)),
+    }
+}
+
+/// `now + d`, or `None` when that is past what `Instant` can hold (no deadline then).
+fn deadline_after(now: Instant, d: Duration) -> Option<Instant> {
+    now.checked_add(d)
 }
 
 /// Only reached if ring cannot do TLS 1.3, which it can.
@@ -478,8 +521,17 @@ impl Transport for HttpsTransport {
         endpoint: &Endpoint,
         form: &FormPost<'_>,
     ) -> Result<TokenHttpResponse, TransportError> {
-        let deadline = Instant::now() + self.timeouts.total;
-        let tcp = self.connect(endpoint)?;
+        let now = Instant::now();
+        // Absurd timeouts (the CLI takes any number of seconds) mean no deadline, not a panic.
+        let far = || {
+            now.checked_add(Duration::from_secs(100 * 365 * 86_400))
+                .unwrap_or(now)
+        };
+        let deadline = deadline_after(now, self.timeouts.total).unwrap_or_else(far);
+        let setup = deadline_after(now, self.timeouts.connect)
+            .unwrap_or_else(far)
+            .min(deadline);
+        let tcp = self.connect(endpoint, setup)?;
         let target = Target {
             host: &endpoint.authority,
             path: &endpoint.path,
@@ -496,7 +548,7 @@ impl Transport for HttpsTransport {
                 .map_err(|_| not_sent(TransportErrorKind::Tls))?;
             let mut tcp = tcp;
             while conn.is_handshaking() {
-                if Instant::now() >= deadline {
+                if Instant::now() >= setup {
                     return Err(not_sent(TransportErrorKind::Timeout));
                 }
                 conn.complete_io(&mut tcp)
@@ -558,6 +610,7 @@ fn classify(e: &ExchangeError<io::Error>) -> TransportError {
             TransportErrorKind::Timeout
         }
         ExchangeError::ResponseTooLarge { .. } => TransportErrorKind::TooLarge,
+        ExchangeError::SuccessUnreadable { .. } => TransportErrorKind::SuccessUnreadable,
         ExchangeError::TooManyHeaders
         | ExchangeError::Malformed
         | ExchangeError::UnsupportedTransferEncoding => TransportErrorKind::Protocol,

@@ -329,6 +329,59 @@ fn malformed_json_is_terminal_and_keeps_the_stored_set() {
 }
 
 #[test]
+fn a_success_too_large_to_read_is_terminal_and_the_spent_token_is_not_resent() {
+    // The server rotates and answers 200 with a body over the transport's limit: the new
+    // refresh token is in a body that cannot be read. Sending the old one again would only be
+    // refused (or trip reuse detection), so the refresh ends for good after one request.
+    let s = setup("toolarge");
+    s.server
+        .push_fault(Fault::SpendAndPad(authcore_std::http::MAX_RESPONSE));
+    let err = s.refresher.access_token().unwrap_err();
+    assert_eq!(
+        err,
+        Error::Refresh {
+            error: RefreshError::BadResponse(ResponseError::Unreadable),
+            code: None
+        }
+    );
+    assert!(err.is_terminal());
+    assert_eq!(s.server.requests(), 1);
+    assert_eq!(s.server.reuse_attempts(), 0);
+    assert!(matches!(
+        s.refresher.access_token(),
+        Err(Error::SignInRequired { .. })
+    ));
+    assert_eq!(s.server.requests(), 1);
+    // A large answer within the limit is read (an id_token of 200 kB).
+    let s = setup("large");
+    s.server.push_fault(Fault::SpendAndPad(200_000));
+    let token = s.refresher.access_token().unwrap();
+    assert_new_stored(&s, &token);
+    assert_eq!(s.server.requests(), 1);
+}
+
+#[test]
+fn absurd_timeouts_do_not_panic() {
+    // `Instant + Duration::MAX` overflows; the transport treats it as no deadline.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let t = HttpsTransport::new(Timeouts::new(Duration::MAX, Duration::MAX, Duration::MAX));
+    let endpoint = Endpoint::parse(&format!("http://127.0.0.1:{port}/token")).unwrap();
+    let result = authcore_std::http::Transport::post_form(
+        &t,
+        &endpoint,
+        &authcore_std::http::FormPost {
+            body: "grant_type=refresh_token",
+            authorization: None,
+        },
+    );
+    let err = result.unwrap_err();
+    assert_eq!(err.failure, authcore::refresh::TransportFailure::NotSent);
+}
+
+#[test]
 fn success_without_access_token_is_terminal() {
     let s = setup("noat");
     s.server.push_fault(Fault::Status(

@@ -308,9 +308,49 @@ fn hangup_then_resend_of_the_same_token() {
 #[test]
 fn response_too_large_is_a_clear_error() {
     let big = format!(r#"{{"access_token":"a2","pad":"{}"}}"#, "x".repeat(600));
+    // A success that does not fit: the server has used the refresh token (and may have put
+    // a rotated one in the lost body), so it ends the refresh after one send, for good.
+    for style in [Style::Plain, Style::ChunkedByteByByte] {
+        let (port, seen) = serve(vec![(style, 200, vec![], big.clone())]);
+        let mut m = machine();
+        let mut buf = [0u8; 512];
+        let err = step(&mut m, T0 + 3550, port, &mut buf, LONG).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                RefreshIoError::Exchange(ExchangeError::SuccessUnreadable {
+                    status: 200,
+                    cause: "response_too_large"
+                })
+            ),
+            "{err:?}"
+        );
+        assert_eq!(err.kind(), "success_unreadable");
+        assert!(err.to_string().contains("response_too_large"), "{err}");
+        let ev = events(&mut m);
+        assert!(
+            matches!(
+                ev.last(),
+                Some(Event::RefreshFailed {
+                    error: RefreshError::BadResponse(authcore::refresh::ResponseError::Unreadable),
+                    terminal: true,
+                    retry_at: None,
+                })
+            ),
+            "{ev:?}"
+        );
+        assert!(m.is_terminal());
+        assert_eq!(
+            m.poll_request(T0 + 3550, &CLIENT, &mut [0u8; 256]),
+            Ok(None)
+        );
+        seen.recv().unwrap();
+        assert!(seen.try_recv().is_err(), "sent once");
+    }
+    // An error status that does not fit costs no token: sent once more, then given up.
     let (port, _seen) = serve(vec![
-        (Style::Plain, 200, vec![], big.clone()),
-        (Style::ChunkedByteByByte, 200, vec![], big),
+        (Style::Plain, 503, vec![], big.clone()),
+        (Style::ChunkedByteByByte, 503, vec![], big),
     ]);
     let mut m = machine();
     for _ in 0..2 {

@@ -70,6 +70,17 @@ pub enum ExchangeError<E> {
     UnsupportedTransferEncoding,
     /// The stream ended before the response was complete.
     Truncated,
+    /// The head came with a 2xx status, but the body could not be read whole. `cause` is the
+    /// [`kind`](Self::kind) of the error that stopped it (`response_too_large`, `truncated`,
+    /// `timeout`, `read`, `malformed`). The server has acted on the request and may have
+    /// rotated the refresh token into the lost body, so this is
+    /// [`TransportFailure::UnreadableSuccess`]: the machine does not send the old token again.
+    SuccessUnreadable {
+        /// The 2xx status.
+        status: u16,
+        /// What stopped the body.
+        cause: &'static str,
+    },
 }
 
 impl<E> ExchangeError<E> {
@@ -86,15 +97,18 @@ impl<E> ExchangeError<E> {
             Self::Malformed => "malformed",
             Self::UnsupportedTransferEncoding => "unsupported_transfer_encoding",
             Self::Truncated => "truncated",
+            Self::SuccessUnreadable { .. } => "success_unreadable",
         }
     }
 
     /// What to tell [`RefreshMachine::handle_transport_error`]: the request did not fully
-    /// leave ([`TransportFailure::NotSent`]: invalid target, write errors), or it may have been
-    /// processed and no usable response came back ([`TransportFailure::NoResponse`]).
+    /// leave ([`TransportFailure::NotSent`]: invalid target, write errors), a success status
+    /// came but its body was lost ([`TransportFailure::UnreadableSuccess`]), or it may have
+    /// been processed and no usable response came back ([`TransportFailure::NoResponse`]).
     pub const fn transport_failure(&self) -> TransportFailure {
         match self {
             Self::InvalidTarget | Self::Write(_) => TransportFailure::NotSent,
+            Self::SuccessUnreadable { .. } => TransportFailure::UnreadableSuccess,
             _ => TransportFailure::NoResponse,
         }
     }
@@ -117,6 +131,10 @@ impl<E: fmt::Display> fmt::Display for ExchangeError<E> {
                 f.write_str("unsupported Transfer-Encoding in the response")
             }
             Self::Truncated => f.write_str("connection closed before the response was complete"),
+            Self::SuccessUnreadable { status, cause } => write!(
+                f,
+                "status {status} came but its body could not be read whole ({cause})"
+            ),
         }
     }
 }
@@ -344,7 +362,34 @@ fn read_response<'b, T: Read>(
     } else {
         head.framing
     };
-    let end = match framing {
+    let end = read_body(transport, buf, start, filled, framing, deadline_passed).map_err(|e| {
+        if (200..300).contains(&head.status) {
+            ExchangeError::SuccessUnreadable {
+                status: head.status,
+                cause: e.kind(),
+            }
+        } else {
+            e
+        }
+    })?;
+    let body = buf.get(start..end).unwrap_or_default();
+    Ok(HttpResponse {
+        status: head.status,
+        retry_after: head.retry_after,
+        body,
+    })
+}
+
+/// Reads the body that starts at `start` (`filled` bytes buffered so far); returns its end.
+fn read_body<T: Read>(
+    transport: &mut T,
+    buf: &mut [u8],
+    start: usize,
+    mut filled: usize,
+    framing: Framing,
+    deadline_passed: &mut impl FnMut() -> bool,
+) -> Result<usize, ExchangeError<T::Error>> {
+    Ok(match framing {
         Framing::Length(n) => {
             let end = start.checked_add(n).filter(|&end| end <= buf.len()).ok_or(
                 ExchangeError::ResponseTooLarge {
@@ -363,12 +408,6 @@ fn read_response<'b, T: Read>(
             filled
         }
         Framing::Chunked => dechunk(transport, buf, start, filled, deadline_passed)?,
-    };
-    let body = buf.get(start..end).unwrap_or_default();
-    Ok(HttpResponse {
-        status: head.status,
-        retry_after: head.retry_after,
-        body,
     })
 }
 

@@ -151,12 +151,27 @@ fn retry_after_and_errors() {
     let cases: &[(&[u8], ExchangeError<ErrorKind>)] = &[
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "truncated",
+            },
+        ),
+        // Not a success: the body's loss costs no token, the machine may send again.
+        (
+            b"HTTP/1.1 500 x\r\nContent-Length: 10\r\n\r\n{}",
             ExchangeError::Truncated,
+        ),
+        (
+            b"HTTP/1.1 400 x\r\nContent-Length: 1000\r\n\r\n",
+            ExchangeError::ResponseTooLarge { capacity: 256 },
         ),
         (b"HTTP/1.1 200 OK\r\n", ExchangeError::Truncated),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
-            ExchangeError::ResponseTooLarge { capacity: 256 },
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "response_too_large",
+            },
         ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
@@ -176,15 +191,24 @@ fn retry_after_and_errors() {
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-            ExchangeError::Malformed,
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "malformed",
+            },
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n",
-            ExchangeError::Malformed,
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "malformed",
+            },
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
-            ExchangeError::Truncated,
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "truncated",
+            },
         ),
         (b"garbage\r\n\r\n", ExchangeError::Malformed),
     ];
@@ -202,6 +226,16 @@ fn retry_after_and_errors() {
     // Too much data for the buffer, until-close framing.
     let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\n\r\n"[..]);
     input.resize(400, b' ');
+    assert_eq!(
+        run(&input, 50, &mut buf).err(),
+        Some(ExchangeError::SuccessUnreadable {
+            status: 200,
+            cause: "response_too_large"
+        })
+    );
+    // The same for a head that is too large: no status came, so nothing is known.
+    let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\nA: "[..]);
+    input.resize(400, b'b');
     assert_eq!(
         run(&input, 50, &mut buf).err(),
         Some(ExchangeError::ResponseTooLarge { capacity: 256 })
@@ -248,6 +282,23 @@ fn deadline_is_checked_between_reads() {
     });
     assert_eq!(result, Err(ExchangeError::Timeout));
     assert_eq!(mock.reads, 5);
+    // Past a success head, the same deadline loses a body the server has committed to.
+    let mut mock = Mock::new(input, 1);
+    let head_len = input.len() - 2;
+    let mut reads = 0;
+    let result = exchange(&mut mock, &TARGET, &request(), &mut buf, &mut || {
+        reads += 1;
+        reads > head_len
+    });
+    let lost = ExchangeError::SuccessUnreadable {
+        status: 200,
+        cause: "timeout",
+    };
+    assert_eq!(result, Err(lost));
+    assert_eq!(
+        lost.transport_failure(),
+        TransportFailure::UnreadableSuccess
+    );
     assert_eq!(
         ExchangeError::<ErrorKind>::Timeout.transport_failure(),
         TransportFailure::NoResponse

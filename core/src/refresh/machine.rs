@@ -38,6 +38,12 @@ pub enum TransportFailure {
     /// The request was sent but no complete response came back (timeout, reset, garbled
     /// response). The server may or may not have used the refresh token.
     NoResponse,
+    /// A 2xx status came back but its body was lost (larger than the buffer, cut off, timed
+    /// out). The server has used the refresh token and may have rotated it into that body:
+    /// handled as a 2xx response with an unusable body
+    /// ([`RefreshError::BadResponse`]`(`[`ResponseError::Unreadable`]`)`, terminal), so the old
+    /// token is not sent again.
+    UnreadableSuccess,
 }
 
 /// Where the current credential stands.
@@ -509,6 +515,14 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         }
     }
 
+    /// The access token of the current credential whether or not it may be used now: what to
+    /// persist after [`Event::Refreshed`] (a new token can arrive already inside its mandatory
+    /// window, e.g. with `expires_in: 0`). Hand out only what
+    /// [`access_token`](Self::access_token) returns. Secret: do not log it.
+    pub fn committed_access_token(&self) -> Option<&str> {
+        (self.has_credential && !self.access_token.is_empty()).then_some(&*self.access_token)
+    }
+
     /// The refresh token, to persist after [`Event::Refreshed`]. Secret: do not log it.
     pub fn refresh_token(&self) -> Option<&str> {
         (self.has_credential && !self.refresh_token.is_empty()).then_some(&*self.refresh_token)
@@ -843,6 +857,15 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         self.in_flight = false;
         match failure {
             TransportFailure::NotSent => self.fail(now, RefreshError::NotSent, None),
+            TransportFailure::UnreadableSuccess => {
+                // The server answered, so the last send was not lost.
+                self.unanswered = 0;
+                self.fail(
+                    now,
+                    RefreshError::BadResponse(ResponseError::Unreadable),
+                    None,
+                );
+            }
             TransportFailure::NoResponse => {
                 self.unanswered = self.unanswered.saturating_add(1);
                 if self.unanswered >= 2 {

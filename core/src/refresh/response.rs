@@ -253,6 +253,10 @@ pub enum ResponseError {
     InvalidScope,
     /// `error` is present but not a string.
     InvalidErrorCode,
+    /// The body could not be read whole (larger than the response buffer, cut off, timed
+    /// out): reported by the transport, see
+    /// [`TransportFailure::UnreadableSuccess`](super::TransportFailure::UnreadableSuccess).
+    Unreadable,
 }
 
 impl ResponseError {
@@ -272,6 +276,7 @@ impl ResponseError {
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::InvalidScope => "invalid_scope",
             Self::InvalidErrorCode => "invalid_error_code",
+            Self::Unreadable => "unreadable",
         }
     }
 }
@@ -292,6 +297,7 @@ impl fmt::Display for ResponseError {
             Self::UnsupportedTokenType => "token response has a token_type other than Bearer",
             Self::InvalidScope => "token response has a non-string scope",
             Self::InvalidErrorCode => "token response has a non-string error",
+            Self::Unreadable => "token response body could not be read whole",
         })
     }
 }

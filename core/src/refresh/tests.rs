@@ -718,3 +718,43 @@ fn rejection_lifts_the_minimum_interval_once_per_generation() {
     assert!(!m.is_due(3541));
     assert!(m.is_due(3570));
 }
+
+#[test]
+fn a_success_whose_body_was_lost_is_terminal_and_the_token_is_not_sent_again() {
+    let client = Client::public("c");
+    let mut buf = [0u8; 128];
+    // After a first send that got no answer too: the lost success still ends it.
+    for unanswered_first in [false, true] {
+        let mut m = small();
+        m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+        let mut now = 3540;
+        if unanswered_first {
+            assert!(m.poll_request(now, &client, &mut buf).unwrap().is_some());
+            m.handle_transport_error(now, TransportFailure::NoResponse)
+                .unwrap();
+            while m.poll_event().is_some() {}
+            now = m.poll_timeout().unwrap();
+        }
+        assert!(m.poll_request(now, &client, &mut buf).unwrap().is_some());
+        m.handle_transport_error(now, TransportFailure::UnreadableSuccess)
+            .unwrap();
+        let lost = RefreshError::BadResponse(ResponseError::Unreadable);
+        let mut events = core::iter::from_fn(|| m.poll_event());
+        assert!(events.any(|e| e
+            == Event::RefreshFailed {
+                error: lost,
+                terminal: true,
+                retry_at: None,
+            }));
+        assert!(lost.is_terminal());
+        assert_eq!(m.last_error(), Some(lost));
+        assert!(m.is_terminal());
+        // The old access token stays usable until its own end; then sign in again.
+        assert_eq!(m.access_token(now), Ok("a1"));
+        assert_eq!(m.access_token(3600), Err(NotUsable::SignInRequired));
+        for later in [now, now + 1, now + 3600, i64::MAX] {
+            assert!(!m.is_due(later), "{later}");
+            assert!(m.poll_request(later, &client, &mut buf).unwrap().is_none());
+        }
+    }
+}

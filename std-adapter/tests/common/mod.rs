@@ -36,6 +36,8 @@ pub enum Fault {
     Delay(Duration),
     /// Process normally (rotating) but answer `200` with this body instead.
     SpendAndAnswer(&'static str),
+    /// Process normally (rotating) and answer with an `id_token` of this many bytes added.
+    SpendAndPad(usize),
 }
 
 #[derive(Default)]
@@ -330,6 +332,13 @@ impl Shared {
                 respond(&mut stream, status, "", &answer);
             }
             Some(Fault::SpendAndAnswer(json)) => respond(&mut stream, 200, "", json),
+            Some(Fault::SpendAndPad(n)) => {
+                let padded = match answer.strip_suffix('}') {
+                    Some(head) => format!("{head},\"id_token\":\"{}\"}}", "x".repeat(n)),
+                    None => answer,
+                };
+                respond(&mut stream, status, "", &padded);
+            }
             _ => respond(&mut stream, status, "", &answer),
         }
     }
