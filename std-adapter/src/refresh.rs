@@ -821,7 +821,7 @@ impl Refresher {
                     if state.machine.status(now) == Status::Advisory
                         && state.flight.is_none()
                         && state.machine.is_due(now)
-                        && inner.breaker.allow(inner.clock.monotonic()).is_ok()
+                        && inner.breaker.peek(inner.clock.monotonic()).is_ok()
                     {
                         // Refresh in the background; this caller does not wait.
                         let _ = self.start_flight(&mut state, "advisory");
@@ -863,7 +863,7 @@ impl Refresher {
                 _ => Begin::NotDue(None),
             };
         }
-        if let Err(retry_in) = inner.breaker.allow(inner.clock.monotonic()) {
+        if let Err(retry_in) = inner.breaker.peek(inner.clock.monotonic()) {
             return Begin::Fail(Error::CircuitOpen { retry_in });
         }
         match self.start_flight(&mut state, reason) {

@@ -14,19 +14,37 @@ use crate::secret::Secret;
 
 /// Token sets in a directory, one file per key.
 ///
-/// The file for key `k` is `token-<hex of k>.json`. [`save`](TokenStore::save) writes the new
-/// set to a temporary file in the same directory, `fsync`s it, renames it over the old file
-/// and `fsync`s the directory: on POSIX file systems a crash at any point leaves either the
-/// complete old file or the complete new one. Leftover temporary files (from a crash
+/// The file for key `k` is `token-<hex of k>.json` when `k` has at most 117 bytes, and
+/// `token-sha256-<hex of SHA-256(k)>.json` for longer keys, so that no name exceeds 245
+/// bytes (the usual limit is 255); the two forms cannot collide, a hex name has no `s`.
+/// [`save`](TokenStore::save) writes the new set to a temporary file in the same directory,
+/// `fsync`s it, renames it over the old file and `fsync`s the directory: on POSIX file systems
+/// a crash at any point leaves either the complete old file or the complete new one.
+/// Temporary files are named `.token.tmp-<32 random hex digits>`; leftovers (from a crash
 /// mid-write) are ignored and may be deleted.
 ///
-/// Files are created with mode `0600` on Unix. Several processes may share the directory;
-/// the last writer wins.
+/// Files are created with mode `0600` on Unix. Several processes may share the directory,
+/// also from different hosts or containers (where process ids repeat): temporary names are
+/// random, created exclusively (a name already taken is never reused, another one is drawn),
+/// and a writer only ever deletes its own temporary file. The last writer wins.
 pub struct FileStore {
     dir: PathBuf,
     hook: Option<StepHook>,
 }
 
+/// Keys up to this long keep the original `token-<hex>.json` name. 117 is the longest key
+/// an older version could save (its temporary name, `.<name>.tmp-<pid>-<n>`, fits in 255
+/// bytes only up to there, with pid 1), so every file it wrote is still found.
+const HEX_KEY_MAX: usize = 117;
+
+/// Prefix of every temporary file name (leftovers, old and new, contain `.tmp-`).
+const TEMP_PREFIX: &str = ".token.tmp-";
+
+/// How many temporary names [`FileStore::save`] tries before giving up: each is 128 random
+/// bits, so a second try only happens if another writer holds exactly that name.
+const TEMP_ATTEMPTS: u32 = 8;
+
+/// Mixed into temporary names only if the OS random source fails.
 static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 #[derive(Serialize, Deserialize)]
@@ -66,20 +84,17 @@ impl FileStore {
         &self.dir
     }
 
-    /// The file that holds `key`'s set.
+    /// The file that holds `key`'s set: `token-<hex of key>.json` for keys of at most 117
+    /// bytes, `token-sha256-<hex of SHA-256(key)>.json` for longer ones.
     #[must_use]
     pub fn path_for(&self, key: &str) -> PathBuf {
-        let mut name = String::with_capacity(key.len().saturating_mul(2).saturating_add(11));
-        name.push_str("token-");
-        for b in key.bytes() {
-            name.push(char::from(HEX[usize::from(b >> 4)]));
-            name.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
-        name.push_str(".json");
-        self.dir.join(name)
+        self.dir.join(file_name(key))
     }
 
-    fn write_temp(&self, temp: &Path, bytes: &[u8]) -> Result<(), StoreError> {
+    /// Creates a new temporary file in the directory, exclusively, under a fresh random
+    /// name. A name that already exists belongs to another writer: it is left alone and
+    /// another name is drawn.
+    fn create_temp(&self) -> Result<(PathBuf, File), StoreError> {
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -87,7 +102,22 @@ impl FileStore {
             use std::os::unix::fs::OpenOptionsExt as _;
             options.mode(0o600);
         }
-        let mut file = options.open(temp).map_err(StoreError::io("create"))?;
+        let mut last = io::ErrorKind::AlreadyExists;
+        for _ in 0..TEMP_ATTEMPTS {
+            let temp = self.dir.join(temp_name());
+            match options.open(&temp) {
+                Ok(file) => return Ok((temp, file)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e.kind(),
+                Err(e) => return Err(StoreError::io("create")(e)),
+            }
+        }
+        Err(StoreError::Io {
+            kind: last,
+            operation: "create",
+        })
+    }
+
+    fn write_temp(&self, mut file: File, bytes: &[u8]) -> Result<(), StoreError> {
         let (first, second) = bytes.split_at(bytes.len() / 2);
         file.write_all(first).map_err(StoreError::io("write"))?;
         if let Some(hook) = &self.hook {
@@ -101,6 +131,52 @@ impl FileStore {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// The file name for `key` (see [`FileStore::path_for`]).
+fn file_name(key: &str) -> String {
+    let mut name = String::with_capacity(HEX_KEY_MAX.saturating_mul(2).saturating_add(11));
+    name.push_str("token-");
+    if key.len() <= HEX_KEY_MAX {
+        push_hex(&mut name, key.as_bytes());
+    } else {
+        use sha2::Digest as _;
+        name.push_str("sha256-");
+        push_hex(&mut name, &sha2::Sha256::digest(key.as_bytes()));
+    }
+    name.push_str(".json");
+    name
+}
+
+fn push_hex(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 0xf)]));
+    }
+}
+
+/// A fresh temporary file name: [`TEMP_PREFIX`] and 128 random bits in hex.
+fn temp_name() -> String {
+    #[cfg(test)]
+    if let Some(forced) = tests::FORCED_TEMP_NAMES.with(|f| f.borrow_mut().pop_front()) {
+        return forced;
+    }
+    let mut random = [0u8; 16];
+    if getrandom::fill(&mut random).is_err() {
+        // No OS randomness: still unique within this process, and `create_new` plus retries
+        // keep a collision with another writer harmless.
+        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let high = (u64::from(std::process::id()) << 32) ^ n;
+        random[..8].copy_from_slice(&high.to_le_bytes());
+        random[8..].copy_from_slice(&nanos.to_le_bytes()[..8]);
+    }
+    let mut name = String::with_capacity(TEMP_PREFIX.len() + 32);
+    name.push_str(TEMP_PREFIX);
+    push_hex(&mut name, &random);
+    name
+}
 
 impl fmt::Debug for FileStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -142,13 +218,10 @@ impl TokenStore for FileStore {
         let bytes = Secret::from(serde_json::to_string(&record).map_err(|_| StoreError::Corrupt)?);
         drop(record);
         let target = self.path_for(key);
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(target.file_name().unwrap_or_default());
-        temp_name.push(format!(".tmp-{}-{n}", std::process::id()));
-        let temp = self.dir.join(temp_name);
+        let (temp, file) = self.create_temp()?;
+        // From here on the temporary file is ours: on failure, delete it (and only it).
         let result = self
-            .write_temp(&temp, bytes.expose().as_bytes())
+            .write_temp(file, bytes.expose().as_bytes())
             .and_then(|()| fs::rename(&temp, &target).map_err(StoreError::io("rename")));
         if result.is_err() {
             let _ = fs::remove_file(&temp);
@@ -181,7 +254,29 @@ fn sync_dir(dir: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell;
+    use std::collections::VecDeque;
+
     use super::*;
+
+    thread_local! {
+        /// Names [`temp_name`] returns (first in, first out) before drawing random ones.
+        pub(super) static FORCED_TEMP_NAMES: RefCell<VecDeque<String>> =
+            const { RefCell::new(VecDeque::new()) };
+    }
+
+    fn force_temp_names(names: &[&str]) {
+        FORCED_TEMP_NAMES.with(|f| f.borrow_mut().extend(names.iter().map(|&n| n.to_owned())));
+    }
+
+    fn names_in(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
 
     fn temp_dir(name: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
@@ -233,5 +328,88 @@ mod tests {
         let p = store.path_for("../x/y");
         assert_eq!(p.file_name().unwrap(), "token-2e2e2f782f79.json");
         let _ = fs::remove_dir_all(store.dir());
+    }
+
+    #[test]
+    fn temp_names_are_short_and_random() {
+        let a = temp_name();
+        let b = temp_name();
+        assert_ne!(a, b);
+        for name in [&a, &b] {
+            assert!(name.starts_with(".token.tmp-"), "{name}");
+            assert_eq!(name.len(), TEMP_PREFIX.len() + 32, "{name}");
+            assert!(name[TEMP_PREFIX.len()..]
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)));
+        }
+    }
+
+    #[test]
+    fn taken_temp_name_is_left_alone_and_another_is_drawn() {
+        let dir = temp_dir("taken");
+        let store = FileStore::new(&dir).unwrap();
+        // Another writer (say pid 1 in another container) holds the name this save draws
+        // first, mid-write.
+        let theirs = ".token.tmp-0123456789abcdef0123456789abcdef";
+        fs::write(dir.join(theirs), b"another writer's half-written set").unwrap();
+        force_temp_names(&[theirs]);
+        let set = TokenSet::new("at", Some(Secret::new("rt")), 100);
+        store.save("k", &set).unwrap();
+        assert_eq!(store.load("k").unwrap(), Some(set));
+        assert_eq!(
+            fs::read(dir.join(theirs)).unwrap(),
+            b"another writer's half-written set"
+        );
+        assert_eq!(
+            names_in(&dir),
+            [theirs.to_owned(), file_name("k")],
+            "only the other writer's file and the target"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn no_free_temp_name_fails_without_touching_other_files() {
+        let dir = temp_dir("allTaken");
+        let store = FileStore::new(&dir).unwrap();
+        let old = TokenSet::new("old", None, 1);
+        store.save("k", &old).unwrap();
+        let taken: Vec<String> = (0..TEMP_ATTEMPTS)
+            .map(|i| format!("{TEMP_PREFIX}{i:032x}"))
+            .collect();
+        for name in &taken {
+            fs::write(dir.join(name), name.as_bytes()).unwrap();
+        }
+        force_temp_names(&taken.iter().map(String::as_str).collect::<Vec<_>>());
+        assert_eq!(
+            store.save("k", &TokenSet::new("new", None, 2)),
+            Err(StoreError::Io {
+                kind: io::ErrorKind::AlreadyExists,
+                operation: "create",
+            })
+        );
+        assert_eq!(store.load("k").unwrap(), Some(old));
+        for name in &taken {
+            assert_eq!(fs::read(dir.join(name)).unwrap(), name.as_bytes());
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_private() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = temp_dir("mode");
+        let store = FileStore::new(&dir).unwrap();
+        let long = "k".repeat(300);
+        for key in ["short", long.as_str()] {
+            store.save(key, &TokenSet::new("at", None, 1)).unwrap();
+            let mode = fs::metadata(store.path_for(key))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{key}");
+        }
+        let _ = fs::remove_dir_all(&dir);
     }
 }

@@ -1,0 +1,177 @@
+//! `FileStore` file names: long keys, names already on disk, writers sharing a directory.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod common;
+
+use std::fs;
+use std::sync::Arc;
+
+use authcore_std::secret::Secret;
+use authcore_std::store::{FileStore, TokenSet, TokenStore};
+use common::temp_dir;
+
+fn set(at: &str) -> TokenSet {
+    let mut set = TokenSet::new(at, Some(Secret::new(format!("rt-{at}"))), 1_700_000_000);
+    set.scope = Some("openid offline_access".into());
+    set
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn file_name(store: &FileStore, key: &str) -> String {
+    store
+        .path_for(key)
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A key of exactly `len` bytes that looks like a real one (issuer, client, subject).
+fn key_of(len: usize) -> String {
+    let mut key = String::from("https://issuer.example/|client-id|user@example.com|");
+    while key.len() < len {
+        key.push(char::from(b'a' + u8::try_from(key.len() % 26).unwrap()));
+    }
+    key.truncate(len);
+    key
+}
+
+fn leftovers(store: &FileStore) -> Vec<String> {
+    fs::read_dir(store.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.contains(".tmp-"))
+        .collect()
+}
+
+#[test]
+fn keys_of_any_length_save_load_and_remove() {
+    let dir = temp_dir("store-long");
+    let store = FileStore::new(dir.path()).unwrap();
+    for len in [
+        0, 1, 100, 116, 117, 118, 122, 123, 127, 128, 200, 255, 256, 1000, 4096,
+    ] {
+        let key = key_of(len);
+        assert_eq!(key.len(), len);
+        let name = file_name(&store, &key);
+        assert!(name.len() <= 245, "{len}: {} bytes", name.len());
+        assert_eq!(store.load(&key).unwrap(), None, "{len}");
+        let s = set(&format!("at-{len}"));
+        store
+            .save(&key, &s)
+            .unwrap_or_else(|e| panic!("save, key of {len} bytes: {e}"));
+        assert_eq!(store.load(&key).unwrap(), Some(s.clone()), "{len}");
+        // Replacing works too (the rename over an existing file).
+        let s2 = set(&format!("at2-{len}"));
+        store.save(&key, &s2).unwrap();
+        assert_eq!(store.load(&key).unwrap(), Some(s2), "{len}");
+    }
+    assert_eq!(leftovers(&store), Vec::<String>::new());
+    for len in [0, 117, 118, 4096] {
+        let key = key_of(len);
+        store.remove(&key).unwrap();
+        assert_eq!(store.load(&key).unwrap(), None, "{len}");
+    }
+}
+
+#[test]
+fn long_keys_use_a_sha256_name() {
+    let dir = temp_dir("store-sha");
+    let store = FileStore::new(dir.path()).unwrap();
+    // FIPS 180-2 test vector: SHA-256 of one million `a`.
+    assert_eq!(
+        file_name(&store, &"a".repeat(1_000_000)),
+        "token-sha256-cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0.json"
+    );
+    let long = key_of(118);
+    let name = file_name(&store, &long);
+    assert!(name.starts_with("token-sha256-"), "{name}");
+    assert_eq!(name.len(), "token-sha256-".len() + 64 + ".json".len());
+    // Keys up to 117 bytes keep the hex name.
+    let short = key_of(117);
+    assert_eq!(
+        file_name(&store, &short),
+        format!("token-{}.json", hex(short.as_bytes()))
+    );
+}
+
+#[test]
+fn long_keys_with_a_common_prefix_do_not_collide() {
+    let dir = temp_dir("store-prefix");
+    let store = FileStore::new(dir.path()).unwrap();
+    let base = key_of(300);
+    let keys: Vec<String> = ["a", "b", "ab", ""]
+        .iter()
+        .map(|tail| format!("{base}{tail}"))
+        .chain([key_of(118), key_of(119)])
+        .collect();
+    for (i, key) in keys.iter().enumerate() {
+        store.save(key, &set(&format!("at-{i}"))).unwrap();
+    }
+    for (i, key) in keys.iter().enumerate() {
+        assert_eq!(store.load(key).unwrap(), Some(set(&format!("at-{i}"))));
+    }
+    let files = fs::read_dir(dir.path()).unwrap().count();
+    assert_eq!(files, keys.len());
+}
+
+#[test]
+fn files_written_by_earlier_versions_still_load() {
+    let dir = temp_dir("store-compat");
+    // What an earlier version wrote: `token-<hex of key>.json`, a version-1 record.
+    let record = r#"{"v":1,"access_token":"at-old","refresh_token":"rt-old","expires_at":1700000000,"token_type":"Bearer","scope":"openid"}"#;
+    let keys = ["user@example.com", "../x/y", "", &key_of(117)].map(str::to_owned);
+    for key in &keys {
+        let name = format!("token-{}.json", hex(key.as_bytes()));
+        fs::write(dir.path().join(name), record).unwrap();
+    }
+    let store = FileStore::new(dir.path()).unwrap();
+    let mut expected = TokenSet::new("at-old", Some(Secret::new("rt-old")), 1_700_000_000);
+    expected.scope = Some("openid".into());
+    for key in &keys {
+        assert_eq!(store.load(key).unwrap(), Some(expected.clone()), "{key:?}");
+        // And a save replaces that same file, no second one appears.
+        store.save(key, &set("at-new")).unwrap();
+        assert_eq!(store.load(key).unwrap(), Some(set("at-new")));
+    }
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), keys.len());
+}
+
+#[test]
+fn writers_sharing_a_directory_all_succeed() {
+    let dir = temp_dir("store-shared");
+    // Two stores on the same directory, as two processes would have.
+    let stores = [
+        Arc::new(FileStore::new(dir.path()).unwrap()),
+        Arc::new(FileStore::new(dir.path()).unwrap()),
+    ];
+    let long = key_of(500);
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let store = Arc::clone(&stores[t % 2]);
+            let long = long.as_str();
+            s.spawn(move || {
+                for i in 0..25 {
+                    for key in ["shared", long] {
+                        store.save(key, &set(&format!("at-{t}-{i}"))).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    for key in ["shared", long.as_str()] {
+        let loaded = stores[0].load(key).unwrap().unwrap();
+        assert!(loaded.access_token.expose().ends_with("-24"), "{key}");
+    }
+    assert_eq!(leftovers(&stores[1]), Vec::<String>::new());
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+}
