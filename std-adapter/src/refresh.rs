@@ -7,7 +7,22 @@
 //! - **Single flight.** Whatever the number of callers, at most one request per credential is
 //!   in flight. The first caller that needs a refresh starts it on a dedicated thread; every
 //!   caller (blocking or async) waits for that one result. Async callers await a future that
-//!   needs no particular runtime and never block their executor.
+//!   needs no particular runtime; the network never runs on their executor. Store IO can:
+//!   the first call loads the credential from the store, and a call after a failed save
+//!   saves again, on the calling thread and under the credential's lock (which other callers
+//!   of the same credential then wait for). With a local file store that is one small read or
+//!   write; give a slow store its own thread.
+//! - **Shared stores.** Before each send, and after the server refused the refresh token as
+//!   spent (`invalid_grant`), the store is read again: when another process sharing it has
+//!   rotated the credential meanwhile, its newer set is taken over instead of sending a spent
+//!   token. Two processes that refresh in the very same moment still race; serialize them
+//!   (one refresher per credential) where that matters.
+//! - **Sign-in and sign-out against a refresh.** [`Refresher::set_tokens`],
+//!   [`Refresher::set_refresh_token`] and [`Refresher::sign_out`] wait for a refresh's save
+//!   in progress, and a refresh that has not saved yet when they run does not save at all:
+//!   the store ends with what the last of them wrote.
+//! - **Panics.** If the transport, store or clock panics during a refresh, its waiters get
+//!   [`Error::Panicked`] and the next call starts afresh.
 //! - **Retries.** A transient failure (5xx, 429, connection reset, timeout) is retried at most
 //!   [`RetryPolicy::max_retries`] times, after the machine's exponential backoff (which honours
 //!   `Retry-After` up to [`Config::retry_after_max`]) plus a little random jitter. Terminal
@@ -24,12 +39,13 @@
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher as _, Hasher as _};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use authcore::refresh::{
     self as core_refresh, Client, Config, CredentialError, Event, HttpResponse, NotUsable,
-    RefreshError, RefreshMachine, RequestError, Status,
+    RefreshError, RefreshMachine, RequestError, Status, TransportFailure,
 };
 
 use crate::breaker::CircuitBreaker;
@@ -257,6 +273,10 @@ pub enum Error {
     Request(RequestError),
     /// No thread could be started for the refresh.
     Spawn,
+    /// The transport, store or clock panicked during the refresh. The refresh is abandoned
+    /// (a request that may have left counts as unanswered) and every waiter gets this error;
+    /// the next call starts afresh.
+    Panicked,
 }
 
 impl Error {
@@ -274,6 +294,7 @@ impl Error {
             Self::Credential(_) => "invalid_credential",
             Self::Request(_) => "request_error",
             Self::Spawn => "spawn_failed",
+            Self::Panicked => "panicked",
         }
     }
 
@@ -335,6 +356,7 @@ impl fmt::Display for Error {
             Self::Credential(e) => write!(f, "unusable credential: {e}"),
             Self::Request(e) => write!(f, "{e}"),
             Self::Spawn => f.write_str("cannot start the refresh thread"),
+            Self::Panicked => f.write_str("the refresh thread panicked"),
         }
     }
 }
@@ -477,12 +499,14 @@ impl RefresherBuilder {
                 breaker: self.breaker,
                 hook: self.hook,
                 rng: Mutex::new(seed | 1),
+                writes: Mutex::new(()),
                 state: Mutex::new(State {
                     machine,
                     current: None,
                     unpersisted: None,
                     flight: None,
                     loaded: false,
+                    epoch: 0,
                 }),
             }),
         }
@@ -534,6 +558,9 @@ struct Inner {
     breaker: Arc<CircuitBreaker>,
     hook: Option<StepHook>,
     rng: Mutex<u64>,
+    /// Held across every store write or removal that must not interleave with another: a
+    /// refresh's save against sign-in and sign-out. Taken before `state`, never after.
+    writes: Mutex<()>,
     state: Mutex<State>,
 }
 
@@ -545,6 +572,9 @@ struct State {
     unpersisted: Option<(TokenSet, u32)>,
     flight: Option<Arc<Flight<Outcome>>>,
     loaded: bool,
+    /// Bumped when the credential is replaced or removed from outside a refresh (sign-in,
+    /// sign-out): a refresh that started before must not save its result then.
+    epoch: u64,
 }
 
 /// What a caller asks for.
@@ -596,8 +626,9 @@ impl Refresher {
         self.run_blocking(Mode::Get)
     }
 
-    /// [`access_token`](Self::access_token) for async code: never blocks the executor (the
-    /// refresh runs on its own thread) and works on any runtime.
+    /// [`access_token`](Self::access_token) for async code: the network never runs on the
+    /// executor (the refresh runs on its own thread; store IO may, see the module docs), and it
+    /// works on any runtime.
     ///
     /// # Errors
     ///
@@ -679,8 +710,11 @@ impl Refresher {
                 )
                 .map_err(Error::Credential)?;
         }
-        inner.store.save(&inner.key, &set).map_err(Error::Persist)?;
+        // Saved and installed as one step with respect to a refresh's save and a sign-out.
+        let _writes = inner.lock_writes();
         let mut state = inner.lock();
+        inner.store.save(&inner.key, &set).map_err(Error::Persist)?;
+        state.epoch = state.epoch.wrapping_add(1);
         let now = inner.clock.unix_now();
         state
             .machine
@@ -709,12 +743,14 @@ impl Refresher {
     /// [`Error::Credential`] when the token does not fit or has characters that cannot go
     /// into an HTTP header; nothing changes then.
     pub fn set_refresh_token(&self, refresh_token: &Secret) -> Result<(), Error> {
+        let _writes = self.inner.lock_writes();
         let mut state = self.inner.lock();
         let now = self.inner.clock.unix_now();
         state
             .machine
             .set_refresh_token_only(now, refresh_token.expose())
             .map_err(Error::Credential)?;
+        state.epoch = state.epoch.wrapping_add(1);
         state.current = None;
         state.unpersisted = None;
         state.loaded = true;
@@ -727,7 +763,11 @@ impl Refresher {
     ///
     /// [`Error::Store`] when the store could not delete it.
     pub fn sign_out(&self) -> Result<(), Error> {
+        // A refresh saving its result meanwhile finishes first, then this removes it; one that
+        // has not saved yet sees the new epoch and does not save.
+        let _writes = self.inner.lock_writes();
         let mut state = self.inner.lock();
+        state.epoch = state.epoch.wrapping_add(1);
         state.machine.clear();
         state.current = None;
         state.unpersisted = None;
@@ -918,6 +958,10 @@ impl Inner {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    fn lock_writes(&self) -> MutexGuard<'_, ()> {
+        self.writes.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     fn hook(&self, step: Step) {
         if let Some(h) = &self.hook {
             h(step);
@@ -983,8 +1027,24 @@ impl Inner {
     /// publishes the result to every waiter.
     fn lead(&self, flight: &Flight<Outcome>, reason: &'static str) {
         let started = self.clock.monotonic();
-        let (outcome, attempts) = self.drive();
-        let latency = self.clock.monotonic().saturating_sub(started);
+        // Whatever a transport, store or clock does, the flight ends: a panic here would
+        // otherwise leave every waiter (and every later caller, who joins the flight) blocked.
+        let (outcome, attempts) = match catch_unwind(AssertUnwindSafe(|| self.drive())) {
+            Ok(done) => done,
+            Err(_) => {
+                let now = catch_unwind(AssertUnwindSafe(|| self.clock.unix_now())).unwrap_or(0);
+                let mut state = self.lock();
+                // A request that may have left counts as unanswered (sent once more at most).
+                let _ = state
+                    .machine
+                    .handle_transport_error(now, TransportFailure::NoResponse);
+                while state.machine.poll_event().is_some() {}
+                (Err(Error::Panicked), 0)
+            }
+        };
+        let latency = catch_unwind(AssertUnwindSafe(|| self.clock.monotonic()))
+            .unwrap_or(started)
+            .saturating_sub(started);
         {
             let mut state = self.lock();
             state.flight = None;
@@ -1021,6 +1081,9 @@ impl Inner {
         let mut sends = 0u32;
         let mut retries = 0u32;
         loop {
+            if let Some(Some(adopted)) = self.adopt_newer_stored(false) {
+                return (Ok(adopted), sends);
+            }
             if let Err(retry_in) = self.breaker.allow(self.clock.monotonic()) {
                 return (Err(Error::CircuitOpen { retry_in }), sends);
             }
@@ -1100,11 +1163,10 @@ impl Inner {
                 }
             }
             if refreshed {
-                let outcome = self.commit(state, sent_at);
-                if outcome.is_ok() {
-                    self.breaker.record_success();
-                }
-                return (outcome, sends);
+                // The endpoint answered: that is what the breaker measures, whatever the save
+                // does next.
+                self.breaker.record_success();
+                return (self.commit(state, sent_at), sends);
             }
             let Some((error, terminal, retry_at)) = failed else {
                 return (Err(self.unavailable_from(&state)), sends);
@@ -1128,6 +1190,24 @@ impl Inner {
             };
             drop(state);
             let transport = result.as_ref().err().copied();
+            if matches!(
+                error,
+                RefreshError::OAuth {
+                    code: core_refresh::OAuthError::InvalidGrant,
+                    ..
+                }
+            ) {
+                // An answer (it also returns a half-open breaker's probe before going on).
+                self.breaker.record_success();
+                // Refused as spent: another process sharing the store may have just rotated it.
+                // Taken over, its set is handed out or refreshed in turn (once: ours then
+                // equals the stored set).
+                match self.adopt_newer_stored(true) {
+                    Some(Some(adopted)) => return (Ok(adopted), sends),
+                    Some(None) => continue,
+                    None => {}
+                }
+            }
             if terminal {
                 if matches!(error, RefreshError::NoResponseAfterRetry) {
                     self.breaker.record_failure(self.clock.monotonic());
@@ -1159,12 +1239,52 @@ impl Inner {
         }
     }
 
+    /// Another process (or `Refresher`) sharing the store may have refreshed this credential
+    /// since it was loaded here: its set then carries the live refresh token and ours is
+    /// spent. A stored set with another refresh token is taken over when it expires later
+    /// than ours, or, once the server has refused ours as spent (`refused`), whatever its
+    /// expiry: `Some(Some(token))` when its access token may be used now, `Some(None)` when
+    /// the refresh must go on with its refresh token. Nothing is taken while a set of ours
+    /// waits to be saved.
+    fn adopt_newer_stored(&self, refused: bool) -> Option<Option<AccessToken>> {
+        let stored = self.store.load(&self.key).ok()??;
+        let mut state = self.lock();
+        let ours = state.machine.expires_at()?;
+        let theirs = stored.refresh_token.as_ref().map(Secret::expose);
+        if state.unpersisted.is_some()
+            || theirs.is_none()
+            || theirs == state.machine.refresh_token()
+            || (!refused && stored.expires_at <= ours)
+        {
+            return None;
+        }
+        let now = self.clock.unix_now();
+        state
+            .machine
+            .set_credential(now, stored.access_token.expose(), theirs, stored.expires_at)
+            .ok()?;
+        self.drain_events(&mut state);
+        tracing::info!(target: "authcore_std::refresh", credential = %self.key, "took over a newer set from the store");
+        let generation = state.machine.generation();
+        state.current = Some((Arc::new(stored), generation));
+        Some(
+            state
+                .machine
+                .access_token(now)
+                .ok()
+                .and_then(|_| state.current_token()),
+        )
+    }
+
     /// Saves the set the machine just committed, then hands it out.
     fn commit(&self, mut state: MutexGuard<'_, State>, sent_at: i64) -> Outcome {
         let generation = state.machine.generation();
-        let access_token = match state.machine.access_token(sent_at) {
-            Ok(t) => Secret::new(t),
-            Err(_) => return Err(self.unavailable_from(&state)),
+        let epoch = state.epoch;
+        // The whole set is saved even when the new access token may not be handed out yet
+        // (it came inside its mandatory window): its refresh token is the live one.
+        let usable = state.machine.access_token(sent_at).is_ok();
+        let Some(access_token) = state.machine.committed_access_token().map(Secret::new) else {
+            return Err(self.unavailable_from(&state));
         };
         // The machine keeps a scope across responses without one, but not the one stored with
         // the set it was given: fall back to that.
@@ -1184,6 +1304,14 @@ impl Inner {
         // Nobody gets the new access token before it is saved.
         state.unpersisted = Some((set.clone(), generation));
         drop(state);
+        let writes = self.lock_writes();
+        {
+            let state = self.lock();
+            if state.epoch != epoch {
+                // Signed in or out while the request was out: this result is not theirs.
+                return state.current_token().ok_or(Error::NoCredential);
+            }
+        }
         let mut last = None;
         let attempts = self.policy.persist_attempts.max(1);
         for attempt in 0..attempts {
@@ -1203,6 +1331,9 @@ impl Inner {
                 }
             }
         }
+        // A sign-out waiting for this save removes the set next; the check below then finds
+        // the pending set gone.
+        drop(writes);
         if let Some(e) = last {
             return Err(Error::Persist(e));
         }
@@ -1216,7 +1347,11 @@ impl Inner {
             state.unpersisted = None;
             let set = Arc::new(set);
             state.current = Some((Arc::clone(&set), generation));
-            Ok(AccessToken { set, generation })
+            if usable {
+                Ok(AccessToken { set, generation })
+            } else {
+                Err(self.unavailable_from(&state))
+            }
         } else {
             state.current_token().ok_or(Error::NoCredential)
         }

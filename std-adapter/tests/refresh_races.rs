@@ -1,0 +1,338 @@
+//! The refresher against a real token server on 127.0.0.1 and a real `FileStore`: sign-in and
+//! sign-out racing a refresh's save, a panicking transport, two refreshers sharing one store,
+//! and a new set that arrives inside its mandatory window.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+use authcore_std::clock::ManualClock;
+use authcore_std::http::{
+    Endpoint, FormPost, HttpsTransport, Timeouts, TokenHttpResponse, Transport, TransportError,
+};
+use authcore_std::refresh::{ClientCredentials, Error, Refresher, RefresherBuilder};
+use authcore_std::secret::Secret;
+use authcore_std::store::{FileStore, StoreError, TokenSet, TokenStore};
+use common::{Fault, TokenServer};
+
+const NOW: i64 = 1_800_000_000;
+
+/// A `FileStore` whose next `save`, once armed, waits inside until the test lets it go.
+#[derive(Debug)]
+struct GatedStore {
+    inner: FileStore,
+    armed: AtomicBool,
+    entered: Barrier,
+    release: Barrier,
+}
+
+impl TokenStore for GatedStore {
+    fn load(&self, key: &str) -> Result<Option<TokenSet>, StoreError> {
+        self.inner.load(key)
+    }
+
+    fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError> {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            self.entered.wait();
+            self.release.wait();
+        }
+        self.inner.save(key, set)
+    }
+
+    fn remove(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.remove(key)
+    }
+}
+
+/// The real transport, but the first request panics before anything is sent.
+#[derive(Debug)]
+struct PanicsOnce {
+    inner: HttpsTransport,
+    panicked: AtomicBool,
+}
+
+impl Transport for PanicsOnce {
+    fn post_form(
+        &self,
+        endpoint: &Endpoint,
+        form: &FormPost<'_>,
+    ) -> Result<TokenHttpResponse, TransportError> {
+        assert!(
+            self.panicked.swap(true, Ordering::SeqCst),
+            "a transport bug (deliberate, first request only)"
+        );
+        self.inner.post_form(endpoint, form)
+    }
+}
+
+fn transport() -> HttpsTransport {
+    HttpsTransport::new(Timeouts::new(
+        Duration::from_secs(2),
+        Duration::from_millis(800),
+        Duration::from_secs(3),
+    ))
+}
+
+fn builder(server: &TokenServer, store: Arc<dyn TokenStore>) -> RefresherBuilder {
+    Refresher::builder(
+        Endpoint::parse(&server.token_url()).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .key("user")
+    .store(store)
+    .clock(Arc::new(ManualClock::new(NOW)))
+    .transport(Arc::new(transport()))
+}
+
+/// A server, a signed-in set that has expired (so the next call refreshes) saved under
+/// "user" in a fresh directory, and a store on that directory gated as above.
+fn gated(name: &str) -> (TokenServer, common::TempDir, Arc<GatedStore>, TokenSet) {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir(name);
+    let store = Arc::new(GatedStore {
+        inner: FileStore::new(dir.path()).unwrap(),
+        armed: AtomicBool::new(false),
+        entered: Barrier::new(2),
+        release: Barrier::new(2),
+    });
+    let old = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
+    store.inner.save("user", &old).unwrap();
+    (server, dir, store, old)
+}
+
+fn access(set: Option<&TokenSet>) -> Option<String> {
+    set.map(|s| s.access_token.expose().to_owned())
+}
+
+#[test]
+fn sign_out_while_a_refresh_saves_leaves_the_store_empty() {
+    let (server, _dir, store, _old) = gated("race-signout");
+    let r = builder(&server, store.clone()).build();
+    store.armed.store(true, Ordering::SeqCst);
+    let reader = r.clone();
+    let waiting = std::thread::spawn(move || reader.access_token());
+    // The refresh thread is inside `save` with the new set.
+    store.entered.wait();
+    let (done_tx, done_rx) = mpsc::channel();
+    let signing_out = {
+        let r = r.clone();
+        std::thread::spawn(move || {
+            let result = r.sign_out();
+            done_tx.send(()).unwrap();
+            result
+        })
+    };
+    // The sign-out waits for the save it would otherwise race...
+    assert!(done_rx.recv_timeout(Duration::from_millis(300)).is_err());
+    store.release.wait();
+    // ...then removes what it wrote.
+    signing_out.join().unwrap().unwrap();
+    let _ = waiting.join().unwrap();
+    assert_eq!(store.load("user").unwrap(), None);
+    assert_eq!(r.current(), None);
+    assert!(matches!(r.access_token(), Err(Error::NoCredential)));
+    assert_eq!(server.requests(), 1);
+}
+
+#[test]
+fn sign_in_while_a_refresh_saves_keeps_the_new_sign_in_everywhere() {
+    let (server, _dir, store, _old) = gated("race-signin");
+    let r = builder(&server, store.clone()).build();
+    store.armed.store(true, Ordering::SeqCst);
+    let reader = r.clone();
+    let waiting = std::thread::spawn(move || reader.access_token());
+    store.entered.wait();
+    let (at, rt) = server.sign_in();
+    let fresh = TokenSet::new(at.clone(), Some(Secret::new(rt)), NOW + 3600);
+    let signing_in = {
+        let r = r.clone();
+        let fresh = fresh.clone();
+        std::thread::spawn(move || r.set_tokens(fresh))
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    store.release.wait();
+    signing_in.join().unwrap().unwrap();
+    let _ = waiting.join().unwrap();
+    // The sign-in came last: it is what the store and the refresher hold.
+    assert_eq!(store.load("user").unwrap(), Some(fresh.clone()));
+    assert_eq!(access(r.current().as_ref()), Some(at.clone()));
+    assert_eq!(r.access_token().unwrap().secret(), at);
+}
+
+#[test]
+fn a_sign_in_before_the_save_starts_is_not_overwritten_by_the_refresh() {
+    // The refresh's answer arrives, then a sign-in completes before its save begins: the
+    // refresh must not save over the sign-in.
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir("race-signin-first");
+    let store = Arc::new(FileStore::new(dir.path()).unwrap());
+    store
+        .save("user", &TokenSet::new(at, Some(Secret::new(rt)), NOW - 5))
+        .unwrap();
+    let (at2, rt2) = server.sign_in();
+    let fresh = TokenSet::new(at2.clone(), Some(Secret::new(rt2)), NOW + 7200);
+    let (tx, rx) = mpsc::channel::<()>();
+    let tx = std::sync::Mutex::new(tx);
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let go_rx = std::sync::Mutex::new(go_rx);
+    let r = builder(&server, store.clone())
+        .step_hook(Arc::new(move |step| {
+            if step == authcore_std::refresh::Step::AfterResponse {
+                tx.lock().unwrap().send(()).unwrap();
+                go_rx.lock().unwrap().recv().unwrap();
+            }
+        }))
+        .build();
+    let reader = r.clone();
+    let waiting = std::thread::spawn(move || reader.access_token());
+    rx.recv().unwrap();
+    // Signed in while the refresh thread holds the answer (the state lock is free).
+    let signing_in = {
+        let r = r.clone();
+        let fresh = fresh.clone();
+        std::thread::spawn(move || r.set_tokens(fresh))
+    };
+    signing_in.join().unwrap().unwrap();
+    go_tx.send(()).unwrap();
+    let _ = waiting.join().unwrap();
+    assert_eq!(store.load("user").unwrap(), Some(fresh));
+    assert_eq!(r.access_token().unwrap().secret(), at2);
+}
+
+#[test]
+fn a_panicking_transport_fails_its_waiters_and_the_next_call_refreshes() {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir("panic");
+    let store = Arc::new(FileStore::new(dir.path()).unwrap());
+    store
+        .save("user", &TokenSet::new(at, Some(Secret::new(rt)), NOW - 5))
+        .unwrap();
+    let r = builder(&server, store.clone())
+        .transport(Arc::new(PanicsOnce {
+            inner: transport(),
+            panicked: AtomicBool::new(false),
+        }))
+        .build();
+    let (tx, rx) = mpsc::channel();
+    let caller = r.clone();
+    std::thread::spawn(move || tx.send(caller.access_token()).unwrap());
+    let first = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("the caller is not left waiting");
+    assert_eq!(first.unwrap_err(), Error::Panicked);
+    assert_eq!(Error::Panicked.kind(), "panicked");
+    // No flight is left behind: the next call refreshes, with the token that never left.
+    let token = r.access_token().unwrap();
+    assert_eq!(server.requests(), 1);
+    assert_eq!(
+        store.load("user").unwrap().as_ref(),
+        Some(token.token_set())
+    );
+}
+
+#[test]
+fn two_refreshers_sharing_a_store_do_not_burn_the_rotated_token() {
+    // Two processes on one directory (two refreshers and two FileStores here): A refreshes
+    // and saves; B, which loaded the set before, takes A's over instead of sending the spent
+    // refresh token.
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir("shared");
+    let store_a = Arc::new(FileStore::new(dir.path()).unwrap());
+    let store_b = Arc::new(FileStore::new(dir.path()).unwrap());
+    store_a
+        .save(
+            "user",
+            &TokenSet::new(at, Some(Secret::new(rt)), NOW + 3600),
+        )
+        .unwrap();
+    let clock = Arc::new(ManualClock::new(NOW));
+    let a = builder(&server, store_a.clone())
+        .clock(clock.clone())
+        .build();
+    let b = builder(&server, store_b).clock(clock.clone()).build();
+    b.access_token().unwrap(); // B has loaded the first set.
+    clock.advance(Duration::from_secs(60));
+    let by_a = a.refresh().unwrap();
+    assert_eq!(server.requests(), 1);
+    // B is asked to refresh (a 401, a forced refresh): A's set is newer, so it is used.
+    let by_b = b.refresh().unwrap();
+    assert_eq!(by_b.secret(), by_a.secret());
+    assert_eq!(server.requests(), 1);
+    assert_eq!(server.reuse_attempts(), 0);
+    // Once B's copy is the newest, a refresh by B goes out with the live token.
+    clock.advance(Duration::from_secs(60));
+    let again = b.refresh().unwrap();
+    assert_ne!(again.secret(), by_a.secret());
+    assert_eq!(server.requests(), 2);
+    assert_eq!(server.reuse_attempts(), 0);
+    // A, now behind, takes B's set before sending: no request, nothing refused.
+    let a_again = a.refresh().unwrap();
+    assert_eq!(a_again.secret(), again.secret());
+    assert_eq!(server.requests(), 2);
+    // A stored set that expires sooner than A's is not taken before sending. But when the
+    // server refuses A's token as spent, A looks at the store again and takes it: B spends
+    // the token A holds, then signs in anew with a shorter-lived set.
+    clock.advance(Duration::from_secs(10));
+    b.refresh().unwrap();
+    assert_eq!(server.requests(), 3);
+    let (at, rt) = server.sign_in();
+    let shorter = a_again.token_set().expires_at - 600;
+    b.set_tokens(TokenSet::new(at.clone(), Some(Secret::new(rt)), shorter))
+        .unwrap();
+    let a_last = a.refresh().unwrap();
+    assert_eq!(server.requests(), 4);
+    assert_eq!(
+        server.reuse_attempts(),
+        1,
+        "A's spent token was refused once"
+    );
+    assert_eq!(a_last.secret(), at);
+    assert_eq!(
+        store_a.load("user").unwrap().as_ref(),
+        Some(a_last.token_set())
+    );
+}
+
+#[test]
+fn a_new_set_inside_its_mandatory_window_is_still_saved() {
+    // With a zero minimum lifetime, a server answering `expires_in: 0` hands a set that may
+    // not be used: its rotated refresh token must be saved all the same.
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir("mandatory");
+    let store = Arc::new(FileStore::new(dir.path()).unwrap());
+    store
+        .save(
+            "user",
+            &TokenSet::new(at, Some(Secret::new(rt.clone())), NOW - 5),
+        )
+        .unwrap();
+    server.push_fault(Fault::SpendAndAnswer(
+        r#"{"access_token":"at-new","refresh_token":"rt-new","expires_in":0,"token_type":"Bearer"}"#,
+    ));
+    let r = builder(&server, store.clone())
+        .config(authcore_std::refresh::DEFAULT_CONFIG.min_expires_in(0))
+        .build();
+    let err = r.access_token().unwrap_err();
+    assert!(matches!(err, Error::Unavailable { .. }), "{err:?}");
+    let stored = store.load("user").unwrap().unwrap();
+    assert_eq!(stored.access_token.expose(), "at-new");
+    assert_eq!(
+        stored.refresh_token.as_ref().map(Secret::expose),
+        Some("rt-new")
+    );
+    assert!(!server.is_live_refresh(&rt));
+}
