@@ -41,6 +41,9 @@ pub enum Command {
     Session(SessionArgs),
     /// Sign a user in: read `{"id","name","email","image"}` on stdin and print the session and
     /// the `Set-Cookie` headers Auth.js would send: `{"session":…,"set_cookie":[…]}`.
+    ///
+    /// `sub` is `id` stringified as Auth.js does (`42` -> `"42"`); an `id` that is not a string
+    /// or an integer within ±(2^53 - 1) is a usage error.
     SignIn(SessionArgs),
     /// Exchange a refresh token at a token endpoint; print the new token set as JSON.
     Refresh(crate::refresh_cli::RefreshArgs),
@@ -352,13 +355,14 @@ fn decode_secret(raw: &[u8], encoding: SecretEncoding) -> Result<Vec<u8>, CliErr
             if !raw.len().is_multiple_of(2) {
                 return Err(CliError::Usage("hex secret has an odd length".into()));
             }
+            // Both characters of each pair must be hex digits: `u8::from_str_radix` alone
+            // would also take a sign (`+a` is 0x0a).
             raw.chunks(2)
-                .map(|p| {
-                    std::str::from_utf8(p)
-                        .ok()
-                        .and_then(|s| u8::from_str_radix(s, 16).ok())
-                        .ok_or_else(|| CliError::Usage("secret is not valid hex".into()))
+                .map(|p| match p {
+                    &[hi, lo] => Some((hex_digit(hi)? << 4) | hex_digit(lo)?),
+                    _ => None,
                 })
+                .map(|b| b.ok_or_else(|| CliError::Usage("secret is not valid hex".into())))
                 .collect()
         }
         SecretEncoding::Base64url => {
@@ -369,6 +373,16 @@ fn decode_secret(raw: &[u8], encoding: SecretEncoding) -> Result<Vec<u8>, CliErr
             out.truncate(n);
             Ok(out)
         }
+    }
+}
+
+/// The value of one ASCII hex digit (either case); `None` for anything else, signs included.
+const fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -580,6 +594,7 @@ fn session(
     } else {
         None
     };
+    let user_id = user.as_ref().map(sign_in_user_id).transpose()?.flatten();
     let input = Input {
         cookie_header: if sign_in {
             ""
@@ -587,6 +602,7 @@ fn session(
             stdin.trim_end_matches(['\r', '\n'])
         },
         user: user.as_ref(),
+        user_id: user_id.as_deref(),
     };
     let now_ms = a.now.unwrap_or_else(|| env.now()).saturating_mul(1000);
     let flavor = match a.format {
@@ -626,6 +642,52 @@ fn session(
 struct Input<'a> {
     cookie_header: &'a str,
     user: Option<&'a Value>,
+    /// The user's `id` as Auth.js stringifies it (see [`sign_in_user_id`]).
+    user_id: Option<&'a str>,
+}
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// The sign-in user's `id` as Auth.js puts it in `sub`: `user.id?.toString()` (AUTHJS.md §2.1).
+///
+/// - absent or `null`: no `sub`;
+/// - a string: itself;
+/// - a number whose JavaScript value is an integer within ±(2^53 - 1): its decimal digits,
+///   as JavaScript prints them (`42`, `-7`, `4.2e1` -> `"42"`, `-0` -> `"0"`).
+///
+/// Anything else is a usage error (`user "id" must be a string or a safe integer…`) rather
+/// than JavaScript's rendering: booleans (`"true"`), objects (`"[object Object]"`), arrays,
+/// fractions, and integers beyond 2^53 - 1, which JavaScript rounds (`2^64 - 1` becomes
+/// `"18446744073709552000"`), so two users could share a `sub`.
+fn sign_in_user_id(user: &Value) -> Result<Option<String>, CliError> {
+    let refuse = |what: &str| {
+        CliError::Usage(format!(
+            "user \"id\" must be a string or a safe integer (-(2^53-1) to 2^53-1), not {what}"
+        ))
+    };
+    match user.get("id") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(Value::Number(n)) => {
+            // JavaScript reads every JSON number as the nearest double.
+            match n.as_f64() {
+                Some(x) if x.fract() == 0.0 && x.abs() <= MAX_SAFE_INTEGER => {
+                    // Rust prints an integral double below 2^53 as plain digits, like
+                    // JavaScript, except for the sign of zero.
+                    Ok(Some(if x == 0.0 {
+                        "0".to_owned()
+                    } else {
+                        format!("{x}")
+                    }))
+                }
+                _ => Err(refuse(&format!("the number {n}"))),
+            }
+        }
+        Some(Value::Bool(_)) => Err(refuse("a boolean")),
+        Some(Value::Array(_)) => Err(refuse("an array")),
+        Some(Value::Object(_)) => Err(refuse("an object")),
+    }
 }
 
 fn run_session<K: TokenCodec>(
@@ -652,7 +714,7 @@ fn run_session<K: TokenCodec>(
         let field = |k: &str| user.get(k).and_then(Value::as_str);
         let sign_in = SignIn {
             user: User {
-                id: field("id"),
+                id: input.user_id,
                 name: field("name"),
                 email: field("email"),
                 image: field("image"),

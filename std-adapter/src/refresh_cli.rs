@@ -4,18 +4,33 @@
 //! authcore refresh --token-endpoint URL --client-id ID
 //!     (--client-secret-env VAR | --client-secret-file PATH)   (unless --auth none)
 //!     (--refresh-token-env VAR | --refresh-token-file PATH | --refresh-token-stdin)
-//!     [--auth basic|post|none] [--scope S] [--max-retries N] [--timeout SECS]
+//!     [--auth basic|post|none] [--scope S] [--max-retries N] [--timeout SECS] [--out FILE]
 //! ```
 //!
 //! Prints `{"access_token","refresh_token","expires_at","token_type","scope"}` (the refresh
 //! token is the new one, or the old one when none was issued; `expires_at` in Unix seconds).
+//!
+//! Most servers spend the old refresh token on use, so the printed set is the only copy of the
+//! new one. With `--out FILE` the set goes to `FILE` instead of standard output (nothing is
+//! printed): a temporary file is created next to `FILE` (mode `0600` on Unix) *before* the
+//! server is asked, so an unwritable place fails early with a usage error; after the grant
+//! the set is written to it, `fsync`ed and renamed over `FILE` (then the directory is
+//! `fsync`ed), so `FILE` holds either its old content or the whole new set. If the set
+//! cannot be written (to `FILE` or to standard output) the tool exits 1 with
+//! `error: io: ...` saying the old refresh token may no longer work (if only the rename
+//! failed, the line names the complete temporary file instead, which is then kept); the
+//! tokens are never written to standard error. A run killed mid-way may leave a
+//! `.FILE.tmp-PID` file behind.
+//!
 //! Failures exit 1 with `error: <kind>: <message>`: `kind` is the OAuth error code for errors
 //! the server reported (`invalid_grant`, `invalid_client`...), `unavailable` once transient
 //! failures have used up the retries (or the server never answered), and the adapter's kind
 //! otherwise (`bad_response` for an unusable success response). Usage errors exit 2.
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::fs::{File, OpenOptions};
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -76,6 +91,10 @@ pub struct RefreshArgs {
     /// Total timeout of one request, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     pub timeout: u64,
+    /// Write the new token set to this file (atomically, mode 0600 on Unix) instead of
+    /// standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
 }
 
 impl RefreshArgs {
@@ -86,11 +105,14 @@ impl RefreshArgs {
     }
 }
 
-/// Runs `authcore refresh`, returning the JSON to print.
+/// Runs `authcore refresh`, returning the JSON to print, or an empty string with `--out`
+/// (the JSON is then in the file).
 ///
 /// # Errors
 ///
-/// [`CliError::Usage`] for bad arguments, [`CliError::Failed`] when the refresh failed.
+/// [`CliError::Usage`] for bad arguments (and an `--out` file that cannot be created),
+/// [`CliError::Failed`] when the refresh failed or its result could not be written to `--out`
+/// (kind `io`).
 pub fn run(args: &RefreshArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let endpoint = Endpoint::parse(&args.token_endpoint)
         .map_err(|e| CliError::Usage(format!("--token-endpoint: {e}")))?;
@@ -139,6 +161,8 @@ pub fn run(args: &RefreshArgs, stdin: &str, env: &dyn Environment) -> Result<Str
     refresher
         .set_refresh_token(&refresh_token)
         .map_err(|e| CliError::Usage(format!("refresh token: {e}")))?;
+    // Dropped (removing its temporary file) on every early return below.
+    let pending = args.out.as_deref().map(PendingOut::create).transpose()?;
     let token = refresher.refresh().map_err(failed)?;
     let set = token.token_set();
     let out = serde_json::json!({
@@ -148,7 +172,124 @@ pub fn run(args: &RefreshArgs, stdin: &str, env: &dyn Environment) -> Result<Str
         "token_type": set.token_type,
         "scope": set.scope,
     });
-    Ok(out.to_string())
+    match pending {
+        Some(pending) => {
+            pending.commit(format!("{out}\n").as_bytes())?;
+            Ok(String::new())
+        }
+        None => Ok(out.to_string()),
+    }
+}
+
+/// The `--out` file being written: a temporary file next to the target, removed on drop unless
+/// it was completely written (and then renamed over the target, or left for the user to
+/// rescue when the rename failed).
+struct PendingOut {
+    target: PathBuf,
+    dir: PathBuf,
+    temp: PathBuf,
+    file: Option<File>,
+}
+
+impl PendingOut {
+    /// Creates the temporary file (new, mode `0600` on Unix) next to `target`.
+    fn create(target: &Path) -> Result<Self, CliError> {
+        let usage = |why: String| CliError::Usage(format!("--out {}: {why}", target.display()));
+        let name = target
+            .file_name()
+            .ok_or_else(|| usage("not a file name".into()))?;
+        if target.is_dir() {
+            return Err(usage("is a directory".into()));
+        }
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let mut temp_name = OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".tmp-{}", std::process::id()));
+        let temp = dir.join(temp_name);
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let file = options.open(&temp).map_err(|e| {
+            usage(format!(
+                "cannot create a temporary file in {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(Self {
+            target: target.to_path_buf(),
+            dir,
+            temp,
+            file: Some(file),
+        })
+    }
+
+    /// Writes `bytes`, `fsync`s, renames over the target and `fsync`s the directory.
+    fn commit(mut self, bytes: &[u8]) -> Result<(), CliError> {
+        let lost = |step: &str, e: std::io::Error| CliError::Failed {
+            kind: "io",
+            message: format!(
+                "cannot write the new token set to {} ({step}: {e}); the old refresh token \
+                 may no longer work",
+                self.target.display()
+            ),
+        };
+        let mut file = self.file.take().ok_or_else(|| {
+            lost(
+                "write",
+                std::io::Error::other("the temporary file is already closed"),
+            )
+        })?;
+        file.write_all(bytes).map_err(|e| lost("write", e))?;
+        file.sync_all().map_err(|e| lost("fsync", e))?;
+        drop(file);
+        let renamed = std::fs::rename(&self.temp, &self.target);
+        // Renamed, or complete but not renamed: either way the file is kept.
+        let temp = std::mem::take(&mut self.temp);
+        renamed.map_err(|e| CliError::Failed {
+            kind: "io",
+            message: format!(
+                "cannot rename the new token set over {} ({e}); it is in {} (mode 0600)",
+                self.target.display(),
+                temp.display()
+            ),
+        })?;
+        sync_dir(&self.dir).map_err(|e| CliError::Failed {
+            kind: "io",
+            message: format!(
+                "the new token set is in {} but its directory could not be synced: {e}",
+                self.target.display()
+            ),
+        })
+    }
+}
+
+impl Drop for PendingOut {
+    fn drop(&mut self) {
+        if !self.temp.as_os_str().is_empty() {
+            drop(self.file.take());
+            let _ = std::fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Makes a rename in `dir` durable (POSIX: `fsync` on the directory). A no-op elsewhere.
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
 }
 
 /// Maps a refresh error to the tool's `error: <kind>: <message>` line.

@@ -322,3 +322,212 @@ fn session_prints_what_the_endpoint_answers() {
         "authjs.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
     );
 }
+
+/// The claims of the session token in `sign-in`'s first `Set-Cookie` (JWS format).
+fn sign_in_claims(user: &str) -> Result<serde_json::Value, (Option<i32>, String)> {
+    let out = authcore(
+        &[
+            "sign-in",
+            "--format",
+            "jws",
+            "--secret-env",
+            "S",
+            "--now",
+            "1700000000",
+        ],
+        user,
+        &[("S", SECRET)],
+    );
+    if !out.status.success() {
+        return Err((out.status.code(), text(&out.stderr)));
+    }
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cookie = got["set_cookie"][0].as_str().unwrap();
+    let token = cookie
+        .strip_prefix("authjs.session-token=")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap();
+    let out = authcore(
+        &["decode", "--secret-env", "S", "--now", "1700000000", token],
+        "",
+        &[("S", SECRET)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Ok(v["claims"].clone())
+}
+
+#[test]
+fn sign_in_stringifies_the_user_id_as_auth_js_does() {
+    // `sub: user.id?.toString()` (AUTHJS.md §2.1), JavaScript numbers being doubles.
+    for (id, sub) in [
+        (r#""abc""#, "abc"),
+        ("42", "42"),
+        ("-7", "-7"),
+        ("0", "0"),
+        ("-0", "0"),
+        ("4.2e1", "42"),
+        ("42.0", "42"),
+        ("9007199254740991", "9007199254740991"),
+        ("-9007199254740991", "-9007199254740991"),
+    ] {
+        let claims = sign_in_claims(&format!(r#"{{"id":{id},"name":"Ada"}}"#)).unwrap();
+        assert_eq!(claims["sub"], sub, "id {id}");
+        assert_eq!(claims["name"], "Ada");
+    }
+    // `null?.toString()` is undefined: no `sub`, as without an id.
+    for user in [r#"{"id":null,"name":"Ada"}"#, r#"{"name":"Ada"}"#] {
+        let claims = sign_in_claims(user).unwrap();
+        assert!(claims.get("sub").is_none(), "{user}: {claims}");
+        assert_eq!(claims["name"], "Ada");
+    }
+}
+
+#[test]
+fn sign_in_refuses_ids_javascript_would_mangle() {
+    // Beyond 2^53 - 1 JavaScript rounds (2^64 - 1 -> "18446744073709552000"); fractions,
+    // booleans, objects and arrays are not ids.
+    for id in [
+        "9007199254740992",
+        "18446744073709551615",
+        "-9007199254740993",
+        "1.5",
+        "1e400",
+        "true",
+        "{}",
+        r#"{"n":1}"#,
+        "[1]",
+    ] {
+        let (code, err) = sign_in_claims(&format!(r#"{{"id":{id},"name":"Ada"}}"#)).unwrap_err();
+        assert_eq!(code, Some(2), "id {id}: {err}");
+        assert!(
+            err.starts_with("error: usage: user \"id\" must be a string or a safe integer"),
+            "id {id}: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+}
+
+#[test]
+fn hex_secrets_take_only_hex_digits() {
+    let encode_with = |hex: &str| {
+        authcore(
+            &["encode", "--secret-env", "S", "--secret-encoding", "hex"],
+            r#"{"a":1}"#,
+            &[("S", hex)],
+        )
+    };
+    let good = encode_with(&"0a".repeat(32));
+    assert!(good.status.success(), "{}", text(&good.stderr));
+    let upper = encode_with(&"0A".repeat(32));
+    assert!(upper.status.success(), "{}", text(&upper.stderr));
+    // Each pair is two digits: no sign (`u8::from_str_radix` takes `+a` as 0x0a), no blank.
+    for bad in [
+        "+a".repeat(32),
+        "-a".repeat(32),
+        " a".repeat(32),
+        "a ".repeat(32),
+        format!("{}+a", "0a".repeat(31)),
+        "zz".repeat(32),
+    ] {
+        let out = encode_with(&bad);
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert_eq!(
+            text(&out.stderr),
+            "error: usage: secret is not valid hex\n",
+            "{bad:?}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+/// Runs `authcore` with stdout (and optionally stderr) going to the given places.
+fn authcore_to(args: &[&str], stdin: &str, stdout: Stdio, stderr: Option<Stdio>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authcore"));
+    cmd.args(args)
+        .env("S", SECRET)
+        .stdin(Stdio::piped())
+        .stdout(stdout)
+        .stderr(stderr.unwrap_or_else(Stdio::piped));
+    let mut child = cmd.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[cfg(target_os = "linux")]
+fn dev_full() -> Stdio {
+    Stdio::from(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    )
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_errors_are_reported_not_panics() {
+    let encode = ["encode", "--secret-env", "S", "--now", "1700000000"];
+    let token = self::encode(r#"{"sub":"42"}"#, &[]);
+    let decode = ["decode", "--secret-env", "S", "--now", "1700000000", &token];
+    for (args, stdin) in [
+        (&encode[..], r#"{"sub":"42"}"#),
+        (&decode[..], ""),
+        (&["--help"][..], ""),
+        (&["--version"][..], ""),
+    ] {
+        let out = authcore_to(args, stdin, dev_full(), None);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {out:?}");
+        assert_eq!(
+            text(&out.stderr),
+            "error: io: cannot write to stdout: No space left on device (os error 28)\n",
+            "{args:?}"
+        );
+    }
+    // With stderr unwritable too the tool still exits with its code, not a panic's 101.
+    let out = authcore_to(&encode, r#"{"sub":"42"}"#, dev_full(), Some(dev_full()));
+    assert_eq!(out.status.code(), Some(1));
+    let out = authcore_to(
+        &["decode", "--secret-env", "S", "a.b"],
+        "",
+        Stdio::piped(),
+        Some(dev_full()),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = authcore_to(&["decode", "x.y.z"], "", Stdio::piped(), Some(dev_full()));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn stdout_to_a_closed_pipe_is_an_io_error() {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authcore"));
+    cmd.args(["encode", "--secret-env", "S"])
+        .env("S", SECRET)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // The tool writes only after reading all of stdin, so its stdout is closed by then.
+    drop(child.stdout.take());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"sub":"42"}"#)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = text(&out.stderr);
+    assert!(
+        err.starts_with("error: io: cannot write to stdout: "),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

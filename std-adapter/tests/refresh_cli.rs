@@ -14,11 +14,16 @@ use std::process::{Command, Output, Stdio};
 use common::{Fault, TokenServer};
 
 fn refresh(args: &[&str], envs: &[(&str, &str)], stdin: &str) -> Output {
+    refresh_to(args, envs, stdin, Stdio::piped())
+}
+
+/// [`refresh`] with stdout going to `stdout`.
+fn refresh_to(args: &[&str], envs: &[(&str, &str)], stdin: &str, stdout: Stdio) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_authcore"));
     cmd.arg("refresh")
         .args(args)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(stdout)
         .stderr(Stdio::piped());
     for (k, v) in envs {
         cmd.env(k, v);
@@ -252,4 +257,162 @@ fn usage_errors_exit_2() {
         "",
     );
     assert!(stderr_line(&out).contains("https://"));
+}
+
+/// The stderr line of a refresh whose result could not be written: it says so, and never
+/// carries a token.
+fn assert_lost_set_line(out: &Output, old_rt: &str) {
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let line = stderr_line(out);
+    assert!(
+        line.starts_with("error: io: cannot write the new token set to stdout: "),
+        "{line}"
+    );
+    assert!(
+        line.contains("the old refresh token may no longer work"),
+        "{line}"
+    );
+    assert!(!line.contains("rt-") && !line.contains("at-") && !line.contains(old_rt));
+    assert!(!line.contains("panicked"), "{line}");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn stdout_on_a_full_disk_reports_the_lost_set_without_panicking() {
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    let url = server.token_url();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = refresh_to(
+        &args(&url, &["--refresh-token-env", "RT"]),
+        &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+        "",
+        Stdio::from(full),
+    );
+    assert_lost_set_line(&out, &rt);
+    // The server did rotate: this is the case the message is for.
+    assert_eq!(server.requests(), 1);
+    assert!(!server.is_live_refresh(&rt));
+}
+
+#[test]
+fn stdout_to_a_closed_pipe_reports_the_lost_set() {
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    let url = server.token_url();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authcore"));
+    cmd.arg("refresh")
+        .args(args(&url, &["--refresh-token-stdin"]))
+        .env("CLIENT_SECRET", "s3cret")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Close the read end before the tool has its refresh token, so its write must fail.
+    drop(child.stdout.take());
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{rt}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_lost_set_line(&out, &rt);
+    assert!(!server.is_live_refresh(&rt));
+}
+
+#[test]
+fn out_writes_the_set_to_a_file_atomically() {
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    let url = server.token_url();
+    let dir = common::temp_dir("refresh-out");
+    let target = dir.path().join("tokens.json");
+    // An existing file is replaced (not appended to, and its mode is not kept).
+    std::fs::write(&target, "old content that is longer than nothing").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    let target_arg = target.to_str().unwrap();
+    let out = refresh(
+        &args(&url, &["--refresh-token-env", "RT", "--out", target_arg]),
+        &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+        "",
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "nothing is printed with --out");
+    assert!(out.stderr.is_empty());
+    let text = std::fs::read_to_string(&target).unwrap();
+    assert!(text.ends_with("}\n"), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let new_rt = v["refresh_token"].as_str().unwrap();
+    assert_ne!(new_rt, rt);
+    assert!(server.is_live_refresh(new_rt));
+    assert!(v["access_token"].as_str().unwrap().starts_with("at-"));
+    assert_eq!(v["token_type"], "Bearer");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
+    // No temporary file is left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["tokens.json"]);
+}
+
+#[test]
+fn out_that_cannot_be_created_fails_before_the_grant() {
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    let url = server.token_url();
+    let dir = common::temp_dir("refresh-out-bad");
+    let missing = dir.path().join("no-such-dir").join("tokens.json");
+    let a_dir = dir.path().to_str().unwrap().to_owned();
+    for target in [missing.to_str().unwrap(), &a_dir] {
+        let out = refresh(
+            &args(&url, &["--refresh-token-env", "RT", "--out", target]),
+            &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(2), "{target}: {out:?}");
+        let line = stderr_line(&out);
+        assert!(line.starts_with("error: usage: --out "), "{line}");
+    }
+    // The server was never asked: the refresh token is still good.
+    assert_eq!(server.requests(), 0);
+    assert!(server.is_live_refresh(&rt));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn out_after_a_failed_grant_leaves_nothing() {
+    let server = TokenServer::start();
+    let url = server.token_url();
+    let dir = common::temp_dir("refresh-out-fail");
+    let target = dir.path().join("tokens.json");
+    let out = refresh(
+        &args(
+            &url,
+            &[
+                "--refresh-token-env",
+                "RT",
+                "--out",
+                target.to_str().unwrap(),
+            ],
+        ),
+        &[("CLIENT_SECRET", "s3cret"), ("RT", "not-a-live-token")],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr_line(&out).starts_with("error: invalid_grant: "));
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

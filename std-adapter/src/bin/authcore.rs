@@ -2,35 +2,83 @@
 //!
 //! Exit codes: 0 success, 1 an invalid token or a failed operation (one line on stderr:
 //! `error: <kind>: <message>`), 2 a usage error.
+//!
+//! A failure to write the result on stdout (a full disk, a closed pipe) is a failed operation:
+//! `error: io: ...`, exit 1; for `refresh` the line says that the new token set was lost and
+//! the old refresh token may no longer work. Nothing here panics on an output error, and a
+//! failure to write on stderr is ignored (there is nowhere left to report it).
 
-use std::io::Read as _;
+use std::io::{self, Read as _, Write as _};
 use std::process::ExitCode;
 
 use authcore_std::cli::{self, CliError};
 use clap::Parser as _;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = match cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(e) => return clap_exit(&e),
+    };
     let mut stdin = String::new();
     let needs_stdin = args.command.needs_stdin();
     if needs_stdin {
-        if let Err(e) = std::io::stdin().read_to_string(&mut stdin) {
-            eprintln!("error: io: cannot read stdin: {e}");
+        if let Err(e) = io::stdin().read_to_string(&mut stdin) {
+            report(format_args!("error: io: cannot read stdin: {e}"));
             return ExitCode::from(2);
         }
     }
     match cli::run(&args.command, &stdin, &cli::SystemEnv) {
-        Ok(out) => {
-            println!("{out}");
-            ExitCode::SUCCESS
-        }
+        // `refresh --out` wrote its result to a file and prints nothing.
+        Ok(out) if out.is_empty() => ExitCode::SUCCESS,
+        Ok(out) => match print_line(&out) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                if matches!(args.command, cli::Command::Refresh(_)) {
+                    report(format_args!(
+                        "error: io: cannot write the new token set to stdout: {e}; the old \
+                         refresh token may no longer work (sign in again; --out FILE writes \
+                         the set to a file)"
+                    ));
+                } else {
+                    report(format_args!("error: io: cannot write to stdout: {e}"));
+                }
+                ExitCode::from(1)
+            }
+        },
         Err(CliError::Usage(msg)) => {
-            eprintln!("error: usage: {msg}");
+            report(format_args!("error: usage: {msg}"));
             ExitCode::from(2)
         }
         Err(CliError::Failed { kind, message }) => {
-            eprintln!("error: {kind}: {message}");
+            report(format_args!("error: {kind}: {message}"));
             ExitCode::from(1)
         }
     }
+}
+
+/// Writes `text` and a newline on stdout and flushes, returning any error.
+fn print_line(text: &str) -> io::Result<()> {
+    let mut stdout = io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.write_all(b"\n")?;
+    stdout.flush()
+}
+
+/// Writes one line on stderr, ignoring errors (unlike `eprintln!`, which panics).
+fn report(line: std::fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "{line}");
+}
+
+/// Prints clap's message (help and version on stdout, usage errors on stderr) and picks the
+/// exit code: clap's (0 or 2), or 1 when help or version could not be written.
+fn clap_exit(e: &clap::Error) -> ExitCode {
+    let code = e.exit_code();
+    let printed = e.print().and_then(|()| io::stdout().flush());
+    if code == 0 {
+        if let Err(err) = printed {
+            report(format_args!("error: io: cannot write to stdout: {err}"));
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(2))
 }
