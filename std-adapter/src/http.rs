@@ -554,7 +554,7 @@ impl Transport for HttpsTransport {
                 conn.complete_io(&mut tcp)
                     .map_err(|_| not_sent(TransportErrorKind::Tls))?;
             }
-            let mut stream = FromStd::new(StreamOwned::new(conn, tcp));
+            let mut stream = FromStd::new(CloseIsEnd(StreamOwned::new(conn, tcp)));
             exchange(&mut stream, &target, &request, &mut buf, deadline)
         } else {
             let mut stream = FromStd::new(tcp);
@@ -562,6 +562,33 @@ impl Transport for HttpsTransport {
         };
         buf.fill(0);
         result
+    }
+}
+
+/// A TLS stream whose peer closing the connection without TLS's `close_notify` reads as the
+/// end of the stream rather than an error (rustls reports `UnexpectedEof`). Servers that end a
+/// body by closing (no `Content-Length`, no chunking) often skip `close_notify`. The
+/// truncation this could hide cannot make a token response usable: the body is one JSON
+/// object, and a cut-off object does not parse. Framed bodies that end early are still
+/// [`ExchangeError::Truncated`].
+struct CloseIsEnd<S>(S);
+
+impl<S: io::Read> io::Read for CloseIsEnd<S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(0),
+            other => other,
+        }
+    }
+}
+
+impl<S: io::Write> io::Write for CloseIsEnd<S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
     }
 }
 

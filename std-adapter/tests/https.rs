@@ -29,6 +29,13 @@ const KEY: &[u8] = include_bytes!("data/server.key.der");
 
 /// Terminates TLS and forwards each request to `backend`.
 fn tls_front(backend: SocketAddr) -> SocketAddr {
+    tls_front_with(backend, false)
+}
+
+/// [`tls_front`]; with `abrupt`, the answer loses its `Content-Length` (its body then ends
+/// when the connection does) and the connection is closed without TLS's `close_notify`, as
+/// some servers do.
+fn tls_front_with(backend: SocketAddr, abrupt: bool) -> SocketAddr {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -71,8 +78,19 @@ fn tls_front(backend: SocketAddr) -> SocketAddr {
                 up.write_all(&body).unwrap();
                 let mut answer = Vec::new();
                 up.read_to_end(&mut answer).unwrap();
+                if abrupt {
+                    let text = String::from_utf8(answer).unwrap();
+                    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+                    let head: Vec<&str> = head
+                        .split("\r\n")
+                        .filter(|l| !l.to_ascii_lowercase().starts_with("content-length:"))
+                        .collect();
+                    answer = format!("{}\r\n\r\n{body}", head.join("\r\n")).into_bytes();
+                }
                 tls.write_all(&answer).unwrap();
-                tls.conn.send_close_notify();
+                if !abrupt {
+                    tls.conn.send_close_notify();
+                }
                 let _ = tls.flush();
             });
         }
@@ -127,6 +145,27 @@ fn refresh_over_https_with_a_private_ca() {
         assert!(server.is_live_refresh(new_rt));
     }
     assert_eq!(server.requests(), 2);
+}
+
+#[test]
+fn a_body_ended_by_a_close_without_close_notify_is_read() {
+    // Read to the end of the connection, and the TCP close without `close_notify` taken as
+    // that end: before, rustls's `UnexpectedEof` made it "no response", and the spent refresh
+    // token was sent again (and refused).
+    let server = TokenServer::start();
+    let front = tls_front_with(server.addr, true);
+    let url = format!("https://localhost:{}/token", front.port());
+    let (r, rt) = refresher(
+        &url,
+        HttpsTransport::with_roots(timeouts(), test_roots()),
+        &server,
+    );
+    let token = r.access_token().unwrap();
+    assert!(!server.is_live_refresh(&rt));
+    let new_rt = token.token_set().refresh_token.as_ref().unwrap().expose();
+    assert!(server.is_live_refresh(new_rt));
+    assert_eq!(server.requests(), 1);
+    assert_eq!(server.reuse_attempts(), 0);
 }
 
 #[test]
