@@ -1,11 +1,12 @@
 #![no_main]
 //! Token endpoint responses from arbitrary bytes: the JSON parser, the refresh machine and the
-//! HTTP response reader must never panic, and what the parser accepts must be self-consistent.
+//! HTTP response reader must never panic, and what the parser accepts must be self-consistent;
+//! the reader reports a lost body as such only after a success status.
 
 use authcore::http::embedded_io::{ErrorKind, ErrorType, Read, Write};
 use authcore::http::{self, Target};
 use authcore::refresh::response::{self, TokenResponse};
-use authcore::refresh::{Client, Config, HttpResponse, RefreshMachine, Request};
+use authcore::refresh::{Client, Config, HttpResponse, RefreshMachine, Request, TransportFailure};
 use libfuzzer_sys::fuzz_target;
 
 /// Replays the input in reads whose sizes come from the input itself.
@@ -115,13 +116,26 @@ fuzz_target!(|data: &[u8]| {
         path: "/token",
     };
     let mut response_buf = [0u8; 1024];
-    if let Ok(response) = http::exchange(
+    match http::exchange(
         &mut transport,
         &target,
         &request,
         &mut response_buf,
         &mut || false,
     ) {
-        assert!(response.body.len() <= body.len());
+        Ok(response) => assert!(response.body.len() <= body.len()),
+        // The writes all succeed here, so the request left: only a lost success body keeps
+        // the machine from sending again.
+        Err(e) => {
+            let _ = e.to_string();
+            let failure = e.transport_failure();
+            if let http::ExchangeError::SuccessUnreadable { status, cause } = e {
+                assert!((200..300).contains(&status), "{status}");
+                assert_eq!(failure, TransportFailure::UnreadableSuccess);
+                assert!(!cause.is_empty() && cause != e.kind(), "{cause}");
+            } else {
+                assert_eq!(failure, TransportFailure::NoResponse);
+            }
+        }
     }
 });

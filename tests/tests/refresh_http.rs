@@ -306,6 +306,38 @@ fn hangup_then_resend_of_the_same_token() {
 }
 
 #[test]
+fn a_success_with_an_unreadable_head_is_not_sent_again() {
+    // `Transfer-Encoding: gzip` on a 200 (and a Content-Length beside it): the status says the
+    // server used the refresh token, the framing cannot be read, so the refresh ends.
+    let (port, seen) = serve(vec![(
+        Style::Plain,
+        200,
+        vec![("Transfer-Encoding".into(), "gzip".into())],
+        ok_body(2),
+    )]);
+    let mut m = machine();
+    let mut buf = [0u8; 512];
+    let err = step(&mut m, T0 + 3550, port, &mut buf, LONG).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RefreshIoError::Exchange(ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "unsupported_transfer_encoding"
+            })
+        ),
+        "{err:?}"
+    );
+    assert!(m.is_terminal());
+    assert_eq!(
+        m.poll_request(T0 + 3550, &CLIENT, &mut [0u8; 256]),
+        Ok(None)
+    );
+    seen.recv().unwrap();
+    assert!(seen.try_recv().is_err(), "sent once");
+}
+
+#[test]
 fn response_too_large_is_a_clear_error() {
     let big = format!(r#"{{"access_token":"a2","pad":"{}"}}"#, "x".repeat(600));
     // A success that does not fit: the server has used the refresh token (and may have put

@@ -70,9 +70,10 @@ pub enum ExchangeError<E> {
     UnsupportedTransferEncoding,
     /// The stream ended before the response was complete.
     Truncated,
-    /// The head came with a 2xx status, but the body could not be read whole. `cause` is the
-    /// [`kind`](Self::kind) of the error that stopped it (`response_too_large`, `truncated`,
-    /// `timeout`, `read`, `malformed`). The server has acted on the request and may have
+    /// A 2xx status line came, but the rest of the response (headers or body) could not be
+    /// read whole. `cause` is the [`kind`](Self::kind) of the error that stopped it
+    /// (`response_too_large`, `truncated`, `timeout`, `read`, `malformed`,
+    /// `too_many_headers`, `unsupported_transfer_encoding`). The server has acted on the request and may have
     /// rotated the refresh token into the lost body, so this is
     /// [`TransportFailure::UnreadableSuccess`]: the machine does not send the old token again.
     SuccessUnreadable {
@@ -336,24 +337,27 @@ struct Head {
 }
 
 /// Reads one response into `buf` (from its start).
+///
+/// Once a 2xx status line has arrived, any failure to read the rest (head or body) is
+/// [`ExchangeError::SuccessUnreadable`]: the server has acted on the request.
 fn read_response<'b, T: Read>(
     transport: &mut T,
     buf: &'b mut [u8],
     deadline_passed: &mut impl FnMut() -> bool,
 ) -> Result<HttpResponse<'b>, ExchangeError<T::Error>> {
     let mut filled = 0usize;
-    // Head, skipping interim 1xx responses.
-    let head = loop {
-        if let Some(head) = parse_head(buf.get(..filled).unwrap_or_default())? {
-            if (100..200).contains(&head.status) && head.status != 101 {
-                buf.copy_within(head.len..filled, 0);
-                filled -= head.len;
-                continue;
-            }
-            break head;
-        }
-        if fill(transport, buf, &mut filled, deadline_passed)? == 0 {
-            return Err(ExchangeError::Truncated);
+    let head = match read_head(transport, buf, &mut filled, deadline_passed) {
+        Ok(head) => head,
+        Err(e) => {
+            return Err(
+                match success_status(buf.get(..filled).unwrap_or_default()) {
+                    Some(status) => ExchangeError::SuccessUnreadable {
+                        status,
+                        cause: e.kind(),
+                    },
+                    None => e,
+                },
+            )
         }
     };
     let start = head.len;
@@ -378,6 +382,41 @@ fn read_response<'b, T: Read>(
         retry_after: head.retry_after,
         body,
     })
+}
+
+/// Reads until a final head is complete (interim 1xx responses are dropped, so the head being
+/// read always starts at `buf[0]`); `filled` is what `buf` holds.
+fn read_head<T: Read>(
+    transport: &mut T,
+    buf: &mut [u8],
+    filled: &mut usize,
+    deadline_passed: &mut impl FnMut() -> bool,
+) -> Result<Head, ExchangeError<T::Error>> {
+    loop {
+        if let Some(head) = parse_head(buf.get(..*filled).unwrap_or_default())? {
+            if (100..200).contains(&head.status) && head.status != 101 {
+                buf.copy_within(head.len..*filled, 0);
+                *filled -= head.len;
+                continue;
+            }
+            return Ok(head);
+        }
+        if fill(transport, buf, filled, deadline_passed)? == 0 {
+            return Err(ExchangeError::Truncated);
+        }
+    }
+}
+
+/// The status of a head that starts with a complete `HTTP/1.x 2xx` status code, whatever
+/// follows (a bad header, the end of the stream).
+fn success_status(head: &[u8]) -> Option<u16> {
+    let rest = head
+        .strip_prefix(b"HTTP/1.1 ")
+        .or_else(|| head.strip_prefix(b"HTTP/1.0 "))?;
+    let [a @ b'2', b @ b'0'..=b'9', c @ b'0'..=b'9', b' ' | b'\r', ..] = *rest else {
+        return None;
+    };
+    Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))
 }
 
 /// Reads the body that starts at `start` (`filled` bytes buffered so far); returns its end.

@@ -165,7 +165,40 @@ fn retry_after_and_errors() {
             b"HTTP/1.1 400 x\r\nContent-Length: 1000\r\n\r\n",
             ExchangeError::ResponseTooLarge { capacity: 256 },
         ),
-        (b"HTTP/1.1 200 OK\r\n", ExchangeError::Truncated),
+        // A success whose head is cut off or broken: the status is enough to know the
+        // server acted.
+        (
+            b"HTTP/1.1 200 OK\r\n",
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "truncated",
+            },
+        ),
+        (
+            b"HTTP/1.0 204\r\nA",
+            ExchangeError::SuccessUnreadable {
+                status: 204,
+                cause: "truncated",
+            },
+        ),
+        // Not yet a whole status code, or not a success: nothing is known.
+        (b"HTTP/1.1 20", ExchangeError::Truncated),
+        (b"HTTP/1.1 500 x\r\n", ExchangeError::Truncated),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 503 x\r\n",
+            ExchangeError::Truncated,
+        ),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n",
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "truncated",
+            },
+        ),
+        (
+            b"HTTP/1.1 400 x\r\nContent-Length: x\r\n\r\n",
+            ExchangeError::Malformed,
+        ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
             ExchangeError::SuccessUnreadable {
@@ -175,19 +208,31 @@ fn retry_after_and_errors() {
         ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-            ExchangeError::Malformed,
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "malformed",
+            },
         ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-            ExchangeError::Malformed,
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "malformed",
+            },
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-            ExchangeError::UnsupportedTransferEncoding,
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "unsupported_transfer_encoding",
+            },
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
-            ExchangeError::UnsupportedTransferEncoding,
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "unsupported_transfer_encoding",
+            },
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
@@ -233,24 +278,42 @@ fn retry_after_and_errors() {
             cause: "response_too_large"
         })
     );
-    // The same for a head that is too large: no status came, so nothing is known.
+    // The same for a success head that is too large.
     let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\nA: "[..]);
+    input.resize(400, b'b');
+    assert_eq!(
+        run(&input, 50, &mut buf).err(),
+        Some(ExchangeError::SuccessUnreadable {
+            status: 200,
+            cause: "response_too_large"
+        })
+    );
+    // An error status's head that is too large: nothing is lost by sending again.
+    let mut input = Vec::from(&b"HTTP/1.1 502 Bad Gateway\r\nA: "[..]);
     input.resize(400, b'b');
     assert_eq!(
         run(&input, 50, &mut buf).err(),
         Some(ExchangeError::ResponseTooLarge { capacity: 256 })
     );
-    // Too many headers.
-    let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\n"[..]);
-    for _ in 0..=MAX_HEADERS {
-        input.extend_from_slice(b"A: b\r\n");
+    // Too many headers: after a success status, and after an error status.
+    for (status, expected) in [
+        (
+            &b"HTTP/1.1 200 OK\r\n"[..],
+            ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "too_many_headers",
+            },
+        ),
+        (&b"HTTP/1.1 503 x\r\n"[..], ExchangeError::TooManyHeaders),
+    ] {
+        let mut input = Vec::from(status);
+        for _ in 0..=MAX_HEADERS {
+            input.extend_from_slice(b"A: b\r\n");
+        }
+        input.extend_from_slice(b"\r\n");
+        let mut big = [0u8; 1024];
+        assert_eq!(run(&input, 1000, &mut big).err(), Some(expected));
     }
-    input.extend_from_slice(b"\r\n");
-    let mut big = [0u8; 1024];
-    assert_eq!(
-        run(&input, 1000, &mut big).err(),
-        Some(ExchangeError::TooManyHeaders)
-    );
 }
 
 #[test]

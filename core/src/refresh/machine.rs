@@ -38,8 +38,8 @@ pub enum TransportFailure {
     /// The request was sent but no complete response came back (timeout, reset, garbled
     /// response). The server may or may not have used the refresh token.
     NoResponse,
-    /// A 2xx status came back but its body was lost (larger than the buffer, cut off, timed
-    /// out). The server has used the refresh token and may have rotated it into that body:
+    /// A 2xx status came back but the rest of the response was lost (larger than the buffer,
+    /// cut off, timed out, unreadable framing). The server has used the refresh token and may have rotated it into that body:
     /// handled as a 2xx response with an unusable body
     /// ([`RefreshError::BadResponse`]`(`[`ResponseError::Unreadable`]`)`, terminal), so the old
     /// token is not sent again.

@@ -302,8 +302,8 @@ pub fn build_refresh_request<'b>(
 }
 
 /// Sends `request` to `target` over `transport` and reads the response into `buf`
-/// ([`authcore::http::exchange`]). When it fails, the machine is told (so it backs off or
-/// resends) before the error is returned.
+/// ([`authcore::http::exchange`]). When it fails, the machine is told (so it backs off,
+/// resends, or ends the refresh when a success's body was lost) before the error is returned.
 ///
 /// # Errors
 ///

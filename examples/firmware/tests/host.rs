@@ -363,14 +363,30 @@ fn refresh_with_a_transient_failure_backs_off() {
 
 #[test]
 fn truncated_response_is_a_transport_failure() {
-    let cut = &demo::CANNED_RESPONSE.as_bytes()[..demo::CANNED_RESPONSE.len() - 10];
+    // Cut inside the status line: nothing is known, the request may have been processed, so
+    // the machine resends once.
+    let cut = &demo::CANNED_RESPONSE.as_bytes()[..5];
     let (machine, _, result) = exchange_with(cut, usize::MAX);
     let err = result.unwrap_err();
     assert_eq!(err.kind(), "truncated");
     assert_eq!(err.code(), 5);
-    // The machine was told: the request may have been processed, so it resends once.
     assert_eq!(machine.last_error(), Some(RefreshError::NoResponse));
     assert!(!machine.is_refreshing());
+    assert!(!machine.is_terminal());
+    // Cut inside the body of the 200: the server used the refresh token and may have rotated
+    // it into the lost part, so the old one is not sent again.
+    let cut = &demo::CANNED_RESPONSE.as_bytes()[..demo::CANNED_RESPONSE.len() - 10];
+    let (machine, _, result) = exchange_with(cut, usize::MAX);
+    let err = result.unwrap_err();
+    assert_eq!(err.kind(), "success_unreadable");
+    assert_eq!(err.code(), 5);
+    assert_eq!(
+        machine.last_error(),
+        Some(RefreshError::BadResponse(
+            authcore::refresh::ResponseError::Unreadable
+        ))
+    );
+    assert!(machine.is_terminal());
 }
 
 #[test]
