@@ -547,13 +547,28 @@ impl Transport for HttpsTransport {
             let mut conn = ClientConnection::new(Arc::clone(&self.tls), name)
                 .map_err(|_| not_sent(TransportErrorKind::Tls))?;
             let mut tcp = tcp;
+            // Each handshake read and write may only take what is left of the setup time.
+            let socket_timeouts = |tcp: &TcpStream, t: Duration| {
+                tcp.set_read_timeout(Some(t))
+                    .and_then(|()| tcp.set_write_timeout(Some(t)))
+                    .map_err(|_| not_sent(TransportErrorKind::Connect))
+            };
             while conn.is_handshaking() {
-                if Instant::now() >= setup {
+                let left = setup.saturating_duration_since(Instant::now());
+                if left.is_zero() {
                     return Err(not_sent(TransportErrorKind::Timeout));
                 }
-                conn.complete_io(&mut tcp)
-                    .map_err(|_| not_sent(TransportErrorKind::Tls))?;
+                socket_timeouts(&tcp, left.min(self.timeouts.read))?;
+                conn.complete_io(&mut tcp).map_err(|e| {
+                    not_sent(match e.kind() {
+                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
+                            TransportErrorKind::Timeout
+                        }
+                        _ => TransportErrorKind::Tls,
+                    })
+                })?;
             }
+            socket_timeouts(&tcp, self.timeouts.read.max(Duration::from_millis(1)))?;
             let mut stream = FromStd::new(CloseIsEnd(StreamOwned::new(conn, tcp)));
             exchange(&mut stream, &target, &request, &mut buf, deadline)
         } else {

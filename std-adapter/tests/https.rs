@@ -169,6 +169,42 @@ fn a_body_ended_by_a_close_without_close_notify_is_read() {
 }
 
 #[test]
+fn a_silent_tls_server_is_given_up_on_within_the_connect_timeout() {
+    // Accepts, then never answers the handshake. The connect timeout covers the handshake,
+    // so a long read timeout does not stretch it.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<TcpStream> = listener.incoming().flatten().take(1).collect();
+        std::thread::sleep(Duration::from_secs(10));
+        drop(held);
+    });
+    let transport = HttpsTransport::with_roots(
+        Timeouts::new(
+            Duration::from_millis(300),
+            Duration::from_secs(5),
+            Duration::from_secs(8),
+        ),
+        test_roots(),
+    );
+    let endpoint = Endpoint::parse(&format!("https://localhost:{port}/token")).unwrap();
+    let started = std::time::Instant::now();
+    let err = authcore_std::http::Transport::post_form(
+        &transport,
+        &endpoint,
+        &authcore_std::http::FormPost {
+            body: "grant_type=refresh_token",
+            authorization: None,
+        },
+    )
+    .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.failure, TransportFailure::NotSent);
+    assert_eq!(err.kind, TransportErrorKind::Timeout);
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+#[test]
 fn untrusted_certificate_fails_before_anything_is_sent() {
     let server = TokenServer::start();
     let front = tls_front(server.addr);
