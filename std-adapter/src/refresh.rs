@@ -9,14 +9,18 @@
 //!   caller (blocking or async) waits for that one result. Async callers await a future that
 //!   needs no particular runtime; the network never runs on their executor. Store IO can:
 //!   the first call loads the credential from the store, and a call after a failed save
-//!   saves again, on the calling thread and under the credential's lock (which other callers
-//!   of the same credential then wait for). With a local file store that is one small read or
-//!   write; give a slow store its own thread.
+//!   saves again, on the calling thread and under the credential's lock, which other callers
+//!   of the same credential then wait for, as they do while [`Refresher::set_tokens`] or
+//!   [`Refresher::sign_out`] writes the store on another thread. With a local file store
+//!   that is one small read or write; give a slow store its own thread.
 //! - **Shared stores.** Before each send, and after the server refused the refresh token as
-//!   spent (`invalid_grant`), the store is read again: when another process sharing it has
-//!   rotated the credential meanwhile, its newer set is taken over instead of sending a spent
-//!   token. Two processes that refresh in the very same moment still race; serialize them
-//!   (one refresher per credential) where that matters.
+//!   spent (`invalid_grant`), the store is read again: a set with a refresh token that is
+//!   neither ours nor the one this refresher last read or wrote there was saved by another
+//!   process sharing the store since (a refresh, a sign-in), and is taken over instead of
+//!   sending a spent token. Not after [`Refresher::set_refresh_token`] until its first save
+//!   (the store then holds an older credential, not newer work). Two processes that refresh
+//!   in the very same moment still race; serialize them (one refresher per credential) where
+//!   that matters.
 //! - **Sign-in and sign-out against a refresh.** [`Refresher::set_tokens`],
 //!   [`Refresher::set_refresh_token`] and [`Refresher::sign_out`] wait for a refresh's save
 //!   in progress, and a refresh that has not saved yet when they run does not save at all:
@@ -507,6 +511,7 @@ impl RefresherBuilder {
                     flight: None,
                     loaded: false,
                     epoch: 0,
+                    store_rt: None,
                 }),
             }),
         }
@@ -559,7 +564,9 @@ struct Inner {
     hook: Option<StepHook>,
     rng: Mutex<u64>,
     /// Held across every store write or removal that must not interleave with another: a
-    /// refresh's save against sign-in and sign-out. Taken before `state`, never after.
+    /// refresh's save against sign-in and sign-out. Taken before `state`, never after. (The
+    /// save of a pending set in `begin` runs under `state` alone: no refresh is in flight
+    /// then, and sign-in and sign-out take `state` too.)
     writes: Mutex<()>,
     state: Mutex<State>,
 }
@@ -575,6 +582,12 @@ struct State {
     /// Bumped when the credential is replaced or removed from outside a refresh (sign-in,
     /// sign-out): a refresh that started before must not save its result then.
     epoch: u64,
+    /// The refresh token of what this refresher last read from or wrote to the store
+    /// (`Some(None)`: no set, or one without a refresh token); `None` while unknown (after
+    /// [`Refresher::set_refresh_token`], until its first save). A stored set with another
+    /// refresh token than this and ours was written by someone else since: see
+    /// [`Inner::adopt_stored`].
+    store_rt: Option<Option<Secret>>,
 }
 
 /// What a caller asks for.
@@ -715,6 +728,7 @@ impl Refresher {
         let mut state = inner.lock();
         inner.store.save(&inner.key, &set).map_err(Error::Persist)?;
         state.epoch = state.epoch.wrapping_add(1);
+        state.store_rt = Some(set.refresh_token.clone());
         let now = inner.clock.unix_now();
         state
             .machine
@@ -751,6 +765,8 @@ impl Refresher {
             .set_refresh_token_only(now, refresh_token.expose())
             .map_err(Error::Credential)?;
         state.epoch = state.epoch.wrapping_add(1);
+        // The store still holds whatever it held: not ours to take over.
+        state.store_rt = None;
         state.current = None;
         state.unpersisted = None;
         state.loaded = true;
@@ -775,7 +791,9 @@ impl Refresher {
         self.inner
             .store
             .remove(&self.inner.key)
-            .map_err(Error::Store)
+            .map_err(Error::Store)?;
+        state.store_rt = Some(None);
+        Ok(())
     }
 
     /// The set currently handed out, if any (possibly expired).
@@ -970,6 +988,7 @@ impl Inner {
 
     fn load(&self, state: &mut State) -> Result<(), Error> {
         let set = self.store.load(&self.key).map_err(Error::Store)?;
+        state.store_rt = Some(set.as_ref().and_then(|s| s.refresh_token.clone()));
         if let Some(set) = set {
             state
                 .machine
@@ -1013,6 +1032,7 @@ impl Inner {
         match self.store.save(&self.key, &set) {
             Ok(()) => {
                 tracing::info!(target: "authcore_std::refresh", credential = %self.key, "pending token set saved");
+                state.store_rt = Some(set.refresh_token.clone());
                 state.current = Some((Arc::new(set), generation));
                 Ok(())
             }
@@ -1055,7 +1075,7 @@ impl Inner {
                 target: "authcore_std::refresh",
                 credential = %self.key,
                 reason,
-                outcome = "refreshed",
+                outcome = if attempts == 0 { "taken_over" } else { "refreshed" },
                 attempts,
                 latency_ms,
                 generation = token.generation(),
@@ -1081,7 +1101,7 @@ impl Inner {
         let mut sends = 0u32;
         let mut retries = 0u32;
         loop {
-            if let Some(Some(adopted)) = self.adopt_newer_stored(false) {
+            if let Some(Some(adopted)) = self.adopt_stored() {
                 return (Ok(adopted), sends);
             }
             if let Err(retry_in) = self.breaker.allow(self.clock.monotonic()) {
@@ -1097,6 +1117,13 @@ impl Inner {
                 let request = match state.machine.poll_request(now, &client, &mut buf) {
                     Ok(Some(r)) => r,
                     Ok(None) => {
+                        // Nothing to send: a credential installed meanwhile (a sign-in) that
+                        // is fresh, or a backoff. A usable token is still an answer.
+                        if state.machine.access_token(now).is_ok() {
+                            if let Some(token) = state.current_token() {
+                                return (Ok(token), sends);
+                            }
+                        }
                         let e = if state.machine.is_terminal() {
                             Error::SignInRequired {
                                 last: state.machine.last_error(),
@@ -1202,7 +1229,7 @@ impl Inner {
                 // Refused as spent: another process sharing the store may have just rotated it.
                 // Taken over, its set is handed out or refreshed in turn (once: ours then
                 // equals the stored set).
-                match self.adopt_newer_stored(true) {
+                match self.adopt_stored() {
                     Some(Some(adopted)) => return (Ok(adopted), sends),
                     Some(None) => continue,
                     None => {}
@@ -1240,21 +1267,29 @@ impl Inner {
     }
 
     /// Another process (or `Refresher`) sharing the store may have refreshed this credential
-    /// since it was loaded here: its set then carries the live refresh token and ours is
-    /// spent. A stored set with another refresh token is taken over when it expires later
-    /// than ours, or, once the server has refused ours as spent (`refused`), whatever its
-    /// expiry: `Some(Some(token))` when its access token may be used now, `Some(None)` when
-    /// the refresh must go on with its refresh token. Nothing is taken while a set of ours
-    /// waits to be saved.
-    fn adopt_newer_stored(&self, refused: bool) -> Option<Option<AccessToken>> {
+    /// since this refresher last read or wrote the store: its set then carries the live
+    /// refresh token and ours is spent. A stored set whose refresh token is neither ours nor
+    /// the one this refresher last saw there ([`State::store_rt`]) was written by someone else
+    /// since, and is taken over: `Some(Some(token))` when its access token may be used now,
+    /// `Some(None)` when the refresh must go on with its refresh token. Nothing is taken while
+    /// a set of ours waits to be saved, after [`Refresher::set_refresh_token`] (until its first
+    /// save), or when a sign-in or sign-out happened while the store was read.
+    fn adopt_stored(&self) -> Option<Option<AccessToken>> {
+        let epoch = {
+            let state = self.lock();
+            state.store_rt.as_ref()?;
+            state.epoch
+        };
         let stored = self.store.load(&self.key).ok()??;
         let mut state = self.lock();
-        let ours = state.machine.expires_at()?;
         let theirs = stored.refresh_token.as_ref().map(Secret::expose);
-        if state.unpersisted.is_some()
+        let last_seen = state.store_rt.as_ref()?.as_ref().map(Secret::expose);
+        if state.epoch != epoch
+            || state.unpersisted.is_some()
+            || state.machine.expires_at().is_none()
             || theirs.is_none()
             || theirs == state.machine.refresh_token()
-            || (!refused && stored.expires_at <= ours)
+            || theirs == last_seen
         {
             return None;
         }
@@ -1264,8 +1299,9 @@ impl Inner {
             .set_credential(now, stored.access_token.expose(), theirs, stored.expires_at)
             .ok()?;
         self.drain_events(&mut state);
-        tracing::info!(target: "authcore_std::refresh", credential = %self.key, "took over a newer set from the store");
+        tracing::info!(target: "authcore_std::refresh", credential = %self.key, "took over a set another writer saved");
         let generation = state.machine.generation();
+        state.store_rt = Some(stored.refresh_token.clone());
         state.current = Some((Arc::new(stored), generation));
         Some(
             state
@@ -1330,6 +1366,9 @@ impl Inner {
                     }
                 }
             }
+        }
+        if last.is_none() {
+            self.lock().store_rt = Some(set.refresh_token.clone());
         }
         // A sign-out waiting for this save removes the set next; the check below then finds
         // the pending set gone.

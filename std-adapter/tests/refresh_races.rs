@@ -259,39 +259,50 @@ fn two_refreshers_sharing_a_store_do_not_burn_the_rotated_token() {
         )
         .unwrap();
     let clock = Arc::new(ManualClock::new(NOW));
-    let a = builder(&server, store_a.clone())
-        .clock(clock.clone())
-        .build();
     let b = builder(&server, store_b).clock(clock.clone()).build();
+    // A's hook lets B refresh once just before A's request leaves, when asked to.
+    let race = Arc::new(AtomicBool::new(false));
+    let a = {
+        let (b, race) = (b.clone(), race.clone());
+        builder(&server, store_a.clone())
+            .clock(clock.clone())
+            .step_hook(Arc::new(move |step| {
+                if step == authcore_std::refresh::Step::BeforeSend
+                    && race.swap(false, Ordering::SeqCst)
+                {
+                    b.refresh().unwrap();
+                }
+            }))
+            .build()
+    };
     b.access_token().unwrap(); // B has loaded the first set.
     clock.advance(Duration::from_secs(60));
     let by_a = a.refresh().unwrap();
     assert_eq!(server.requests(), 1);
-    // B is asked to refresh (a 401, a forced refresh): A's set is newer, so it is used.
+    // B is asked to refresh (a 401, a forced refresh): A saved a set since B last looked, so
+    // B takes it.
     let by_b = b.refresh().unwrap();
     assert_eq!(by_b.secret(), by_a.secret());
     assert_eq!(server.requests(), 1);
-    assert_eq!(server.reuse_attempts(), 0);
-    // Once B's copy is the newest, a refresh by B goes out with the live token.
+    // Once B's copy is current, a refresh by B goes out with the live token.
     clock.advance(Duration::from_secs(60));
     let again = b.refresh().unwrap();
     assert_ne!(again.secret(), by_a.secret());
     assert_eq!(server.requests(), 2);
-    assert_eq!(server.reuse_attempts(), 0);
-    // A, now behind, takes B's set before sending: no request, nothing refused.
-    let a_again = a.refresh().unwrap();
-    assert_eq!(a_again.secret(), again.secret());
-    assert_eq!(server.requests(), 2);
-    // A stored set that expires sooner than A's is not taken before sending. But when the
-    // server refuses A's token as spent, A looks at the store again and takes it: B spends
-    // the token A holds, then signs in anew with a shorter-lived set.
-    clock.advance(Duration::from_secs(10));
-    b.refresh().unwrap();
-    assert_eq!(server.requests(), 3);
+    // A takes B's set before sending, whatever its expiry: here a sign-in on B that expires
+    // sooner than A's own set.
     let (at, rt) = server.sign_in();
-    let shorter = a_again.token_set().expires_at - 600;
+    let shorter = by_a.token_set().expires_at - 600;
     b.set_tokens(TokenSet::new(at.clone(), Some(Secret::new(rt)), shorter))
         .unwrap();
+    let a_again = a.refresh().unwrap();
+    assert_eq!(a_again.secret(), at);
+    assert_eq!(server.requests(), 2);
+    assert_eq!(server.reuse_attempts(), 0);
+    // B refreshes in the moment between A's look at the store and A's request: A's token is
+    // refused as spent, A looks again and takes B's new set.
+    clock.advance(Duration::from_secs(60));
+    race.store(true, Ordering::SeqCst);
     let a_last = a.refresh().unwrap();
     assert_eq!(server.requests(), 4);
     assert_eq!(
@@ -299,11 +310,124 @@ fn two_refreshers_sharing_a_store_do_not_burn_the_rotated_token() {
         1,
         "A's spent token was refused once"
     );
-    assert_eq!(a_last.secret(), at);
-    assert_eq!(
-        store_a.load("user").unwrap().as_ref(),
-        Some(a_last.token_set())
+    let b_now = b.current().unwrap();
+    assert_eq!(a_last.token_set(), &b_now);
+    assert_eq!(store_a.load("user").unwrap().as_ref(), Some(&b_now));
+}
+
+#[test]
+fn a_refresh_token_given_by_hand_is_used_not_the_older_stored_set() {
+    // The store holds an older sign-in that has not expired; the caller installs a refresh
+    // token by hand. That token is what gets sent, and a refusal of it is final: the older
+    // stored set is not someone else's newer work.
+    let server = TokenServer::start();
+    let (old_at, old_rt) = server.sign_in();
+    let dir = common::temp_dir("by-hand");
+    let store = Arc::new(FileStore::new(dir.path()).unwrap());
+    store
+        .save(
+            "user",
+            &TokenSet::new(old_at, Some(Secret::new(old_rt.clone())), NOW + 7200),
+        )
+        .unwrap();
+    let r = builder(&server, store.clone()).build();
+    let (_, given) = server.sign_in();
+    r.set_refresh_token(&Secret::new(given.clone())).unwrap();
+    let token = r.access_token().unwrap();
+    assert_eq!(server.requests(), 1);
+    assert!(!server.is_live_refresh(&given), "the given token was used");
+    assert!(
+        server.is_live_refresh(&old_rt),
+        "the stored set was not used"
     );
+    assert_eq!(
+        store.load("user").unwrap().as_ref(),
+        Some(token.token_set())
+    );
+    // A refused token given by hand: the error stands.
+    let (old_at, old_rt2) = server.sign_in();
+    store
+        .save(
+            "user",
+            &TokenSet::new(old_at, Some(Secret::new(old_rt2.clone())), NOW + 7200),
+        )
+        .unwrap();
+    let r = builder(&server, store.clone()).build();
+    r.set_refresh_token(&Secret::new("revoked-or-mistyped"))
+        .unwrap();
+    let err = r.access_token().unwrap_err();
+    assert!(err.is_terminal(), "{err:?}");
+    assert_eq!(server.requests(), 2);
+    assert!(
+        server.is_live_refresh(&old_rt2),
+        "the stored set was not used"
+    );
+    assert!(server.is_live_refresh(&old_rt) || !server.is_live_refresh(&old_rt));
+}
+
+/// A `FileStore` whose `load` number `at` (counting from 1), once armed, waits inside until the
+/// test lets it go.
+#[derive(Debug)]
+struct GatedLoad {
+    inner: FileStore,
+    loads: std::sync::atomic::AtomicUsize,
+    at: usize,
+    entered: Barrier,
+    release: Barrier,
+}
+
+impl TokenStore for GatedLoad {
+    fn load(&self, key: &str) -> Result<Option<TokenSet>, StoreError> {
+        let set = self.inner.load(key);
+        if self.loads.fetch_add(1, Ordering::SeqCst) + 1 == self.at {
+            self.entered.wait();
+            self.release.wait();
+        }
+        set
+    }
+
+    fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError> {
+        self.inner.save(key, set)
+    }
+
+    fn remove(&self, key: &str) -> Result<(), StoreError> {
+        self.inner.remove(key)
+    }
+}
+
+#[test]
+fn a_sign_in_while_the_store_is_read_again_is_not_undone() {
+    // A forced refresh reads the store (a possible takeover) and gets S1; meanwhile a sign-in
+    // installs S2. What was read before the sign-in must not replace it.
+    let server = TokenServer::start();
+    let (at1, rt1) = server.sign_in();
+    let dir = common::temp_dir("read-race");
+    let store = Arc::new(GatedLoad {
+        inner: FileStore::new(dir.path()).unwrap(),
+        loads: std::sync::atomic::AtomicUsize::new(0),
+        at: 2,
+        entered: Barrier::new(2),
+        release: Barrier::new(2),
+    });
+    let s1 = TokenSet::new(at1, Some(Secret::new(rt1.clone())), NOW + 7200);
+    store.inner.save("user", &s1).unwrap();
+    let r = builder(&server, store.clone()).build();
+    r.access_token().unwrap(); // load 1: S1 is current.
+    let forcing = {
+        let r = r.clone();
+        std::thread::spawn(move || r.refresh())
+    };
+    store.entered.wait(); // load 2 has read S1.
+    let (at2, rt2) = server.sign_in();
+    let s2 = TokenSet::new(at2.clone(), Some(Secret::new(rt2)), NOW + 3600);
+    r.set_tokens(s2.clone()).unwrap();
+    store.release.wait();
+    let forced = forcing.join().unwrap().unwrap();
+    assert_eq!(forced.secret(), at2);
+    assert_eq!(r.access_token().unwrap().secret(), at2);
+    assert_eq!(store.inner.load("user").unwrap(), Some(s2));
+    assert_eq!(server.requests(), 0);
+    assert!(server.is_live_refresh(&rt1));
 }
 
 #[test]
