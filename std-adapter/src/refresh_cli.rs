@@ -20,7 +20,7 @@
 //! `error: io: ...` saying the old refresh token may no longer work (if only the rename
 //! failed, the line names the complete temporary file instead, which is then kept); the
 //! tokens are never written to standard error. A run killed mid-way may leave a
-//! `.FILE.tmp-PID` file behind.
+//! `.FILE.tmp-<random>` file behind; it never blocks a later run.
 //!
 //! Failures exit 1 with `error: <kind>: <message>`: `kind` is the OAuth error code for errors
 //! the server reported (`invalid_grant`, `invalid_client`...), `unavailable` once transient
@@ -205,10 +205,6 @@ impl PendingOut {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let mut temp_name = OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".tmp-{}", std::process::id()));
-        let temp = dir.join(temp_name);
         let mut options = OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -216,18 +212,37 @@ impl PendingOut {
             use std::os::unix::fs::OpenOptionsExt as _;
             options.mode(0o600);
         }
-        let file = options.open(&temp).map_err(|e| {
-            usage(format!(
-                "cannot create a temporary file in {}: {e}",
-                dir.display()
-            ))
-        })?;
-        Ok(Self {
-            target: target.to_path_buf(),
-            dir,
-            temp,
-            file: Some(file),
-        })
+        // A random name, so that a file left by a killed run (or another run) never blocks
+        // this one; a name that is taken is left alone and another is drawn.
+        let mut last = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
+        for _ in 0..8 {
+            let mut random = [0u8; 8];
+            getrandom::fill(&mut random)
+                .map_err(|e| usage(format!("no random temporary name: {e}")))?;
+            let mut temp_name = OsString::from(".");
+            temp_name.push(name);
+            temp_name.push(format!(".tmp-{:016x}", u64::from_le_bytes(random)));
+            let temp = dir.join(temp_name);
+            match options.open(&temp) {
+                Ok(file) => {
+                    return Ok(Self {
+                        target: target.to_path_buf(),
+                        dir,
+                        temp,
+                        file: Some(file),
+                    })
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e,
+                Err(e) => {
+                    last = e;
+                    break;
+                }
+            }
+        }
+        Err(usage(format!(
+            "cannot create a temporary file in {}: {last}",
+            dir.display()
+        )))
     }
 
     /// Writes `bytes`, `fsync`s, renames over the target and `fsync`s the directory.

@@ -369,6 +369,55 @@ fn out_writes_the_set_to_a_file_atomically() {
     assert_eq!(names, ["tokens.json"]);
 }
 
+#[cfg(unix)]
+#[test]
+fn a_temporary_file_left_by_a_killed_run_does_not_block_out() {
+    // A killed run leaves its temporary file; the next run may get the same pid (pid 1 in a
+    // container, or reuse). `sh` creates the leftover under its own pid, then becomes the tool
+    // with `exec`, keeping that pid.
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    let url = server.token_url();
+    let dir = common::temp_dir("refresh-out-leftover");
+    let target = dir.path().join("tokens.json");
+    let mut argv = vec!["refresh".to_owned()];
+    argv.extend(
+        args(&url, &["--refresh-token-env", "RT", "--out"])
+            .iter()
+            .map(|a| (*a).to_owned()),
+    );
+    argv.push(target.to_str().unwrap().to_owned());
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(r#"cd "$1" && shift && : > ".tokens.json.tmp-$$" && : > ".tokens.json.tmp-$$-0" && exec "$@""#)
+        .arg("sh")
+        .arg(dir.path())
+        .arg(env!("CARGO_BIN_EXE_authcore"))
+        .args(&argv)
+        .env("CLIENT_SECRET", "s3cret")
+        .env("RT", &rt)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&target).unwrap()).unwrap();
+    assert!(server.is_live_refresh(v["refresh_token"].as_str().unwrap()));
+    // The leftovers are someone else's: left alone.
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(
+        names
+            .iter()
+            .filter(|n| n.starts_with(".tokens.json.tmp-"))
+            .count()
+            == 2
+    );
+}
+
 #[test]
 fn out_that_cannot_be_created_fails_before_the_grant() {
     let server = TokenServer::start();
