@@ -488,11 +488,6 @@ fn resolve(endpoint: &Endpoint, setup: Instant) -> Result<Vec<SocketAddr>, Trans
     }
 }
 
-/// `now + d`, or `None` when that is past what `Instant` can hold (no deadline then).
-fn deadline_after(now: Instant, d: Duration) -> Option<Instant> {
-    now.checked_add(d)
-}
-
 /// Only reached if ring cannot do TLS 1.3, which it can.
 fn unreachable_config() -> ClientConfig {
     #[allow(clippy::panic, reason = "ring always supports TLS 1.3")]
@@ -527,8 +522,9 @@ impl Transport for HttpsTransport {
             now.checked_add(Duration::from_secs(100 * 365 * 86_400))
                 .unwrap_or(now)
         };
-        let deadline = deadline_after(now, self.timeouts.total).unwrap_or_else(far);
-        let setup = deadline_after(now, self.timeouts.connect)
+        let deadline = now.checked_add(self.timeouts.total).unwrap_or_else(far);
+        let setup = now
+            .checked_add(self.timeouts.connect)
             .unwrap_or_else(far)
             .min(deadline);
         let tcp = self.connect(endpoint, setup)?;

@@ -28,7 +28,7 @@
 //! otherwise (`bad_response` for an unusable success response). Usage errors exit 2.
 
 use std::ffi::OsString;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -41,7 +41,7 @@ use crate::cli::{CliError, Environment};
 use crate::http::{Endpoint, HttpsTransport, Timeouts};
 use crate::refresh::{ClientCredentials, Error, Refresher, RetryPolicy};
 use crate::secret::Secret;
-use crate::store::MemoryStore;
+use crate::store::{create_private_temp, sync_dir_io, MemoryStore};
 
 /// Client authentication methods accepted on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -205,44 +205,23 @@ impl PendingOut {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        // A random name, so that a file left by a killed run (or another run) never blocks
-        // this one; a name that is taken is left alone and another is drawn.
-        let mut last = std::io::Error::from(std::io::ErrorKind::AlreadyExists);
-        for _ in 0..8 {
-            let mut random = [0u8; 8];
-            getrandom::fill(&mut random)
-                .map_err(|e| usage(format!("no random temporary name: {e}")))?;
-            let mut temp_name = OsString::from(".");
-            temp_name.push(name);
-            temp_name.push(format!(".tmp-{:016x}", u64::from_le_bytes(random)));
-            let temp = dir.join(temp_name);
-            match options.open(&temp) {
-                Ok(file) => {
-                    return Ok(Self {
-                        target: target.to_path_buf(),
-                        dir,
-                        temp,
-                        file: Some(file),
-                    })
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = e,
-                Err(e) => {
-                    last = e;
-                    break;
-                }
-            }
-        }
-        Err(usage(format!(
-            "cannot create a temporary file in {}: {last}",
-            dir.display()
-        )))
+        // `.FILE.tmp-<random>`, as the file store names its own: a file left by a killed run
+        // (or another run) never blocks this one, and is left alone.
+        let mut prefix = OsString::from(".");
+        prefix.push(name);
+        prefix.push(".tmp-");
+        let (temp, file) = create_private_temp(&dir, &prefix).map_err(|e| {
+            usage(format!(
+                "cannot create a temporary file in {}: {e}",
+                dir.display()
+            ))
+        })?;
+        Ok(Self {
+            target: target.to_path_buf(),
+            dir,
+            temp,
+            file: Some(file),
+        })
     }
 
     /// Writes `bytes`, `fsync`s, renames over the target and `fsync`s the directory.
@@ -275,7 +254,7 @@ impl PendingOut {
                 temp.display()
             ),
         })?;
-        sync_dir(&self.dir).map_err(|e| CliError::Failed {
+        sync_dir_io(&self.dir).map_err(|e| CliError::Failed {
             kind: "io",
             message: format!(
                 "the new token set is in {} but its directory could not be synced: {e}",
@@ -291,19 +270,6 @@ impl Drop for PendingOut {
             drop(self.file.take());
             let _ = std::fs::remove_file(&self.temp);
         }
-    }
-}
-
-/// Makes a rename in `dir` durable (POSIX: `fsync` on the directory). A no-op elsewhere.
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
     }
 }
 

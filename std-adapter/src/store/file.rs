@@ -1,5 +1,6 @@
 //! The durable default: one JSON file per credential, replaced atomically.
 
+use std::ffi::OsStr;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
@@ -91,30 +92,9 @@ impl FileStore {
         self.dir.join(file_name(key))
     }
 
-    /// Creates a new temporary file in the directory, exclusively, under a fresh random
-    /// name. A name that already exists belongs to another writer: it is left alone and
-    /// another name is drawn.
+    /// Creates a new temporary file in the directory ([`create_private_temp`]).
     fn create_temp(&self) -> Result<(PathBuf, File), StoreError> {
-        let mut options = OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            options.mode(0o600);
-        }
-        let mut last = io::ErrorKind::AlreadyExists;
-        for _ in 0..TEMP_ATTEMPTS {
-            let temp = self.dir.join(temp_name());
-            match options.open(&temp) {
-                Ok(file) => return Ok((temp, file)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e.kind(),
-                Err(e) => return Err(StoreError::io("create")(e)),
-            }
-        }
-        Err(StoreError::Io {
-            kind: last,
-            operation: "create",
-        })
+        create_private_temp(&self.dir, OsStr::new(TEMP_PREFIX)).map_err(StoreError::io("create"))
     }
 
     fn write_temp(&self, mut file: File, bytes: &[u8]) -> Result<(), StoreError> {
@@ -154,11 +134,48 @@ fn push_hex(out: &mut String, bytes: &[u8]) {
     }
 }
 
+/// Creates a new file in `dir`, exclusively, mode `0600` on Unix, named `prefix` and 128
+/// random bits in hex. A name that already exists belongs to another writer: it is left alone
+/// and another name is drawn (up to [`TEMP_ATTEMPTS`] names). For the store's temporary files
+/// and `authcore refresh --out`'s.
+pub(crate) fn create_private_temp(dir: &Path, prefix: &OsStr) -> io::Result<(PathBuf, File)> {
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut last = io::Error::from(io::ErrorKind::AlreadyExists);
+    for _ in 0..TEMP_ATTEMPTS {
+        let mut name = prefix.to_os_string();
+        name.push(temp_suffix());
+        let temp = dir.join(name);
+        match options.open(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
 /// A fresh temporary file name: [`TEMP_PREFIX`] and 128 random bits in hex.
+#[cfg(test)]
 fn temp_name() -> String {
+    let mut name = TEMP_PREFIX.to_owned();
+    name.push_str(&temp_suffix());
+    name
+}
+
+/// 128 random bits in hex (tests may force whole names: the prefix is then dropped).
+fn temp_suffix() -> String {
     #[cfg(test)]
     if let Some(forced) = tests::FORCED_TEMP_NAMES.with(|f| f.borrow_mut().pop_front()) {
-        return forced;
+        return forced
+            .strip_prefix(TEMP_PREFIX)
+            .unwrap_or(&forced)
+            .to_owned();
     }
     let mut random = [0u8; 16];
     if getrandom::fill(&mut random).is_err() {
@@ -172,10 +189,9 @@ fn temp_name() -> String {
         random[..8].copy_from_slice(&high.to_le_bytes());
         random[8..].copy_from_slice(&nanos.to_le_bytes()[..8]);
     }
-    let mut name = String::with_capacity(TEMP_PREFIX.len() + 32);
-    name.push_str(TEMP_PREFIX);
-    push_hex(&mut name, &random);
-    name
+    let mut hex = String::with_capacity(32);
+    push_hex(&mut hex, &random);
+    hex
 }
 
 impl fmt::Debug for FileStore {
@@ -240,16 +256,16 @@ impl TokenStore for FileStore {
 }
 
 /// Makes a rename in `dir` durable (POSIX: `fsync` on the directory). A no-op elsewhere.
-fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+pub(crate) fn sync_dir_io(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
-    {
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(StoreError::io("fsync_dir"))?;
-    }
+    File::open(dir)?.sync_all()?;
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    sync_dir_io(dir).map_err(StoreError::io("fsync_dir"))
 }
 
 #[cfg(test)]

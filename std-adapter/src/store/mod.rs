@@ -19,6 +19,7 @@ mod file;
 mod memory;
 
 pub use file::FileStore;
+pub(crate) use file::{create_private_temp, sync_dir_io};
 pub use memory::MemoryStore;
 
 /// One credential's tokens, as stored. `Debug` redacts the tokens.
