@@ -370,13 +370,24 @@ mod simd {
     /// feature is off.
     #[inline]
     pub(super) fn decode_exact(input: &[u8], out: &mut [u8]) -> bool {
+        decode_exact_from(input, out, MIN_LEN_OR_ZERO)
+    }
+
+    #[cfg(feature = "simd")]
+    const MIN_LEN_OR_ZERO: usize = MIN_LEN;
+    #[cfg(not(feature = "simd"))]
+    const MIN_LEN_OR_ZERO: usize = 0;
+
+    /// [`decode_exact`] for inputs of at least `min` characters.
+    #[inline]
+    pub(super) fn decode_exact_from(input: &[u8], out: &mut [u8], min: usize) -> bool {
         #[cfg(feature = "simd")]
-        if input.len() >= MIN_LEN && super::decoded_len(input.len()) == Some(out.len()) {
+        if input.len() >= min && super::decoded_len(input.len()) == Some(out.len()) {
             return base64_simd::URL_SAFE_NO_PAD
                 .decode(input, base64_simd::Out::from_slice(out))
                 .is_ok();
         }
-        let _ = (input, out);
+        let _ = (input, out, min);
         false
     }
 
@@ -399,9 +410,14 @@ mod simd {
 /// if it is canonical base64url, four characters at a time; returns the bytes written, or
 /// `None` when it is not canonical or `out` is too small (the callers' exact paths then find
 /// the error). Without the long-input machinery of [`decode_prefix`], which costs more than
-/// it saves below a hundred characters.
+/// it saves below a hundred characters. With the `simd` feature, segments of 32 characters
+/// and more (an HS256 signature, a JWE tag) go to the SIMD decoder when it accepts them
+/// (measured 1–2% faster per HS256 decode, see BENCHMARKS.md).
 pub(crate) fn decode_short(input: &[u8], out: &mut [u8]) -> Option<usize> {
     let len = decoded_len(input.len())?;
+    if simd::decode_exact_from(input, out.get_mut(..len)?, 32) {
+        return Some(len);
+    }
     let (groups, rest) = input.as_chunks::<4>();
     let (dst, tail) = out.get_mut(..len)?.split_at_mut_checked(groups.len() * 3)?;
     // Invalid characters set bits above a group's 24; checked once at the end.
