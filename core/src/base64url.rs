@@ -362,7 +362,6 @@ pub(crate) fn decode_prefix_with(
 /// every result is the scalar decoder's and every error comes from the scalar decoder.
 mod simd {
     /// Inputs shorter than this go to the scalar decoder.
-    #[cfg(feature = "simd")]
     const MIN_LEN: usize = 64;
 
     /// Decodes all of `input` into `out` (exactly [`super::decoded_len`] long) if it is
@@ -370,13 +369,8 @@ mod simd {
     /// feature is off.
     #[inline]
     pub(super) fn decode_exact(input: &[u8], out: &mut [u8]) -> bool {
-        decode_exact_from(input, out, MIN_LEN_OR_ZERO)
+        decode_exact_from(input, out, MIN_LEN)
     }
-
-    #[cfg(feature = "simd")]
-    const MIN_LEN_OR_ZERO: usize = MIN_LEN;
-    #[cfg(not(feature = "simd"))]
-    const MIN_LEN_OR_ZERO: usize = 0;
 
     /// [`decode_exact`] for inputs of at least `min` characters.
     #[inline]
