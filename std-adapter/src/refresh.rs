@@ -7,20 +7,21 @@
 //! - **Single flight.** Whatever the number of callers, at most one request per credential is
 //!   in flight. The first caller that needs a refresh starts it on a dedicated thread; every
 //!   caller (blocking or async) waits for that one result. Async callers await a future that
-//!   needs no particular runtime; the network never runs on their executor. Store IO can:
-//!   the first call loads the credential from the store, and a call after a failed save
-//!   saves again, on the calling thread and under the credential's lock, which other callers
-//!   of the same credential then wait for, as they do while [`Refresher::set_tokens`] or
-//!   [`Refresher::sign_out`] writes the store on another thread. With a local file store
-//!   that is one small read or write; give a slow store its own thread.
+//!   needs no particular runtime; the network never runs on their executor. Store IO can
+//!   run on the calling thread: the first call loads the credential, and a call after a
+//!   failed save saves again, both under the credential's lock (which other callers of the
+//!   same credential then wait for, as they do while [`Refresher::set_tokens`] or
+//!   [`Refresher::sign_out`] writes the store on another thread); while the credential has
+//!   failed for good, each call reads the store once (see *Shared stores*). With a local
+//!   file store that is one small read or write; give a slow store its own thread.
 //! - **Shared stores.** Before each send, and after the server refused the refresh token as
 //!   spent (`invalid_grant`), the store is read again: a set with a refresh token that is
 //!   neither ours nor the one this refresher last read or wrote there was saved by another
 //!   process sharing the store since (a refresh, a sign-in), and is taken over instead of
-//!   sending a spent token. Not after [`Refresher::set_refresh_token`] until its first save
-//!   (the store then holds an older credential, not newer work). Two processes that refresh
-//!   in the very same moment still race; serialize them (one refresher per credential) where
-//!   that matters.
+//!   sending a spent token. A credential that has failed for good looks again on each call.
+//!   Not after [`Refresher::set_refresh_token`] until its first save (the store then holds
+//!   an older credential, not newer work). Two processes that refresh in the very same
+//!   moment still race; serialize them (one refresher per credential) where that matters.
 //! - **Sign-in and sign-out against a refresh.** [`Refresher::set_tokens`],
 //!   [`Refresher::set_refresh_token`] and [`Refresher::sign_out`] wait for a refresh's save
 //!   in progress, and a refresh that has not saved yet when they run does not save at all:
@@ -849,6 +850,16 @@ impl Refresher {
     /// start one.
     fn begin(&self, mode: Mode) -> Begin {
         let inner = &self.inner;
+        // A credential that failed for good may since have been replaced by another process
+        // sharing the store (a sign-in there, or its save of the rotation that beat ours):
+        // take that over rather than answer "sign in again" for the life of this process.
+        let terminal = {
+            let state = inner.lock();
+            state.loaded && state.machine.is_terminal() && state.flight.is_none()
+        };
+        if terminal {
+            let _ = inner.adopt_stored();
+        }
         let mut state = inner.lock();
         if !state.loaded {
             if let Err(e) = inner.load(&mut state) {

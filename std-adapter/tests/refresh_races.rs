@@ -460,3 +460,36 @@ fn a_new_set_inside_its_mandatory_window_is_still_saved() {
     );
     assert!(!server.is_live_refresh(&rt));
 }
+
+#[test]
+fn a_credential_that_failed_for_good_takes_over_a_later_sign_in_elsewhere() {
+    // B's refresh is refused for good while the store still holds what B loaded; later
+    // another process (A) signs in and saves. B takes that set over instead of saying "sign
+    // in again" until it restarts.
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir("terminal");
+    let store_a = Arc::new(FileStore::new(dir.path()).unwrap());
+    let store_b = Arc::new(FileStore::new(dir.path()).unwrap());
+    store_a
+        .save("user", &TokenSet::new(at, Some(Secret::new(rt)), NOW - 5))
+        .unwrap();
+    let a = builder(&server, store_a).build();
+    let b = builder(&server, store_b).build();
+    server.push_fault(Fault::Status(400, r#"{"error":"invalid_grant"}"#, None));
+    assert!(b.access_token().unwrap_err().is_terminal());
+    assert!(matches!(
+        b.access_token(),
+        Err(Error::SignInRequired { .. })
+    ));
+    assert_eq!(server.requests(), 1);
+    let (at2, rt2) = server.sign_in();
+    a.set_tokens(TokenSet::new(
+        at2.clone(),
+        Some(Secret::new(rt2)),
+        NOW + 3600,
+    ))
+    .unwrap();
+    assert_eq!(b.access_token().unwrap().secret(), at2);
+    assert_eq!(server.requests(), 1);
+}
