@@ -12,11 +12,22 @@ use std::process::{Command, Output, Stdio};
 const SECRET: &str = "cli-test-secret-cli-test-secret-0123456789";
 
 fn authcore(args: &[&str], stdin: &str, envs: &[(&str, &str)]) -> Output {
+    authcore_with(args, stdin, envs, Stdio::piped(), Stdio::piped())
+}
+
+/// [`authcore`] with stdout and stderr going to the given places.
+fn authcore_with(
+    args: &[&str],
+    stdin: &str,
+    envs: &[(&str, &str)],
+    stdout: Stdio,
+    stderr: Stdio,
+) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_authcore"));
     cmd.args(args)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdout(stdout)
+        .stderr(stderr);
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -443,22 +454,16 @@ fn hex_secrets_take_only_hex_digits() {
     }
 }
 
-/// Runs `authcore` with stdout (and optionally stderr) going to the given places.
+/// Runs `authcore` with the secret in `S` and stdout (and optionally stderr) going to the
+/// given places.
 fn authcore_to(args: &[&str], stdin: &str, stdout: Stdio, stderr: Option<Stdio>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_authcore"));
-    cmd.args(args)
-        .env("S", SECRET)
-        .stdin(Stdio::piped())
-        .stdout(stdout)
-        .stderr(stderr.unwrap_or_else(Stdio::piped));
-    let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    authcore_with(
+        args,
+        stdin,
+        &[("S", SECRET)],
+        stdout,
+        stderr.unwrap_or_else(Stdio::piped),
+    )
 }
 
 #[cfg(target_os = "linux")]

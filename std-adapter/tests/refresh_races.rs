@@ -10,7 +10,7 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -26,24 +26,48 @@ use common::{Fault, TokenServer};
 
 const NOW: i64 = 1_800_000_000;
 
-/// A `FileStore` whose next `save`, once armed, waits inside until the test lets it go.
+/// A `FileStore` that stops inside one call until the test lets it go: the next `save` once
+/// `armed`, and `load` number `load_at` (counting from 1; 0 for none).
 #[derive(Debug)]
 struct GatedStore {
     inner: FileStore,
     armed: AtomicBool,
+    load_at: usize,
+    loads: AtomicUsize,
     entered: Barrier,
     release: Barrier,
 }
 
+impl GatedStore {
+    fn new(dir: &std::path::Path, load_at: usize) -> Self {
+        Self {
+            inner: FileStore::new(dir).unwrap(),
+            armed: AtomicBool::new(false),
+            load_at,
+            loads: AtomicUsize::new(0),
+            entered: Barrier::new(2),
+            release: Barrier::new(2),
+        }
+    }
+
+    fn stop(&self) {
+        self.entered.wait();
+        self.release.wait();
+    }
+}
+
 impl TokenStore for GatedStore {
     fn load(&self, key: &str) -> Result<Option<TokenSet>, StoreError> {
-        self.inner.load(key)
+        let set = self.inner.load(key);
+        if self.loads.fetch_add(1, Ordering::SeqCst) + 1 == self.load_at {
+            self.stop();
+        }
+        set
     }
 
     fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError> {
         if self.armed.swap(false, Ordering::SeqCst) {
-            self.entered.wait();
-            self.release.wait();
+            self.stop();
         }
         self.inner.save(key, set)
     }
@@ -99,12 +123,7 @@ fn gated(name: &str) -> (TokenServer, common::TempDir, Arc<GatedStore>, TokenSet
     let server = TokenServer::start();
     let (at, rt) = server.sign_in();
     let dir = common::temp_dir(name);
-    let store = Arc::new(GatedStore {
-        inner: FileStore::new(dir.path()).unwrap(),
-        armed: AtomicBool::new(false),
-        entered: Barrier::new(2),
-        release: Barrier::new(2),
-    });
+    let store = Arc::new(GatedStore::new(dir.path(), 0));
     let old = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
     store.inner.save("user", &old).unwrap();
     (server, dir, store, old)
@@ -365,36 +384,6 @@ fn a_refresh_token_given_by_hand_is_used_not_the_older_stored_set() {
     assert!(server.is_live_refresh(&old_rt) || !server.is_live_refresh(&old_rt));
 }
 
-/// A `FileStore` whose `load` number `at` (counting from 1), once armed, waits inside until the
-/// test lets it go.
-#[derive(Debug)]
-struct GatedLoad {
-    inner: FileStore,
-    loads: std::sync::atomic::AtomicUsize,
-    at: usize,
-    entered: Barrier,
-    release: Barrier,
-}
-
-impl TokenStore for GatedLoad {
-    fn load(&self, key: &str) -> Result<Option<TokenSet>, StoreError> {
-        let set = self.inner.load(key);
-        if self.loads.fetch_add(1, Ordering::SeqCst) + 1 == self.at {
-            self.entered.wait();
-            self.release.wait();
-        }
-        set
-    }
-
-    fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError> {
-        self.inner.save(key, set)
-    }
-
-    fn remove(&self, key: &str) -> Result<(), StoreError> {
-        self.inner.remove(key)
-    }
-}
-
 #[test]
 fn a_sign_in_while_the_store_is_read_again_is_not_undone() {
     // A forced refresh reads the store (a possible takeover) and gets S1; meanwhile a sign-in
@@ -402,13 +391,7 @@ fn a_sign_in_while_the_store_is_read_again_is_not_undone() {
     let server = TokenServer::start();
     let (at1, rt1) = server.sign_in();
     let dir = common::temp_dir("read-race");
-    let store = Arc::new(GatedLoad {
-        inner: FileStore::new(dir.path()).unwrap(),
-        loads: std::sync::atomic::AtomicUsize::new(0),
-        at: 2,
-        entered: Barrier::new(2),
-        release: Barrier::new(2),
-    });
+    let store = Arc::new(GatedStore::new(dir.path(), 2));
     let s1 = TokenSet::new(at1, Some(Secret::new(rt1.clone())), NOW + 7200);
     store.inner.save("user", &s1).unwrap();
     let r = builder(&server, store.clone()).build();
