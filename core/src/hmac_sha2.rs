@@ -293,7 +293,7 @@ impl<F: Family> Run<'_, F> {
     /// Finishes the MAC of `data[..end]` into `out`; returns its length, or 0 (no MAC) when
     /// `end` is before what was already hashed, past the data, or not the `end` the steps
     /// finished at (which callers never ask).
-    pub(crate) fn finish(mut self, end: usize, out: &mut [u8; MAX_OUT]) -> usize {
+    pub(crate) fn finish(&mut self, end: usize, out: &mut [u8; MAX_OUT]) -> usize {
         if self.phase == 0 {
             self.finish_inner(end);
         }
@@ -308,7 +308,7 @@ impl<F: Family> Run<'_, F> {
     }
 
     /// Finishes the MAC of `data[..end]` and compares it with `tag` in constant time.
-    pub(crate) fn verify(self, end: usize, tag: &[u8]) -> bool {
+    pub(crate) fn verify(&mut self, end: usize, tag: &[u8]) -> bool {
         let mut mac = [0u8; MAX_OUT];
         let n = self.finish(end, &mut mac);
         let ok = n != 0 && crate::ct::eq(mac.get(..n).unwrap_or_default(), tag);

@@ -218,7 +218,11 @@ impl<'d> MacRun<'d> {
     }
 
     /// Hashes the rest of `data[..end]` and checks in constant time that `tag` is its MAC.
-    pub(crate) fn verify(self, end: usize, tag: &[u8]) -> bool {
+    ///
+    /// Out of line: its buffers (the padded last blocks, the MAC) stay out of the frame of a
+    /// caller that parses the payload meanwhile.
+    #[inline(never)]
+    pub(crate) fn verify(&mut self, end: usize, tag: &[u8]) -> bool {
         match self {
             Self::Sha256(r) => r.verify(end, tag),
             Self::Sha512(r) => r.verify(end, tag),
@@ -659,7 +663,7 @@ pub fn decode<'s, T: Deserialize<'s>>(
             signing_input,
             sig,
             key,
-            run,
+            &mut run,
             options,
             now,
         );
@@ -708,7 +712,7 @@ fn decode_step_by_step<'s, T: Deserialize<'s>>(
         seg.signing_input,
         sig,
         key,
-        MacRun::new(key, token),
+        &mut MacRun::new(key, token),
         options,
         now,
     )
@@ -880,6 +884,20 @@ fn split_decode(
     })
 }
 
+/// The checks of a header that is not one of the common ones: JSON, `alg`, `crit`.
+///
+/// Out of line so that its frame is not part of the decode's while the payload is parsed
+/// (firmware images count the peak stack).
+#[inline(never)]
+fn check_header(header: &[u8], alg: Algorithm) -> Result<(), DecodeError> {
+    let fields = parse_header(header)?;
+    check_alg(fields.alg.as_ref(), alg)?;
+    if fields.crit {
+        return Err(DecodeError::UnsupportedCrit);
+    }
+    Ok(())
+}
+
 /// Decoding after the segments are decoded: header, `alg`, `crit`, signature, then [`finish`].
 #[allow(
     clippy::too_many_arguments,
@@ -892,28 +910,25 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     signing_input: &[u8],
     sig: &[u8],
     key: &HmacKey,
-    run: MacRun<'_>,
+    run: &mut MacRun<'_>,
     options: &DecodeOptions<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
     let header: &'s [u8] = header;
     if !is_plain_header(header, key.algorithm()) {
-        let fields = parse_header(header)?;
-        check_alg(fields.alg.as_ref(), key.algorithm())?;
-        if fields.crit {
-            return Err(DecodeError::UnsupportedCrit);
-        }
+        check_header(header, key.algorithm())?;
     }
     // The payload is parsed while the MAC is computed (a block per member), and the result
     // is returned only if the MAC matches: the same result as verifying first.
     let end = signing_input.len();
     let payload: &'s [u8] = payload;
-    // One call site for the parse either way (firmware images count the stack and bytes):
-    // verifying first takes the run out, so the ticks have nothing to do.
     let sig_len_ok = sig.len() == key.algorithm().mac_len();
-    let mut run = Some(run);
-    if options.verify_before_parse && !run.take().is_some_and(|r| sig_len_ok && r.verify(end, sig))
-    {
+    // One call site for the parse either way (firmware images count the stack and bytes).
+    // Verifying first finishes the run, so the ticks have nothing left to do. The run is
+    // borrowed, not moved: moving its states (up to 168 bytes) in and out of an `Option`
+    // measured slower (BENCHMARKS.md, seventh round).
+    let first = options.verify_before_parse;
+    if first && !(sig_len_ok && run.verify(end, sig)) {
         return Err(DecodeError::BadSignature);
     }
     let result = finish_with(
@@ -922,16 +937,11 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
         arena,
         &options.validation,
         now,
-        &mut || {
-            if let Some(r) = run.as_mut() {
-                r.step_to_end(end);
-            }
-        },
+        &mut || run.step_to_end(end),
     );
-    if let Some(r) = run {
-        if !(sig_len_ok && r.verify(end, sig)) {
-            return Err(DecodeError::BadSignature);
-        }
+    // Verified before the parse, or now.
+    if !(first || (sig_len_ok && run.verify(end, sig))) {
+        return Err(DecodeError::BadSignature);
     }
     result
 }
