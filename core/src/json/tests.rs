@@ -370,6 +370,93 @@ fn zero_copy_and_arena() {
     );
 }
 
+/// Reads `T` through `deserialize_any` only, whatever `T` asks for: the reference for the
+/// direct string and integer paths (`string_or_any`, `number_or_any`).
+struct ViaAny<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ViaAny<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct OnlyAny<D>(D);
+        impl<'de, D: serde::Deserializer<'de>> serde::Deserializer<'de> for OnlyAny<D> {
+            type Error = D::Error;
+            fn deserialize_any<V: serde::de::Visitor<'de>>(
+                self,
+                visitor: V,
+            ) -> Result<V::Value, D::Error> {
+                self.0.deserialize_any(visitor)
+            }
+            serde::forward_to_deserialize_any! {
+                bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes
+                byte_buf option unit unit_struct newtype_struct seq tuple tuple_struct map
+                struct enum identifier ignored_any
+            }
+        }
+        T::deserialize(OnlyAny(d)).map(ViaAny)
+    }
+}
+
+#[test]
+fn direct_string_and_integer_paths_equal_deserialize_any() {
+    fn same<'a, T>(input: &'a [u8], a: &'a mut [u8], b: &'a mut [u8])
+    where
+        T: Deserialize<'a> + PartialEq + fmt::Debug,
+    {
+        let direct = from_slice::<T>(input, a);
+        let via_any = from_slice::<ViaAny<T>>(input, b).map(|(v, n)| (v.0, n));
+        assert_eq!(
+            direct,
+            via_any,
+            "{} for {:?}",
+            core::any::type_name::<T>(),
+            String::from_utf8_lossy(input)
+        );
+    }
+    let inputs: &[&[u8]] = &[
+        b"\"abc\"",
+        b" \"a\\u0041\\n\"",
+        b"\"\"",
+        b"  \"too long for four\"",
+        b"\"unterminated",
+        b"\"bad \\x escape\"",
+        b"5",
+        b" -3",
+        b"0",
+        b"-0",
+        b"007",
+        b"1.5",
+        b"1e3",
+        b"-",
+        b"300",
+        b"-129",
+        b"4294967296",
+        b"18446744073709551615",
+        b"18446744073709551616",
+        b"-9223372036854775809",
+        b"null",
+        b"true",
+        b"false",
+        b"nul",
+        b"[1]",
+        b"{\"a\":1}",
+        b"",
+        b"   ",
+        b"}",
+        b"\"x\" 1",
+    ];
+    for input in inputs {
+        same::<&str>(input, &mut arena(), &mut arena());
+        same::<heapless::String<4>>(input, &mut arena(), &mut arena());
+        same::<i8>(input, &mut arena(), &mut arena());
+        same::<i16>(input, &mut arena(), &mut arena());
+        same::<i32>(input, &mut arena(), &mut arena());
+        same::<i64>(input, &mut arena(), &mut arena());
+        same::<u8>(input, &mut arena(), &mut arena());
+        same::<u16>(input, &mut arena(), &mut arena());
+        same::<u32>(input, &mut arena(), &mut arena());
+        same::<u64>(input, &mut arena(), &mut arena());
+    }
+}
+
 #[test]
 fn mismatches() {
     fn err<'a, T: Deserialize<'a>>(input: &'a [u8], arena: &'a mut [u8]) -> Error {
