@@ -3,7 +3,7 @@
 use core::fmt;
 
 use super::CookieError;
-use crate::swar::{self, below_mask, eq_mask};
+use crate::swar::{self, eq_mask};
 
 /// One `name=value` pair of a `Cookie` request header, borrowed from the header.
 ///
@@ -317,13 +317,13 @@ pub(super) fn scan_value(s: &[u8]) -> (Option<usize>, bool) {
     let mut start = 0;
     while let Some(rest) = blocks.get(start..) {
         let Some(k) = rest.iter().position(|block| {
-            let pair = u128::from_le_bytes(*block);
-            #[allow(
-                clippy::cast_possible_truncation,
-                reason = "the two halves of the block"
-            )]
-            let (lo, hi) = (pair as u64, (pair >> 64) as u64);
-            semi_or_below_dash(lo) | semi_or_below_dash(hi) != 0
+            // The lanes' flags ORed with `|` (not `||`): vector compares and one mask move,
+            // as in the JSON string scanner (measured faster than two SWAR words).
+            let mut any = false;
+            for &b in block {
+                any |= (b == b';') | (b < b'-');
+            }
+            any
         }) else {
             break;
         };
@@ -349,11 +349,6 @@ fn scan_bytes(bytes: &[u8], escapes: &mut bool) -> Option<usize> {
         }
     }
     None
-}
-
-/// Non-zero exactly when a byte of `word` is `;` or below `-` (`%`, space, `"`...).
-const fn semi_or_below_dash(word: u64) -> u64 {
-    below_mask(word, b'-') | eq_mask(word, b';')
 }
 
 /// Index of the first `=` or `;` in `s`.
