@@ -320,26 +320,9 @@ pub(super) fn write_checked(
     }
 }
 
-/// `encodeURIComponent` leaves these bytes alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
-/// The bytes `encodeURIComponent` leaves as they are, as a table: one load per byte instead of a
-/// chain of range checks (the session token is ~1 KB of them on every read).
-#[allow(
-    clippy::cast_possible_truncation,
-    reason = "b < 256 fits in u8; const context has no TryFrom"
-)]
-const URI_UNRESERVED: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        t[b] = matches!(c, b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' | b'*' | b'\'' | b'(' | b')');
-        b += 1;
-    }
-    t
-};
-
-/// `!is_uri_unreserved(b)` as range checks combined with `|` (vectorizable; see
-/// [`unreserved_run`]).
+/// Whether `encodeURIComponent` escapes `b`: all but `A-Z a-z 0-9 - _ . ! ~ * ' ( )`. Range
+/// checks combined with `|`, which the compiler turns into vector compares over a block (see
+/// [`unreserved_run`]); the one definition of the set.
 #[inline(always)]
 const fn is_uri_reserved_branchless(b: u8) -> bool {
     let letter = (b | 0x20).wrapping_sub(b'a') < 26;
@@ -352,6 +335,22 @@ const fn is_uri_reserved_branchless(b: u8) -> bool {
         | (b == b'~');
     !(letter | digit | punct)
 }
+
+/// The bytes `encodeURIComponent` leaves as they are, as a table: one load per byte for the
+/// byte-by-byte paths (the bytes after a run's last whole block, the encoded length).
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "b < 256 fits in u8; const context has no TryFrom"
+)]
+const URI_UNRESERVED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = !is_uri_reserved_branchless(b as u8);
+        b += 1;
+    }
+    t
+};
 
 const fn is_uri_unreserved(b: u8) -> bool {
     URI_UNRESERVED[b as usize]
