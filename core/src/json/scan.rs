@@ -67,15 +67,21 @@ pub(crate) struct Str<'a> {
 }
 
 /// Whether a string byte needs attention: quote, backslash or control character.
-#[inline]
+///
+/// Two of the three tests are one compare: `b ^ 2` keeps the control characters below 0x20,
+/// moves the quote (0x22) to 0x20, and leaves every other byte above 0x20. Branch-free (`|`),
+/// so that the vector loop of [`find_special`] gets one compare fewer per step and no
+/// byte-pair shuffles (which the compiler used for the two equality tests).
+#[inline(always)]
 const fn is_special(b: u8) -> bool {
-    b == b'"' || b == b'\\' || b < 0x20
+    ((b ^ 2) <= 0x20) | (b == b'\\')
 }
 
-/// Flags the bytes of `word` that [`is_special`] (see [`swar`] for the flags' rules).
+/// Flags the bytes of `word` that [`is_special`] (see [`swar`] for the flags' rules), with
+/// the same `^ 2` as [`is_special`].
 #[inline(always)]
 const fn special_mask(word: u64) -> u64 {
-    swar::eq_mask(word, b'"') | swar::eq_mask(word, b'\\') | swar::below_mask(word, 0x20)
+    swar::below_mask(word ^ (swar::ONES * 2), 0x21) | swar::eq_mask(word, b'\\')
 }
 
 /// Offset of the first special byte at or after `i` (or `input.len()`).
@@ -90,7 +96,7 @@ pub(super) fn find_special(input: &[u8], mut i: usize) -> usize {
     while let Some(Ok(c)) = input.get(i..i + 16).map(<&[u8; 16]>::try_from) {
         let mut any = false;
         for &b in c {
-            any |= (b == b'"') | (b == b'\\') | (b < 0x20);
+            any |= is_special(b);
         }
         if any {
             // Which one: the two halves' masks, eight bytes at a time.

@@ -1479,6 +1479,30 @@ fn plain_u64_eight_digits_at_once() {
     }
 }
 
+/// Every byte value, at every position of inputs that take each of the search's paths (the
+/// 16-byte vector step, the 8-byte word, the byte loop): only the quote, the backslash and
+/// the control characters stop it. The vector and word steps test the quote and the controls
+/// with one compare after `^ 2`, so the bytes next to them (0x20, 0x21, 0x23) are the ones
+/// that would show a wrong constant.
+#[test]
+fn find_special_stops_at_exactly_quote_backslash_and_controls() {
+    for b in 0..=u8::MAX {
+        let special = b == b'"' || b == b'\\' || b < 0x20;
+        for len in [1, 7, 8, 15, 16, 24, 40] {
+            for at in 0..len {
+                let mut input = vec![b'a'; len];
+                input[at] = b;
+                let expected = if special { at } else { len };
+                assert_eq!(
+                    scan::find_special(&input, 0),
+                    expected,
+                    "{b:#04x} at {at} of {len}"
+                );
+            }
+        }
+    }
+}
+
 /// The string scanner's special-byte search (16, then 8, then 1 byte at a time) finds the
 /// first quote, backslash or control character from every start, as a byte loop does.
 #[test]
@@ -1491,7 +1515,9 @@ fn find_special_matches_a_byte_loop() {
                 .map(|_| match next(24) {
                     0 => b'"',
                     1 => b'\\',
-                    2 => [0x00, 0x1f, 0x20, 0x21, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc][next(10)],
+                    2 => [
+                        0x00, 0x02, 0x1f, 0x20, 0x21, 0x23, 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc,
+                    ][next(12)],
                     _ => b"abcdefghijklmnopqrstuvwxyz"[next(26)],
                 })
                 .collect();
