@@ -443,7 +443,22 @@ fn read_body<T: Read>(
             end
         }
         Framing::UntilClose => {
-            while fill(transport, buf, &mut filled, deadline_passed)? != 0 {}
+            while filled < buf.len() {
+                if fill(transport, buf, &mut filled, deadline_passed)? == 0 {
+                    return Ok(filled);
+                }
+            }
+            // The buffer is full: the response fits only if the stream ends right here, which
+            // one more read (into a byte outside the buffer) tells.
+            if deadline_passed() {
+                return Err(ExchangeError::Timeout);
+            }
+            let mut probe = [0u8; 1];
+            if transport.read(&mut probe).map_err(ExchangeError::Read)? != 0 {
+                return Err(ExchangeError::ResponseTooLarge {
+                    capacity: buf.len(),
+                });
+            }
             filled
         }
         Framing::Chunked => dechunk(transport, buf, start, filled, deadline_passed)?,

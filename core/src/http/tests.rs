@@ -317,6 +317,34 @@ fn retry_after_and_errors() {
 }
 
 #[test]
+fn until_close_body_may_fill_the_buffer_exactly() {
+    // No length, no chunking: the body ends when the server closes. A response of exactly the
+    // buffer's size is whole; one byte more is too large.
+    let head = b"HTTP/1.1 200 OK\r\n\r\n";
+    for extra in [0, 1, 2] {
+        let mut input = Vec::from(&head[..]);
+        input.resize(100 + extra, b'x');
+        for step in [1, 7, 50, 100, 1000] {
+            let mut buf = [0u8; 100];
+            let result = run(&input, step, &mut buf);
+            if extra == 0 {
+                let (status, _, body) = result.unwrap();
+                assert_eq!((status, body.len()), (200, 100 - head.len()), "step {step}");
+            } else {
+                assert_eq!(
+                    result.err(),
+                    Some(ExchangeError::SuccessUnreadable {
+                        status: 200,
+                        cause: "response_too_large"
+                    }),
+                    "{extra} more, step {step}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn chunked_body_may_fill_the_buffer_exactly() {
     // Raw framing is larger than the decoded body; in-place decoding frees room as it goes.
     let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
