@@ -587,10 +587,16 @@ fn session(
 ) -> Result<String, CliError> {
     let secrets = load_secrets(&a.secret, env)?;
     let user: Option<Value> = if sign_in {
-        Some(
-            serde_json::from_str(stdin)
-                .map_err(|e| CliError::Usage(format!("stdin is not a user JSON object: {e}")))?,
-        )
+        let user: Value = serde_json::from_str(stdin)
+            .map_err(|e| CliError::Usage(format!("stdin is not a user JSON object: {e}")))?;
+        if !user.is_object() {
+            return Err(CliError::Usage(format!(
+                "stdin is not a user JSON object: it is {}",
+                json_kind(&user)
+            )));
+        }
+        check_sign_in_strings(&user)?;
+        Some(user)
     } else {
         None
     };
@@ -687,6 +693,38 @@ fn sign_in_user_id(user: &Value) -> Result<Option<String>, CliError> {
         Some(Value::Bool(_)) => Err(refuse("a boolean")),
         Some(Value::Array(_)) => Err(refuse("an array")),
         Some(Value::Object(_)) => Err(refuse("an object")),
+    }
+}
+
+/// The sign-in user's `name`, `email` and `image` must each be a string, `null` or absent.
+///
+/// Auth.js copies any value into the token (AUTHJS.md §2.1); authcore's token keeps these
+/// as strings, so another kind is a usage error rather than a field silently left out.
+/// `null` is read as absent (docs/DIFFERENCES.md: a typed token has no `null`).
+fn check_sign_in_strings(user: &Value) -> Result<(), CliError> {
+    for field in ["name", "email", "image"] {
+        match user.get(field) {
+            None | Some(Value::Null | Value::String(_)) => {}
+            Some(other) => {
+                return Err(CliError::Usage(format!(
+                    "user \"{field}\" must be a string or null, not {}",
+                    json_kind(other)
+                )))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// "a number", "an array"…: what a JSON value is, for usage errors.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

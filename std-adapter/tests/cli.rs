@@ -422,6 +422,48 @@ fn sign_in_refuses_ids_javascript_would_mangle() {
 }
 
 #[test]
+fn sign_in_takes_a_user_object_with_string_fields() {
+    // Strings and null (read as absent) are taken.
+    let claims =
+        sign_in_claims(r#"{"id":"u1","name":"Ada","email":null,"image":"https://x/a.png"}"#)
+            .unwrap();
+    assert_eq!(claims["name"], "Ada");
+    assert!(claims.get("email").is_none(), "{claims}");
+    assert_eq!(claims["picture"], "https://x/a.png");
+    // Anything else is a usage error, not a field silently left out of the token.
+    for (field, value, kind) in [
+        ("name", "42", "a number"),
+        ("email", "true", "a boolean"),
+        ("image", r#"["a"]"#, "an array"),
+        ("name", r#"{"first":"Ada"}"#, "an object"),
+    ] {
+        let user = format!(r#"{{"id":"u1","{field}":{value}}}"#);
+        let (code, err) = sign_in_claims(&user).unwrap_err();
+        assert_eq!(code, Some(2), "{user}: {err}");
+        assert_eq!(
+            err.trim_end(),
+            format!("error: usage: user \"{field}\" must be a string or null, not {kind}"),
+            "{user}"
+        );
+    }
+    // The input must be an object: before, an array or a string signed in an empty user.
+    for (input, kind) in [
+        (r#"["Ada"]"#, "an array"),
+        (r#""Ada""#, "a string"),
+        ("42", "a number"),
+        ("null", "null"),
+    ] {
+        let (code, err) = sign_in_claims(input).unwrap_err();
+        assert_eq!(code, Some(2), "{input}: {err}");
+        assert_eq!(
+            err.trim_end(),
+            format!("error: usage: stdin is not a user JSON object: it is {kind}"),
+            "{input}"
+        );
+    }
+}
+
+#[test]
 fn hex_secrets_take_only_hex_digits() {
     let encode_with = |hex: &str| {
         authcore(
