@@ -21,6 +21,7 @@
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs as _};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
@@ -382,7 +383,8 @@ pub const MAX_RESPONSE: usize = 1024 * 1024;
 /// The blocking transport: `std::net` + rustls + the core's HTTP/1.1 exchange.
 ///
 /// Timeouts: [`Timeouts::connect`] bounds the connection setup as a whole (name resolution,
-/// which runs on a helper thread so that it can be abandoned, every TCP connect attempt, the
+/// which runs on a helper thread so that it can be abandoned, with at most
+/// [`MAX_PENDING_LOOKUPS`] of them left running, every TCP connect attempt, the
 /// TLS handshake), [`Timeouts::read`] each socket read and write, and [`Timeouts::total`] is
 /// checked before every step, so a request never takes much longer than `total + read`.
 pub struct HttpsTransport {
@@ -462,23 +464,72 @@ impl HttpsTransport {
     }
 }
 
+/// Most name lookups of [`HttpsTransport`] left running at once, in the whole process.
+///
+/// A lookup the system resolver never answers keeps its helper thread (see `resolve`). Once
+/// this many are still running, a request fails at once with a [`TransportErrorKind::Dns`]
+/// error (nothing was sent, so the refresh machine backs off and tries again) instead of
+/// starting one more thread: a hung resolver cannot pile up threads without bound.
+pub const MAX_PENDING_LOOKUPS: usize = 16;
+
+/// Lookups started and not yet finished (abandoned ones included).
+static PENDING_LOOKUPS: AtomicUsize = AtomicUsize::new(0);
+
+/// A name lookup: the addresses of `host` at `port`.
+type Lookup = fn(&str, u16) -> io::Result<Vec<SocketAddr>>;
+
 /// The endpoint's addresses, given up on at `setup`: the system resolver cannot be
 /// interrupted, so it runs on a helper thread that is left to finish on its own when it is
-/// late. IP literals need no lookup.
+/// late (at most [`MAX_PENDING_LOOKUPS`] at once). IP literals need no lookup.
 fn resolve(endpoint: &Endpoint, setup: Instant) -> Result<Vec<SocketAddr>, TransportError> {
+    resolve_with(endpoint, setup, &PENDING_LOOKUPS, |host, port| {
+        (host, port)
+            .to_socket_addrs()
+            .map(Iterator::collect::<Vec<_>>)
+    })
+}
+
+/// A lookup's place among the pending ones, given back when the lookup ends (its thread
+/// finishes, or is never started).
+struct LookupSlot(&'static AtomicUsize);
+
+impl LookupSlot {
+    fn take(pending: &'static AtomicUsize) -> Option<Self> {
+        pending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < MAX_PENDING_LOOKUPS).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| Self(pending))
+    }
+}
+
+impl Drop for LookupSlot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// [`resolve`] with the lookup and the pending count given (tests).
+fn resolve_with(
+    endpoint: &Endpoint,
+    setup: Instant,
+    pending: &'static AtomicUsize,
+    lookup: Lookup,
+) -> Result<Vec<SocketAddr>, TransportError> {
     let port = endpoint.port();
     if let Ok(ip) = endpoint.host().parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
     }
+    let slot = LookupSlot::take(pending).ok_or_else(|| not_sent(TransportErrorKind::Dns))?;
     let host = endpoint.host().to_owned();
     let (tx, rx) = mpsc::channel();
+    // If the thread cannot be started, the closure and its slot are dropped here.
     std::thread::Builder::new()
         .name("authcore-dns".into())
         .spawn(move || {
-            let found = (host.as_str(), port)
-                .to_socket_addrs()
-                .map(Iterator::collect::<Vec<_>>);
-            let _ = tx.send(found);
+            let _slot = slot;
+            let _ = tx.send(lookup(&host, port));
         })
         .map_err(|_| not_sent(TransportErrorKind::Dns))?;
     let left = setup.saturating_duration_since(Instant::now());
@@ -663,6 +714,75 @@ fn classify(e: &ExchangeError<io::Error>) -> TransportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::{Condvar, Mutex};
+
+    /// Whether the test's lookups may answer yet.
+    static OPEN: (Mutex<bool>, Condvar) = (Mutex::new(false), Condvar::new());
+    static PENDING: AtomicUsize = AtomicUsize::new(0);
+
+    /// A lookup that hangs until [`OPEN`] is set, then answers with a loopback address.
+    fn hanging_lookup(_host: &str, port: u16) -> io::Result<Vec<SocketAddr>> {
+        let (open, cv) = &OPEN;
+        let mut guard = open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while !*guard {
+            guard = cv
+                .wait(guard)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        Ok(vec![SocketAddr::from(([127, 0, 0, 1], port))])
+    }
+
+    #[test]
+    fn a_hung_resolver_holds_at_most_max_pending_lookups_threads() {
+        let endpoint = Endpoint::parse("https://auth.example/token").unwrap();
+        let soon = || Instant::now() + Duration::from_millis(20);
+        // Each lookup hangs and is given up on: its thread stays.
+        for _ in 0..MAX_PENDING_LOOKUPS {
+            let err = resolve_with(&endpoint, soon(), &PENDING, hanging_lookup).unwrap_err();
+            assert_eq!(err.kind, TransportErrorKind::Dns);
+        }
+        assert_eq!(PENDING.load(Ordering::Acquire), MAX_PENDING_LOOKUPS);
+        // The next one fails at once, without a thread.
+        let started = Instant::now();
+        let err = resolve_with(
+            &endpoint,
+            Instant::now() + Duration::from_secs(2),
+            &PENDING,
+            hanging_lookup,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.failure, err.kind),
+            (TransportFailure::NotSent, TransportErrorKind::Dns)
+        );
+        // It did not wait for a lookup (one would take the whole 2 s).
+        assert!(started.elapsed() < Duration::from_secs(1));
+        assert_eq!(PENDING.load(Ordering::Acquire), MAX_PENDING_LOOKUPS);
+        // IP literals need no lookup and are not held up.
+        let literal = Endpoint::parse("https://127.0.0.1:9/token").unwrap();
+        assert!(resolve_with(&literal, soon(), &PENDING, hanging_lookup).is_ok());
+        // When the resolver answers, the threads end and give their places back.
+        {
+            let (open, cv) = &OPEN;
+            *open.lock().unwrap() = true;
+            cv.notify_all();
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while PENDING.load(Ordering::Acquire) != 0 {
+            assert!(Instant::now() < deadline, "lookup threads did not end");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let addrs = resolve_with(
+            &endpoint,
+            Instant::now() + Duration::from_secs(10),
+            &PENDING,
+            hanging_lookup,
+        )
+        .unwrap();
+        assert_eq!(addrs, [SocketAddr::from(([127, 0, 0, 1], 443))]);
+    }
 
     #[test]
     fn endpoints() {
