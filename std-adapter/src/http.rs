@@ -737,22 +737,20 @@ mod tests {
     #[test]
     fn a_hung_resolver_holds_at_most_max_pending_lookups_threads() {
         let endpoint = Endpoint::parse("https://auth.example/token").unwrap();
-        let soon = || Instant::now() + Duration::from_millis(20);
+        // A lookup of `endpoint`, given up on after `within`.
+        let lookup = |endpoint: &Endpoint, within: Duration| {
+            resolve_with(endpoint, Instant::now() + within, &PENDING, hanging_lookup)
+        };
+        let soon = Duration::from_millis(20);
         // Each lookup hangs and is given up on: its thread stays.
         for _ in 0..MAX_PENDING_LOOKUPS {
-            let err = resolve_with(&endpoint, soon(), &PENDING, hanging_lookup).unwrap_err();
+            let err = lookup(&endpoint, soon).unwrap_err();
             assert_eq!(err.kind, TransportErrorKind::Dns);
         }
         assert_eq!(PENDING.load(Ordering::Acquire), MAX_PENDING_LOOKUPS);
         // The next one fails at once, without a thread.
         let started = Instant::now();
-        let err = resolve_with(
-            &endpoint,
-            Instant::now() + Duration::from_secs(2),
-            &PENDING,
-            hanging_lookup,
-        )
-        .unwrap_err();
+        let err = lookup(&endpoint, Duration::from_secs(2)).unwrap_err();
         assert_eq!(
             (err.failure, err.kind),
             (TransportFailure::NotSent, TransportErrorKind::Dns)
@@ -762,7 +760,7 @@ mod tests {
         assert_eq!(PENDING.load(Ordering::Acquire), MAX_PENDING_LOOKUPS);
         // IP literals need no lookup and are not held up.
         let literal = Endpoint::parse("https://127.0.0.1:9/token").unwrap();
-        assert!(resolve_with(&literal, soon(), &PENDING, hanging_lookup).is_ok());
+        assert!(lookup(&literal, soon).is_ok());
         // When the resolver answers, the threads end and give their places back.
         {
             let (open, cv) = &OPEN;
@@ -774,13 +772,7 @@ mod tests {
             assert!(Instant::now() < deadline, "lookup threads did not end");
             std::thread::sleep(Duration::from_millis(1));
         }
-        let addrs = resolve_with(
-            &endpoint,
-            Instant::now() + Duration::from_secs(10),
-            &PENDING,
-            hanging_lookup,
-        )
-        .unwrap();
+        let addrs = lookup(&endpoint, Duration::from_secs(10)).unwrap();
         assert_eq!(addrs, [SocketAddr::from(([127, 0, 0, 1], 443))]);
     }
 
