@@ -155,7 +155,7 @@ impl Config {
         self.mandatory_margin
     }
 
-    /// Clamps a wire `expires_in` (already known to be a non-negative integer) to the bounds.
+    /// Clamps a wire `expires_in` (whole seconds, see [`super::response::Tokens::expires_in`]) to the bounds.
     pub(crate) fn clamp_expires_in(&self, value: u64) -> u32 {
         let max = self.max_expires_in.max(self.min_expires_in);
         let value = u32::try_from(value).unwrap_or(u32::MAX);

@@ -558,13 +558,14 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
     /// The scope granted by the last successful response that carried one (RFC 6749 §5.1: a
     /// response without `scope` keeps it). `None` before any response carried one (a stored
     /// credential's scope is the caller's to keep), and when the last one received was longer
-    /// than `SC` bytes: the tokens are still committed (a token is never lost over a scope)
-    /// and [`scope_dropped`](Self::scope_dropped) says so.
+    /// than `SC` bytes or not a string: the tokens are still committed (a token is never lost
+    /// over a scope) and [`scope_dropped`](Self::scope_dropped) says so.
     pub fn scope(&self) -> Option<&str> {
         (self.has_credential && self.scope_state == ScopeState::Known).then_some(&*self.scope)
     }
 
-    /// Whether the last scope received was longer than `SC` bytes and was dropped.
+    /// Whether the last scope received was longer than `SC` bytes, or not a string (an array,
+    /// a number…), and was dropped.
     pub fn scope_dropped(&self) -> bool {
         self.has_credential && self.scope_state == ScopeState::Dropped
     }
@@ -1021,6 +1022,9 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
                 Ok(()) => ScopeState::Known,
                 Err(_) => ScopeState::Dropped,
             };
+        } else if tokens.scope_unreadable {
+            self.scope.clear();
+            self.scope_state = ScopeState::Dropped;
         }
         self.token_type = tokens.token_type.and_then(|t| {
             let mut s = String::new();

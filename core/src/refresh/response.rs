@@ -37,12 +37,18 @@ pub enum TokenResponse<'a> {
 pub struct Tokens<'a> {
     /// `access_token`: non-empty, every character in `%x20-7E` once unescaped.
     pub access_token: JsonStr<'a>,
-    /// `refresh_token`, when the server rotated it (same character rules).
+    /// `refresh_token`, when the server rotated it (same character rules); `null` is read as
+    /// absent, as Auth.js's `new ?? old` does.
     pub refresh_token: Option<JsonStr<'a>>,
-    /// `expires_in` in seconds, from a JSON integer or a string of digits, not yet clamped.
+    /// `expires_in` in whole seconds, not yet clamped: a string of digits, or any JSON number
+    /// rounded down (`3599.98` is 3599, `3.6e3` is 3600, a negative number is 0), saturating.
+    /// `null` is read as absent.
     pub expires_in: Option<u64>,
-    /// `scope`, when present.
+    /// `scope`, when it is a string (`null` is read as absent).
     pub scope: Option<JsonStr<'a>>,
+    /// Whether `scope` was there but not a string (an array, a number…): the machine keeps
+    /// the tokens and flags the scope as dropped, as for one too long to keep.
+    pub scope_unreadable: bool,
     /// `token_type`, when present: `Bearer` in any case (anything else is rejected).
     pub token_type: Option<JsonStr<'a>>,
 }
@@ -54,6 +60,7 @@ impl fmt::Debug for Tokens<'_> {
             .field("refresh_token", &self.refresh_token.map(|_| "<redacted>"))
             .field("expires_in", &self.expires_in)
             .field("scope", &self.scope)
+            .field("scope_unreadable", &self.scope_unreadable)
             .field("token_type", &self.token_type)
             .finish()
     }
@@ -243,14 +250,12 @@ pub enum ResponseError {
     InvalidAccessToken,
     /// `refresh_token` is not a non-empty string of visible ASCII characters and spaces.
     InvalidRefreshToken,
-    /// `expires_in` is not a non-negative integer or a string of digits.
+    /// `expires_in` is not a JSON number or a string of digits.
     InvalidExpiresIn,
     /// `token_type` is not a string.
     InvalidTokenType,
     /// `token_type` is not `Bearer` (any case).
     UnsupportedTokenType,
-    /// `scope` is not a string.
-    InvalidScope,
     /// `error` is present but not a string.
     InvalidErrorCode,
     /// The body could not be read whole (larger than the response buffer, cut off, timed
@@ -274,7 +279,6 @@ impl ResponseError {
             Self::InvalidExpiresIn => "invalid_expires_in",
             Self::InvalidTokenType => "invalid_token_type",
             Self::UnsupportedTokenType => "unsupported_token_type",
-            Self::InvalidScope => "invalid_scope",
             Self::InvalidErrorCode => "invalid_error_code",
             Self::Unreadable => "unreadable",
         }
@@ -295,7 +299,6 @@ impl fmt::Display for ResponseError {
             Self::InvalidExpiresIn => "token response has an invalid expires_in",
             Self::InvalidTokenType => "token response has a non-string token_type",
             Self::UnsupportedTokenType => "token response has a token_type other than Bearer",
-            Self::InvalidScope => "token response has a non-string scope",
             Self::InvalidErrorCode => "token response has a non-string error",
             Self::Unreadable => "token response body could not be read whole",
         })
@@ -539,7 +542,10 @@ impl<'a> Fields<'a> {
 
     fn finish(self, text: &'a str) -> Result<TokenResponse<'a>, ResponseError> {
         let string = |value: &Value<'a>| JsonStr::from_value(text, value);
-        if let Some(error) = self.error {
+        // A member whose value is `null` counts as absent (JavaScript's `??`, and what a
+        // server means by it); a rejected 2xx body would end the session.
+        let present = |v: Option<Value<'a>>| v.filter(|v| v.kind() != ValueKind::Null);
+        if let Some(error) = present(self.error) {
             if error.kind() != ValueKind::String {
                 return Err(ResponseError::InvalidErrorCode);
             }
@@ -562,7 +568,7 @@ impl<'a> Fields<'a> {
                 .filter(JsonStr::is_vschar)
                 .ok_or(ResponseError::InvalidAccessToken)?,
         };
-        let refresh_token = match self.refresh_token {
+        let refresh_token = match present(self.refresh_token) {
             None => None,
             Some(v) => Some(
                 string(&v)
@@ -570,20 +576,16 @@ impl<'a> Fields<'a> {
                     .ok_or(ResponseError::InvalidRefreshToken)?,
             ),
         };
-        let expires_in = match self.expires_in {
+        let expires_in = match present(self.expires_in) {
             None => None,
             Some(v) => {
-                // A JSON integer, or a string of digits without escapes.
-                let digits_text = match v.kind() {
-                    ValueKind::Number => v.as_number(),
-                    ValueKind::String => v.as_str(),
+                // Any JSON number (rounded down), or a string of digits without escapes.
+                let seconds = match v.kind() {
+                    ValueKind::Number => v.as_number().and_then(whole_seconds),
+                    ValueKind::String => v.as_str().and_then(digits),
                     _ => None,
                 };
-                Some(
-                    digits_text
-                        .and_then(digits)
-                        .ok_or(ResponseError::InvalidExpiresIn)?,
-                )
+                Some(seconds.ok_or(ResponseError::InvalidExpiresIn)?)
             }
         };
         let token_type = match self.token_type {
@@ -596,18 +598,75 @@ impl<'a> Fields<'a> {
                 Some(token_type)
             }
         };
-        let scope = match self.scope {
-            None => None,
-            Some(v) => Some(string(&v).ok_or(ResponseError::InvalidScope)?),
-        };
+        // The scope is informational: one that is not a string is flagged, never a reason to
+        // lose the tokens.
+        let scope_value = present(self.scope);
+        let scope = scope_value.as_ref().and_then(string);
         Ok(TokenResponse::Tokens(Tokens {
             access_token,
             refresh_token,
             expires_in,
             scope,
+            scope_unreadable: scope_value.is_some() && scope.is_none(),
             token_type,
         }))
     }
+}
+
+/// A JSON number (`text` is one: the parser checked its grammar) rounded down to a whole
+/// number, saturating at `u64::MAX` (clamped later); a negative number is 0 (already expired;
+/// JavaScript's `Math.floor(now + expires_in)` is in the past). Exact for any number of digits
+/// and any exponent: the digits are read as a decimal point moved by the exponent.
+fn whole_seconds(text: &str) -> Option<u64> {
+    let b = text.as_bytes();
+    if b.first() == Some(&b'-') {
+        return Some(0);
+    }
+    let int_len = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    let (int, rest) = b.split_at(int_len);
+    let (frac, rest) = match rest.split_first() {
+        Some((b'.', after)) => {
+            after.split_at(after.iter().take_while(|c| c.is_ascii_digit()).count())
+        }
+        _ => (&[][..], rest),
+    };
+    let exponent = match rest.split_first() {
+        Some((b'e' | b'E', after)) => {
+            let (negative, digits) = match after.split_first() {
+                Some((b'-', d)) => (true, d),
+                Some((b'+', d)) => (false, d),
+                _ => (false, after),
+            };
+            let e = digits.iter().try_fold(0i64, |acc, &c| {
+                c.is_ascii_digit()
+                    .then(|| acc.saturating_mul(10).saturating_add(i64::from(c - b'0')))
+            })?;
+            if negative {
+                -e
+            } else {
+                e
+            }
+        }
+        None => 0,
+        Some(_) => return None,
+    };
+    // The number of digits before the decimal point once the exponent is applied.
+    let whole = i64::try_from(int.len()).ok()?.saturating_add(exponent);
+    let mut value = 0u64;
+    let mut taken = 0i64;
+    for &c in int.iter().chain(frac) {
+        if taken >= whole {
+            break;
+        }
+        value = value.saturating_mul(10).saturating_add(u64::from(c - b'0'));
+        taken += 1;
+    }
+    // Zeros the exponent adds after the last digit (a saturated value stays saturated).
+    while taken < whole && value != 0 && value != u64::MAX {
+        value = value.saturating_mul(10);
+        taken += 1;
+    }
+    Some(value)
 }
 
 /// A run of ASCII digits as a `u64`, saturating (clamped later); `None` for anything else,
