@@ -492,18 +492,22 @@ impl<K: TokenCodec> Engine<K> {
         while let Some(event) = machine.poll_event() {
             match event {
                 Event::Refreshed { .. } => {
-                    if let (Ok(at), Some(exp)) = (machine.access_token(now), machine.expires_at()) {
-                        let fields = OAuthFields {
+                    // The committed token, whether or not it may be handed out now: a new one
+                    // can arrive already expired (`expires_in: 0`), and the rotated refresh
+                    // token must be stored with it either way.
+                    let fields = match (machine.committed_access_token(), machine.expires_at()) {
+                        (Some(at), Some(exp)) => Some(OAuthFields {
                             access_token: at,
                             refresh_token: machine.refresh_token(),
                             expires_at: exp,
-                        };
-                        if open.token.set_credential(fields).is_err() {
-                            open.token.set_failure(RefreshFailure {
-                                error: REFRESH_TOKEN_ERROR,
-                                retry_at: None,
-                            });
-                        }
+                        }),
+                        _ => None,
+                    };
+                    if fields.is_none_or(|f| open.token.set_credential(f).is_err()) {
+                        open.token.set_failure(RefreshFailure {
+                            error: REFRESH_TOKEN_ERROR,
+                            retry_at: None,
+                        });
                     }
                 }
                 Event::RefreshFailed {

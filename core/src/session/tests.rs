@@ -715,6 +715,17 @@ mod refresh {
         answers: &mut StdVec<Result<(u16, &'static str), TransportFailure>>,
         sent: &mut StdVec<StdString>,
     ) -> (StdString, StdString, OAuthToken) {
+        read_with(&config(), header, at_ms, answers, sent)
+    }
+
+    /// [`read`] with the refresh machine's configuration given.
+    fn read_with(
+        config: &refresh::Config,
+        header: &str,
+        at_ms: i64,
+        answers: &mut StdVec<Result<(u16, &'static str), TransportFailure>>,
+        sent: &mut StdVec<StdString>,
+    ) -> (StdString, StdString, OAuthToken) {
         let e = engine();
         let mut cb = Cb::default();
         let mut b = Bufs::new();
@@ -724,7 +735,7 @@ mod refresh {
                 &mut cb,
                 header.as_bytes(),
                 at_ms,
-                &config(),
+                config,
                 &client(),
                 &mut rng,
                 b.get(),
@@ -856,6 +867,32 @@ mod refresh {
         assert_eq!(t.refresh_token.as_deref(), Some("r2"));
         assert_eq!(t.access_token.as_deref(), Some(long_access.as_str()));
         assert_eq!(t.error, None);
+    }
+
+    /// A new access token that arrives already expired (lifetime 0, which the configuration
+    /// allows) is still stored with the rotated refresh token: before, the session kept the
+    /// spent `r1` and the next refresh failed for good.
+    #[test]
+    fn rotated_refresh_token_is_stored_when_the_new_access_token_has_no_lifetime() {
+        let at = NOW_MS + 3601 * 1000;
+        for (config, answer) in [
+            (
+                config().min_expires_in(0),
+                r#"{"access_token":"a2","refresh_token":"r2","expires_in":0}"#,
+            ),
+            (
+                config().default_expires_in(0),
+                r#"{"access_token":"a2","refresh_token":"r2"}"#,
+            ),
+        ] {
+            let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+            let mut answers = vec![Ok((200, answer))];
+            let (_, _, t) = read_with(&config, &header, at, &mut answers, &mut StdVec::new());
+            assert_eq!(t.refresh_token.as_deref(), Some("r2"), "{answer}");
+            assert_eq!(t.access_token.as_deref(), Some("a2"), "{answer}");
+            assert_eq!(t.expires_at, Some(at / 1000), "{answer}");
+            assert_eq!(t.error, None, "{answer}");
+        }
     }
 
     #[test]
