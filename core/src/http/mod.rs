@@ -191,6 +191,12 @@ pub fn request_len(target: &Target<'_>, request: &Request<'_>) -> usize {
 /// request ([`request_len`]), the request is assembled there and written at once; otherwise it
 /// is written piece by piece. `deadline_passed` is called before each read.
 ///
+/// A response whose status is not 2xx and whose body cannot be read whole (larger than
+/// `buf`, cut off, timed out, badly framed) is returned with an empty body: its head came
+/// whole, so the server has answered and issued no token, and the status and `Retry-After`
+/// are what the refresh machine needs (a 503 backs off, a 400 ends the refresh). Only a
+/// response that never got that far is [`TransportFailure::NoResponse`].
+///
 /// # Errors
 ///
 /// [`ExchangeError`]; use [`ExchangeError::transport_failure`] to tell the machine.
@@ -339,7 +345,8 @@ struct Head {
 /// Reads one response into `buf` (from its start).
 ///
 /// Once a 2xx status line has arrived, any failure to read the rest (head or body) is
-/// [`ExchangeError::SuccessUnreadable`]: the server has acted on the request.
+/// [`ExchangeError::SuccessUnreadable`]: the server has acted on the request. Once the whole
+/// head of any other status has arrived, a body that cannot be read is left out (empty).
 fn read_response<'b, T: Read>(
     transport: &mut T,
     buf: &'b mut [u8],
@@ -366,16 +373,17 @@ fn read_response<'b, T: Read>(
     } else {
         head.framing
     };
-    let end = read_body(transport, buf, start, filled, framing, deadline_passed).map_err(|e| {
-        if (200..300).contains(&head.status) {
-            ExchangeError::SuccessUnreadable {
+    let end = match read_body(transport, buf, start, filled, framing, deadline_passed) {
+        Ok(end) => end,
+        Err(e) if (200..300).contains(&head.status) => {
+            return Err(ExchangeError::SuccessUnreadable {
                 status: head.status,
                 cause: e.kind(),
-            }
-        } else {
-            e
+            })
         }
-    })?;
+        // An error status came whole: that is the answer, without its body.
+        Err(_) => start,
+    };
     let body = buf.get(start..end).unwrap_or_default();
     Ok(HttpResponse {
         status: head.status,
@@ -408,12 +416,18 @@ fn read_head<T: Read>(
 }
 
 /// The status of a head that starts with a complete `HTTP/1.x 2xx` status code, whatever
-/// follows (a bad header, the end of the stream).
+/// follows (a bad header, the end of the stream). As the head parser (httparse) does, empty
+/// lines before the status line are skipped and a bare LF may end it.
 fn success_status(head: &[u8]) -> Option<u16> {
+    let start = head
+        .iter()
+        .take_while(|&&b| b == b'\r' || b == b'\n')
+        .count();
+    let head = head.get(start..)?;
     let rest = head
         .strip_prefix(b"HTTP/1.1 ")
         .or_else(|| head.strip_prefix(b"HTTP/1.0 "))?;
-    let [a @ b'2', b @ b'0'..=b'9', c @ b'0'..=b'9', b' ' | b'\r', ..] = *rest else {
+    let [a @ b'2', b @ b'0'..=b'9', c @ b'0'..=b'9', b' ' | b'\r' | b'\n', ..] = *rest else {
         return None;
     };
     Some(u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0'))

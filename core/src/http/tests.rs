@@ -156,15 +156,6 @@ fn retry_after_and_errors() {
                 cause: "truncated",
             },
         ),
-        // Not a success: the body's loss costs no token, the machine may send again.
-        (
-            b"HTTP/1.1 500 x\r\nContent-Length: 10\r\n\r\n{}",
-            ExchangeError::Truncated,
-        ),
-        (
-            b"HTTP/1.1 400 x\r\nContent-Length: 1000\r\n\r\n",
-            ExchangeError::ResponseTooLarge { capacity: 256 },
-        ),
         // A success whose head is cut off or broken: the status is enough to know the
         // server acted.
         (
@@ -341,6 +332,74 @@ fn until_close_body_may_fill_the_buffer_exactly() {
                 );
             }
         }
+    }
+}
+
+/// An error status whose head came whole is the server's answer even when its body is lost
+/// (too large, cut off, timed out, badly framed): it comes back with an empty body, so the
+/// machine sees the status and `Retry-After` (a 503 backs off, a 400 ends the refresh)
+/// instead of "no response" (sent again at once, and the end of the session after two).
+#[test]
+fn error_status_with_a_lost_body_is_still_the_answer() {
+    let mut page = Vec::from(
+        &b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nContent-Length: 4000\r\n\r\n"[..],
+    );
+    page.resize(page.len() + 4000, b'x');
+    let mut close_delimited = Vec::from(&b"HTTP/1.1 502 Bad Gateway\r\n\r\n"[..]);
+    close_delimited.resize(400, b'x');
+    let cases: [(&[u8], u16, Option<u32>); 6] = [
+        (&page, 503, Some(120)),
+        (&close_delimited, 502, None),
+        (b"HTTP/1.1 500 x\r\nContent-Length: 10\r\n\r\n{}", 500, None),
+        (b"HTTP/1.1 400 x\r\nContent-Length: 1000\r\n\r\n", 400, None),
+        (
+            b"HTTP/1.1 429 x\r\nRetry-After: 5\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            429,
+            Some(5),
+        ),
+        (
+            b"HTTP/1.1 401 x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+            401,
+            None,
+        ),
+    ];
+    for (input, status, retry_after) in cases {
+        for step in [1, 3, 1000] {
+            let mut buf = [0u8; 256];
+            let got = run(input, step, &mut buf);
+            assert_eq!(
+                got,
+                Ok((status, retry_after, Vec::new())),
+                "{status} step {step}"
+            );
+        }
+    }
+    // A head that does not come whole is still no answer.
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(b"HTTP/1.1 503 x\r\nRetry-After: 1", 1000, &mut buf).err(),
+        Some(ExchangeError::Truncated)
+    );
+}
+
+/// Empty lines before the status line and a bare LF after the code: the head parser accepts
+/// them, so a 2xx head that then breaks is still a success whose body was lost.
+#[test]
+fn success_is_recognised_as_the_head_parser_reads_it() {
+    for input in [
+        &b"\r\nHTTP/1.1 200 OK\r\nBad Header\r\n\r\n"[..],
+        b"\nHTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+        b"HTTP/1.1 200\nBad Header\n\n",
+        b"HTTP/1.1 100 Continue\r\n\r\n\r\nHTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+    ] {
+        let mut buf = [0u8; 256];
+        let err = run(input, 1000, &mut buf).unwrap_err();
+        assert_eq!(
+            err.transport_failure(),
+            TransportFailure::UnreadableSuccess,
+            "{:?}: {err:?}",
+            core::str::from_utf8(input)
+        );
     }
 }
 
