@@ -164,6 +164,17 @@ pub trait TokenCodec {
     fn decode_scratch_len(&self, token_len: usize) -> usize;
 }
 
+/// The longest token a session cookie carries: [`MAX_CHUNKS`](crate::cookie::MAX_CHUNKS)
+/// chunks of the larger chunk size (v5's 3,936 bytes). A codec reads every token the engine
+/// can write and reassemble, not only the 16 KiB a bare decode takes by default.
+pub const MAX_SESSION_TOKEN_LEN: usize = crate::cookie::MAX_CHUNKS * crate::cookie::CHUNK_SIZE_V5;
+
+/// The codecs' decode options: Auth.js's 15 s clock tolerance, tokens up to
+/// [`MAX_SESSION_TOKEN_LEN`].
+const fn session_decode_options<'k>() -> DecodeOptions<'k> {
+    DecodeOptions::new().with_max_token_len(MAX_SESSION_TOKEN_LEN)
+}
+
 /// A JWS session codec (HS256/384/512): Auth.js's "custom encode/decode" escape hatch, built in.
 #[derive(Debug, Clone)]
 pub struct JwsCodec<'k> {
@@ -177,7 +188,7 @@ impl<'k> JwsCodec<'k> {
     pub const fn new(key: &'k HmacKey) -> Self {
         Self {
             key,
-            options: DecodeOptions::new(),
+            options: session_decode_options(),
         }
     }
 
@@ -366,7 +377,7 @@ impl<'k> AuthJsCodec<'k> {
         Some(Self {
             current,
             keys,
-            options: DecodeOptions::new(),
+            options: session_decode_options(),
         })
     }
 }
@@ -417,7 +428,7 @@ impl<'k> NextAuthV4Codec<'k> {
     pub const fn new(key: &'k NextAuthV4Key) -> Self {
         Self {
             key,
-            options: DecodeOptions::new(),
+            options: session_decode_options(),
         }
     }
 }

@@ -31,7 +31,7 @@ pub use callbacks::{
     Account, CallbackError, Callbacks, DefaultCallbacks, DefaultSession, DefaultToken, JwtParams,
     SessionFields, SessionUser, Trigger, User, ERROR_CAPACITY,
 };
-pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec};
+pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec, MAX_SESSION_TOKEN_LEN};
 #[cfg(feature = "jwe")]
 pub use codec::{AuthJsCodec, NextAuthV4Codec};
 pub use refresh::{

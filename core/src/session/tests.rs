@@ -474,6 +474,51 @@ fn items10_12_rechunking_through_the_pipeline() {
     assert!(cookies_of(&r).iter().all(|c| !c.contains("-foo")));
 }
 
+/// Every session the engine writes can be read back: a token of seven chunks (about 27 KB,
+/// above the 16 KiB default of a bare decode) signs in and reads back, for JWS and JWE. Before,
+/// the read refused it as too large and deleted the chunks.
+#[test]
+fn a_session_of_many_chunks_reads_back() {
+    let keys = [crate::jwe::AuthJsKey::derive(b"secret", "authjs.session-token").unwrap()];
+    let jwe = Engine::new(
+        Config::new(Flavor::AuthJs, false),
+        AuthJsCodec::new(&keys).unwrap(),
+    );
+    let jws = engine(Flavor::AuthJs, false);
+    let mut cb = Recording {
+        padding: 20_000,
+        ..Recording::default()
+    };
+    let signed_in = |cb: &mut Recording, jwe_codec: bool| {
+        let mut b = Bufs::new();
+        let r = if jwe_codec {
+            jwe.sign_in(cb, &ada(), b"", NOW_MS, &mut Counter(0), b.get())
+        } else {
+            jws.sign_in(cb, &ada(), b"", NOW_MS, &mut Counter(0), b.get())
+        }
+        .unwrap();
+        cookies_of(&r)
+    };
+    for jwe_codec in [false, true] {
+        let set = signed_in(&mut cb, jwe_codec);
+        assert_eq!(set.len(), 7, "{jwe_codec}");
+        let mut b = Bufs::new();
+        let header = browser(&set);
+        let r = if jwe_codec {
+            jwe.session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(1), b.get())
+        } else {
+            jws.session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(1), b.get())
+        }
+        .unwrap();
+        assert!(
+            r.authenticated && r.dropped.is_none(),
+            "{jwe_codec}: {:?}",
+            r.dropped
+        );
+        assert_eq!(cookies_of(&r).len(), 7);
+    }
+}
+
 #[test]
 fn item13_fresh_client_gets_a_csrf_cookie_and_keeps_a_valid_one() {
     for (secure, name) in [
