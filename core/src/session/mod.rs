@@ -50,9 +50,15 @@ use crate::time;
 pub const DEFAULT_MAX_AGE: u32 = 30 * 24 * 60 * 60;
 /// Auth.js's default `session.updateAge`: 1 day.
 pub const DEFAULT_UPDATE_AGE: u32 = 24 * 60 * 60;
+/// Most session cookie chunks of a request one response deletes: twice as many as can be read
+/// back ([`cookie::MAX_CHUNKS`]), so that a request with too many chunks (unreadable, e.g. old
+/// chunks a broken client kept) has them deleted too. Beyond this, the first ones in request
+/// order are deleted and the next response deletes more.
+pub const MAX_DELETED_CHUNKS: usize = 2 * cookie::MAX_CHUNKS;
+
 /// Most `Set-Cookie` headers one response carries: deletions of up to
-/// [`cookie::MAX_CHUNKS`] old chunks plus as many new ones.
-pub const MAX_SET_COOKIES: usize = 2 * cookie::MAX_CHUNKS;
+/// [`MAX_DELETED_CHUNKS`] chunks plus up to [`cookie::MAX_CHUNKS`] new ones.
+pub const MAX_SET_COOKIES: usize = MAX_DELETED_CHUNKS + cookie::MAX_CHUNKS;
 
 /// Session configuration, with Auth.js's defaults.
 #[non_exhaustive]
@@ -409,7 +415,7 @@ impl<K: TokenCodec> Engine<K> {
         bufs: Buffers<'b>,
     ) -> Result<Response<'b>, SessionError> {
         let now = seconds(now_ms);
-        let present = self.present_chunks(cookie_header)?;
+        let present = self.present_chunks(cookie_header);
         let token = callbacks
             .initial_token(&sign_in.user)
             .map_err(SessionError::Callback)?;
@@ -507,7 +513,7 @@ impl<K: TokenCodec> Engine<K> {
         cookie_header: &[u8],
         bufs: Buffers<'b>,
     ) -> Result<Response<'b>, SessionError> {
-        let present = self.present_chunks(cookie_header)?;
+        let present = self.present_chunks(cookie_header);
         self.clear(&present, None, bufs.cookies)
     }
 
@@ -585,27 +591,24 @@ impl<K: TokenCodec> Engine<K> {
         cookie::verify_csrf(value, update.csrf_token, update.csrf_secret, update.is_post)
     }
 
-    fn present_chunks(
-        &self,
-        cookie_header: &[u8],
-    ) -> Result<Vec<ChunkName, { cookie::MAX_CHUNKS }>, SessionError> {
+    /// The session cookie chunks of the request to delete or overwrite: the first
+    /// [`MAX_DELETED_CHUNKS`] distinct ones with a value (Auth.js only tracks those). More
+    /// than can be read back is no error here: they are what a clear must delete.
+    fn present_chunks(&self, cookie_header: &[u8]) -> Vec<ChunkName, MAX_DELETED_CHUNKS> {
         let base = self.config.session_cookie_name();
         let mut present = Vec::new();
         for c in cookie::parse(cookie_header) {
             let Some(chunk) = ChunkName::parse(c.name(), base) else {
                 continue;
             };
-            // Auth.js only tracks chunks with a value.
             if c.raw_value().is_empty() || present.contains(&chunk) {
                 continue;
             }
-            present.push(chunk).map_err(|_| {
-                SessionError::Cookie(CookieError::TooManyChunks {
-                    max: cookie::MAX_CHUNKS,
-                })
-            })?;
+            if present.push(chunk).is_err() {
+                break;
+            }
         }
-        Ok(present)
+        present
     }
 
     fn read<'b, C: Callbacks>(
@@ -668,7 +671,7 @@ impl<K: TokenCodec> Engine<K> {
                 })
             }
             Err(e) => {
-                let present = self.present_chunks(cookie_header).unwrap_or_default();
+                let present = self.present_chunks(cookie_header);
                 return self
                     .clear(&present, Some(Dropped::Unreadable(e)), cookies)
                     .map(Opened::Done);
@@ -814,10 +817,19 @@ impl<K: TokenCodec> Engine<K> {
         body: &'b str,
         cookies: &'b mut [u8],
     ) -> Result<Response<'b>, SessionError> {
-        let writer = SessionCookieWriter::<{ cookie::MAX_CHUNKS }>::new(
+        // A value of more chunks than a read reassembles could not be read back.
+        let chunk_size = self.config.flavor.chunk_size();
+        if cookie::chunk_count(value, chunk_size).map_err(SessionError::Cookie)?
+            > cookie::MAX_CHUNKS
+        {
+            return Err(SessionError::Cookie(CookieError::TooManyChunks {
+                max: cookie::MAX_CHUNKS,
+            }));
+        }
+        let writer = SessionCookieWriter::<MAX_DELETED_CHUNKS>::new(
             self.config.session_cookie_name(),
             value,
-            self.config.flavor.chunk_size(),
+            chunk_size,
             present,
             &self.config.cookie_options(),
             Some(expires),
@@ -840,7 +852,7 @@ impl<K: TokenCodec> Engine<K> {
         dropped: Option<Dropped>,
         cookies: &'b mut [u8],
     ) -> Result<Response<'b>, SessionError> {
-        let writer = SessionCookieWriter::<{ cookie::MAX_CHUNKS }>::clear(
+        let writer = SessionCookieWriter::<MAX_DELETED_CHUNKS>::clear(
             self.config.session_cookie_name(),
             present,
             &self.config.cookie_options(),

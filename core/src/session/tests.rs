@@ -566,6 +566,73 @@ fn item13_fresh_client_gets_a_csrf_cookie_and_keeps_a_valid_one() {
     }
 }
 
+/// A request with more chunks than a read takes (unreadable) has them all deleted by the
+/// read, by sign-out and by sign-in. Before, none was deleted, sign-out and sign-in failed,
+/// and the browser kept sending them.
+#[test]
+fn too_many_chunks_are_deleted_not_kept() {
+    let e = engine(Flavor::AuthJs, false);
+    let deletions = |r: &Response<'_>| {
+        let mut names: StdVec<StdString> = cookies_of(r)
+            .iter()
+            .filter(|c| c.contains("=; Max-Age=0"))
+            .map(|c| c.split('=').next().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let chunks = |n: usize| {
+        let mut names: StdVec<StdString> = (0..n)
+            .map(|i| format!("authjs.session-token.{i}"))
+            .collect();
+        names.sort();
+        names
+    };
+    let header = |n: usize| {
+        (0..n)
+            .map(|i| format!("authjs.session-token.{i}=x"))
+            .collect::<StdVec<_>>()
+            .join("; ")
+    };
+    let nine = header(9);
+    let mut cb = Recording::default();
+    let mut b = Bufs::new();
+    let r = e
+        .session(&mut cb, nine.as_bytes(), NOW_MS, &mut Counter(0), b.get())
+        .unwrap();
+    assert!(!r.authenticated);
+    assert!(matches!(
+        r.dropped,
+        Some(Dropped::Unreadable(CookieError::TooManyChunks { .. }))
+    ));
+    assert_eq!(deletions(&r), chunks(9));
+    let mut b = Bufs::new();
+    let r = e.sign_out(nine.as_bytes(), b.get()).unwrap();
+    assert_eq!(deletions(&r), chunks(9));
+    // Sign-in writes the new session and deletes every old chunk it does not overwrite.
+    let mut b = Bufs::new();
+    let r = e
+        .sign_in(
+            &mut cb,
+            &ada(),
+            nine.as_bytes(),
+            NOW_MS,
+            &mut Counter(0),
+            b.get(),
+        )
+        .unwrap();
+    assert!(r.authenticated);
+    assert_eq!(deletions(&r), chunks(9));
+    assert!(cookies_of(&r)
+        .iter()
+        .any(|c| c.starts_with("authjs.session-token=ey")));
+    // Beyond MAX_DELETED_CHUNKS, the first ones go now and the rest with the next response.
+    let many = header(MAX_DELETED_CHUNKS + 3);
+    let mut b = Bufs::new();
+    let r = e.sign_out(many.as_bytes(), b.get()).unwrap();
+    assert_eq!(deletions(&r).len(), MAX_DELETED_CHUNKS);
+}
+
 #[test]
 fn sign_out_deletes_every_chunk() {
     let e = engine(Flavor::NextAuthV4, true);
