@@ -490,7 +490,7 @@ impl<K: TokenCodec> Engine<K> {
         rng: &mut dyn RandomSource,
         bufs: Buffers<'b>,
     ) -> Result<Response<'b>, SessionError> {
-        if !self.csrf_ok(cookie_header, update, bufs.scratch) {
+        if !self.csrf_ok(cookie_header, update, bufs.scratch)? {
             return Ok(Response {
                 status: 400,
                 body: self.config.empty_body(),
@@ -537,7 +537,7 @@ impl<K: TokenCodec> Engine<K> {
         let name = self.config.csrf_cookie_name();
         // An existing valid cookie is kept.
         if let Some(c) = cookie::get(cookie_header, name) {
-            if let Ok(value) = c.decode_into(scratch) {
+            if let Some(value) = csrf_value(&c, scratch)? {
                 if let Ok(value) = core::str::from_utf8(value) {
                     if let Some(token) = cookie::csrf_token_from_cookie(value, csrf_secret) {
                         let mut t = [0u8; cookie::CSRF_TOKEN_LEN];
@@ -578,17 +578,29 @@ impl<K: TokenCodec> Engine<K> {
         })
     }
 
-    fn csrf_ok(&self, cookie_header: &[u8], update: &Update<'_>, scratch: &mut [u8]) -> bool {
+    /// Whether the request's CSRF cookie and token check out; an error only when `scratch`
+    /// is too small for a cookie that could be valid.
+    fn csrf_ok(
+        &self,
+        cookie_header: &[u8],
+        update: &Update<'_>,
+        scratch: &mut [u8],
+    ) -> Result<bool, SessionError> {
         let Some(c) = cookie::get(cookie_header, self.config.csrf_cookie_name()) else {
-            return false;
+            return Ok(false);
         };
-        let Ok(value) = c.decode_into(scratch) else {
-            return false;
+        let Some(value) = csrf_value(&c, scratch)? else {
+            return Ok(false);
         };
         let Ok(value) = core::str::from_utf8(value) else {
-            return false;
+            return Ok(false);
         };
-        cookie::verify_csrf(value, update.csrf_token, update.csrf_secret, update.is_post)
+        Ok(cookie::verify_csrf(
+            value,
+            update.csrf_token,
+            update.csrf_secret,
+            update.is_post,
+        ))
     }
 
     /// The session cookie chunks of the request to delete or overwrite: the first
@@ -867,6 +879,25 @@ impl<K: TokenCodec> Engine<K> {
             cookies,
             ends,
         })
+    }
+}
+
+/// The CSRF cookie's decoded value in `scratch`, or `None` when it cannot be a valid one
+/// (undecodable, or longer than a valid value). A `scratch` too small for a value that
+/// could be valid is the caller's error, not the cookie's: reported, and the cookie is kept.
+fn csrf_value<'a>(
+    c: &cookie::RequestCookie<'a>,
+    scratch: &'a mut [u8],
+) -> Result<Option<&'a [u8]>, SessionError> {
+    match c.decode_into(scratch) {
+        Ok(value) => Ok(Some(value)),
+        Err(CookieError::BufferTooSmall { needed }) if needed <= cookie::CSRF_COOKIE_VALUE_LEN => {
+            Err(SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                needed,
+            })
+        }
+        Err(_) => Ok(None),
     }
 }
 

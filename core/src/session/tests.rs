@@ -566,6 +566,81 @@ fn item13_fresh_client_gets_a_csrf_cookie_and_keeps_a_valid_one() {
     }
 }
 
+/// A scratch buffer too small for a CSRF cookie that could be valid is the caller's error,
+/// reported as such: the client's token is neither replaced (`csrf`) nor refused as a failed
+/// check (`update`, which answered 400 before). A cookie too long to be valid is still
+/// replaced, whatever the scratch.
+#[test]
+fn csrf_with_a_small_scratch_is_reported_not_treated_as_a_bad_cookie() {
+    let e = engine(Flavor::AuthJs, false);
+    let (mut scratch, mut out) = ([0u8; 256], [0u8; 512]);
+    let c = e
+        .csrf(b"", "secret", &mut Counter(0), &mut scratch, &mut out)
+        .unwrap();
+    let header = c.set_cookie.unwrap().split(';').next().unwrap().to_owned();
+    let token: &'static str = c.token().to_owned().leak();
+    let small = |n: usize| StdVec::from_iter(core::iter::repeat_n(0u8, n));
+    let mut out = [0u8; 512];
+    let err = e
+        .csrf(
+            header.as_bytes(),
+            "secret",
+            &mut Counter(9),
+            &mut small(100),
+            &mut out,
+        )
+        .unwrap_err();
+    assert_eq!(
+        err,
+        SessionError::BufferTooSmall {
+            buffer: BufferKind::Scratch,
+            needed: cookie::CSRF_COOKIE_VALUE_LEN,
+        }
+    );
+    let session = sign_in(&e, &mut Recording::default());
+    let both = format!("{}; {header}", browser(&session));
+    let update = Update {
+        is_post: true,
+        csrf_token: token,
+        data: None,
+        csrf_secret: "secret",
+    };
+    let mut b = Bufs::new();
+    b.scratch.truncate(100);
+    let err = e
+        .update(
+            &mut Recording::default(),
+            both.as_bytes(),
+            &update,
+            NOW_MS,
+            &mut Counter(0),
+            b.get(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // A cookie longer than any valid one is replaced, even with the small scratch.
+    let junk = format!("authjs.csrf-token={}", "%41".repeat(200));
+    let fresh = e
+        .csrf(
+            junk.as_bytes(),
+            "secret",
+            &mut Counter(9),
+            &mut small(100),
+            &mut out,
+        )
+        .unwrap();
+    assert!(fresh.set_cookie.is_some());
+}
+
 /// A request with more chunks than a read takes (unreadable) has them all deleted by the
 /// read, by sign-out and by sign-in. Before, none was deleted, sign-out and sign-in failed,
 /// and the browser kept sending them.
