@@ -365,7 +365,9 @@ pub enum Event {
 /// - A refresh token is sent again only after a transient *error response* (the server refused
 ///   it without rotating) or, once, after a request that got no response at all.
 /// - After a 2xx response the old refresh token is never sent again, even if the body was
-///   unusable (the server may have rotated it): that failure is terminal.
+///   unusable (the server may have rotated it): that failure is terminal. The one exception
+///   is a 2xx whose body is an OAuth error response (`{"error": ...}`, RFC 6749 §5.2): the
+///   server issued no token, so it is handled as that error (a transient code is retried).
 /// - Requests are at least [`Config::min_refresh_interval`] apart after a success, except once
 ///   per generation after [`handle_token_rejected`](Self::handle_token_rejected), and never
 ///   twice in a row that way.
