@@ -24,8 +24,8 @@ export CARGO_TERM_COLOR=never
 # refresh machine's scope/error-code fields: JWS flash +9 KB and stack +0.9 KB. The later
 # speed rounds left the budgets as they were; the tightest is the JWS stack (2 628 of
 # 3 072 bytes after the seventh round).
-FLASH_BUDGET_JWS=81920   # 80 KiB   (measured 69 264)
-FLASH_BUDGET_JWE=110592  # 108 KiB  (measured 94 816)
+FLASH_BUDGET_JWS=81920   # 80 KiB   (measured 70 384)
+FLASH_BUDGET_JWE=110592  # 108 KiB  (measured 95 936)
 RAM_BUDGET_JWS=13312     # 13 KiB   (measured 10 632)
 RAM_BUDGET_JWE=18432     # 18 KiB   (measured 14 728)
 STACK_BUDGET_JWS=3072    # 3 KiB    (measured 2 628)
