@@ -468,7 +468,11 @@ impl<'a> DecodeOptions<'a> {
 }
 
 /// A verified, validated token.
-#[derive(Debug, Clone, Copy)]
+///
+/// `Debug` shows the claims through `T`'s own `Debug` (which may redact secrets) and only the
+/// lengths of the header and payload JSON: the payload holds every claim in clear, tokens
+/// included.
+#[derive(Clone, Copy)]
 pub struct Decoded<'s, T> {
     /// The typed claims.
     pub claims: T,
@@ -476,6 +480,17 @@ pub struct Decoded<'s, T> {
     pub times: claims::TimeClaims,
     header: &'s [u8],
     payload: &'s [u8],
+}
+
+impl<T: fmt::Debug> fmt::Debug for Decoded<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Decoded")
+            .field("claims", &self.claims)
+            .field("times", &self.times)
+            .field("header_len", &self.header.len())
+            .field("payload_len", &self.payload.len())
+            .finish()
+    }
 }
 
 impl<'s, T> Decoded<'s, T> {
@@ -1228,6 +1243,40 @@ mod tests {
             .unwrap();
             assert_eq!(d.claims, claims);
         }
+    }
+
+    /// `Debug` of a decoded token shows the claims through the type's own `Debug` and no
+    /// byte of the payload (which holds every claim in clear, tokens included).
+    #[test]
+    fn decoded_debug_does_not_show_the_payload() {
+        let key = HmacKey::new(Algorithm::Hs256, &[7; 32]).unwrap();
+        let payload = br#"{"sub":"u1","refresh_token":"RT-SECRET"}"#;
+        let mut out = [0u8; 256];
+        let token = encode_json(&key, &Header::default(), payload, &mut out).unwrap();
+        let mut scratch = [0u8; 256];
+        let d = decode::<serde::de::IgnoredAny>(
+            token.as_bytes(),
+            &key,
+            &DecodeOptions::new(),
+            0,
+            &mut scratch,
+        )
+        .unwrap();
+        assert_eq!(d.payload_json(), payload);
+        let shown = std::format!("{d:?}");
+        let as_numbers = b"RT-SECRET"
+            .iter()
+            .map(|b| std::format!("{b}"))
+            .collect::<std::vec::Vec<_>>()
+            .join(", ");
+        assert!(
+            !shown.contains("RT-SECRET") && !shown.contains(&as_numbers),
+            "{shown}"
+        );
+        assert!(
+            shown.contains(&std::format!("payload_len: {}", payload.len())),
+            "{shown}"
+        );
     }
 
     /// The two-pass order the one-pass `finish` must reproduce exactly.
