@@ -8,8 +8,12 @@
 //! - Expired iff `now >= exp + leeway` (so `exp == now` is expired at zero leeway, RFC 7519
 //!   §4.1.4); not yet valid iff `now < nbf - leeway`; `iat` is only type-checked. With a leeway of
 //!   15 s these are exactly jose's rules as Auth.js uses them (`clockTolerance: 15`).
-//! - `iss`, `sub` must be strings and `aud` a string or an array of strings when the validation
-//!   names an expected value; each is then compared exactly.
+//! - `iss`, `sub` and `aud` are looked at only when the validation names an expected value, as
+//!   jose does (AUTHJS.md §1.4: Auth.js sets none): `iss` and `sub` must then be exactly that
+//!   string, `aud` that string or an array holding it (its other elements, of any kind, are
+//!   ignored); a value of another kind does not match ([`DecodeError::BadIssuer`],
+//!   [`DecodeError::BadSubject`], [`DecodeError::BadAudience`]). Otherwise their values are not
+//!   checked.
 //! - A registered claim given twice is refused, so the claim checked here is the claim the typed
 //!   claims see.
 //!
@@ -57,8 +61,7 @@ pub struct Validation<'a> {
     pub leeway: u32,
     /// Expected issuer: `iss` must equal it (and is then required).
     pub issuer: Option<&'a str>,
-    /// Expected audience: `aud` (a string or an array of strings) must contain it (and is then
-    /// required).
+    /// Expected audience: `aud` must be it, or an array containing it (and is then required).
     pub audience: Option<&'a str>,
     /// Expected subject: `sub` must equal it (and is then required).
     pub subject: Option<&'a str>,
@@ -222,11 +225,11 @@ impl<'v> Checker<'v> {
             b"iat" => set_time(&mut self.t.iat, "iat", value)?,
             b"iss" => {
                 once(&mut self.iss, "iss")?;
-                check_string(value, "iss", v.issuer, DecodeError::BadIssuer)?;
+                check_string(value, v.issuer, DecodeError::BadIssuer)?;
             }
             b"sub" => {
                 once(&mut self.sub, "sub")?;
-                check_string(value, "sub", v.subject, DecodeError::BadSubject)?;
+                check_string(value, v.subject, DecodeError::BadSubject)?;
             }
             b"aud" => {
                 once(&mut self.aud, "aud")?;
@@ -270,7 +273,7 @@ impl<'de> json::Observer<'de> for &mut Checker<'_> {
 
     #[inline]
     fn reads_value(&self, raw_name: &[u8], escaped: bool) -> bool {
-        // `check_member` looks only at the kind of `jti`, and of `sub`/`iss` when no value is
+        // `check_member` does not read `jti`, nor `sub`/`iss`/`aud` unless a value is
         // expected; an escaped name is not matched here (it is rare). Keep in step with
         // `check_member`: `jws`'s one-pass vs two-pass test fails if this skips a value it reads.
         escaped
@@ -278,6 +281,7 @@ impl<'de> json::Observer<'de> for &mut Checker<'_> {
                 b"jti" => false,
                 b"sub" => self.v.subject.is_some(),
                 b"iss" => self.v.issuer.is_some(),
+                b"aud" => self.v.audience.is_some(),
                 _ => true,
             }
     }
@@ -368,49 +372,35 @@ fn whole_seconds(v: u64) -> Option<i64> {
     i64::try_from(v).ok().filter(|&v| v <= MAX_NUMERIC_DATE)
 }
 
+/// `iss` or `sub` against the expected value, if one is named: only that exact string matches.
 fn check_string(
     value: &json::Value<'_>,
-    claim: &'static str,
     expected: Option<&str>,
     mismatch: DecodeError,
 ) -> Result<(), DecodeError> {
-    if value.kind() != ValueKind::String {
-        return Err(DecodeError::InvalidClaim { claim });
-    }
     match expected {
-        Some(e) if !value.string_eq(e) => Err(mismatch),
+        Some(e) if !(value.kind() == ValueKind::String && value.string_eq(e)) => Err(mismatch),
         _ => Ok(()),
     }
 }
 
+/// `aud` against the expected value, if one is named: that string, or an array holding it.
 fn check_audience(value: &json::Value<'_>, expected: Option<&str>) -> Result<(), DecodeError> {
-    const CLAIM: &str = "aud";
-    match value.kind() {
-        ValueKind::String => match expected {
-            Some(e) if !value.string_eq(e) => Err(DecodeError::BadAudience),
-            _ => Ok(()),
-        },
-        ValueKind::Array => {
-            let elements = value
-                .array_elements()
-                .ok_or(DecodeError::InvalidClaim { claim: CLAIM })?;
-            let mut found = expected.is_none();
-            for element in elements {
-                let element = element.map_err(|_| DecodeError::InvalidClaim { claim: CLAIM })?;
-                if element.kind() != ValueKind::String {
-                    return Err(DecodeError::InvalidClaim { claim: CLAIM });
-                }
-                if let Some(e) = expected {
-                    found |= element.string_eq(e);
-                }
-            }
-            if found {
-                Ok(())
-            } else {
-                Err(DecodeError::BadAudience)
-            }
-        }
-        _ => Err(DecodeError::InvalidClaim { claim: CLAIM }),
+    let Some(e) = expected else {
+        return Ok(());
+    };
+    let is_e = |v: &json::Value<'_>| v.kind() == ValueKind::String && v.string_eq(e);
+    let found = match value.kind() {
+        ValueKind::String => is_e(value),
+        ValueKind::Array => value
+            .array_elements()
+            .is_some_and(|mut elements| elements.any(|el| el.is_ok_and(|el| is_e(&el)))),
+        _ => false,
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(DecodeError::BadAudience)
     }
 }
 
@@ -513,10 +503,35 @@ mod tests {
             check(r#"{"aud":"app","sub":"42"}"#, &v, 0),
             Err(DecodeError::MissingClaim { claim: "iss" })
         );
+        // With an expected value, as jose: another kind does not match; an audience array's
+        // other elements may be anything.
         assert_eq!(
             check(r#"{"iss":"me","aud":[1],"sub":"42"}"#, &v, 0),
-            Err(DecodeError::InvalidClaim { claim: "aud" })
+            Err(DecodeError::BadAudience)
         );
+        assert_eq!(
+            check(r#"{"iss":"me","aud":5,"sub":"42"}"#, &v, 0),
+            Err(DecodeError::BadAudience)
+        );
+        assert!(check(r#"{"iss":"me","aud":[1,{},"app"],"sub":"42"}"#, &v, 0).is_ok());
+        assert_eq!(
+            check(r#"{"iss":1,"aud":"app","sub":"42"}"#, &v, 0),
+            Err(DecodeError::BadIssuer)
+        );
+        assert_eq!(
+            check(r#"{"iss":"me","aud":"app","sub":42}"#, &v, 0),
+            Err(DecodeError::BadSubject)
+        );
+        // Without one (Auth.js's case, AUTHJS.md §1.4), their values are not looked at.
+        for payload in [
+            r#"{"sub":42}"#,
+            r#"{"iss":1}"#,
+            r#"{"aud":5}"#,
+            r#"{"aud":[1]}"#,
+            r#"{"iss":null,"sub":{},"aud":[null]}"#,
+        ] {
+            assert!(check(payload, &Validation::new(), 0).is_ok(), "{payload}");
+        }
         let req = Validation::new().with_required(Required {
             exp: true,
             ..Required::default()

@@ -154,8 +154,8 @@ pub enum DecodeError {
         /// The time of the check.
         now: i64,
     },
-    /// A registered claim has the wrong type or an impossible value (e.g. a string `exp`, a
-    /// negative or absurd NumericDate, a non-string `iss`).
+    /// A registered time claim has the wrong type or an impossible value (e.g. a string `exp`,
+    /// a negative or absurd NumericDate), or a registered claim is given twice.
     InvalidClaim {
         /// The claim's name.
         claim: &'static str,

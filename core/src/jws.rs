@@ -1555,13 +1555,15 @@ mod tests {
         let key = HmacKey::new(Algorithm::Hs256, &[7; 32]).unwrap();
         let other = HmacKey::new(Algorithm::Hs256, &[8; 32]).unwrap();
         let long = std::format!(r#"{{"sub":"{}","exp":1}}"#, "x".repeat(400));
-        let cases: [(&[u8], &str); 7] = [
+        let cases: [(&[u8], &str); 8] = [
             (br#"{"exp":1}"#, "expired"),
             (long.as_bytes(), "expired"),
             (br#"{"exp":"soon"}"#, "invalid_claim"),
             (b"not json", "bad_json"),
             (br#"{"exp":2000000000}x"#, "bad_json"),
-            (br#"{"exp":2000000000,"iss":1}"#, "invalid_claim"),
+            (br#"{"exp":2000000000,"nbf":"now"}"#, "invalid_claim"),
+            // Not a claim error (no issuer is expected): the type wants a string.
+            (br#"{"exp":2000000000,"iss":1}"#, "claims_mismatch"),
             (
                 br#"{"exp":2000000000,"iss":"joe","http://example.com/is_root":1}"#,
                 "claims_mismatch",
