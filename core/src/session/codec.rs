@@ -340,17 +340,31 @@ fn jwe_one_pass<'s, T: Serialize>(
 
 /// Serializes `claims` into `scratch`, then writes the stamped plaintext after it; returns the
 /// plaintext.
+///
+/// A `BufferTooSmall` names a `scratch` size that suffices: the serialized claims plus the
+/// most their stamped copy can take (not the claims' length alone, which a caller growing its
+/// buffer to `needed` would find too small again).
 fn stamped_plaintext<'s, T: Serialize>(
     claims: &T,
     stamp: &Stamp,
     scratch: &'s mut [u8],
 ) -> Result<&'s [u8], EncodeError> {
+    let both = |claims_len: usize| {
+        claims_len
+            .saturating_mul(2)
+            .saturating_add(Stamp::MAX_EXTRA)
+    };
     let n = json::to_slice(claims, scratch).map_err(|e| match e {
-        json::Error::BufferTooSmall { needed } => EncodeError::BufferTooSmall { needed },
+        json::Error::BufferTooSmall { needed } => EncodeError::BufferTooSmall {
+            needed: both(needed),
+        },
         e => EncodeError::Claims(e),
     })?;
     let (raw, rest) = scratch.split_at_mut(n);
-    let m = stamp_claims(raw, stamp, rest)?;
+    let m = stamp_claims(raw, stamp, rest).map_err(|e| match e {
+        EncodeError::BufferTooSmall { .. } => EncodeError::BufferTooSmall { needed: both(n) },
+        e => e,
+    })?;
     Ok(&rest[..m])
 }
 
@@ -480,6 +494,60 @@ mod tests {
         let mut out = [0u8; 512];
         let n = stamp_claims(input.as_bytes(), &stamp(), &mut out).unwrap();
         std::string::String::from_utf8(out[..n].to_vec()).unwrap()
+    }
+
+    /// A caller that grows its scratch buffer to the `needed` of a `BufferTooSmall` succeeds
+    /// next time, for every codec and every size that failed. Before, the codecs reported the
+    /// claims' length alone (or the stamped copy's alone), and the retry failed again.
+    #[cfg(feature = "jwe")]
+    #[test]
+    fn scratch_needed_is_enough() {
+        struct Rng(u8);
+        impl RandomSource for Rng {
+            fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), rand::RandomError> {
+                for b in dst {
+                    self.0 = self.0.wrapping_add(7);
+                    *b = self.0;
+                }
+                Ok(())
+            }
+        }
+        let mut claims = std::collections::BTreeMap::new();
+        claims.insert("name", "x".repeat(500));
+        claims.insert("sub", "u1".into());
+        let hmac = HmacKey::new(jws::Algorithm::Hs256, &[5; 32]).unwrap();
+        let authjs = [AuthJsKey::derive(b"secret", "authjs.session-token").unwrap()];
+        let v4 = NextAuthV4Key::derive(b"secret").unwrap();
+        let jws_codec = JwsCodec::new(&hmac);
+        let authjs_codec = AuthJsCodec::new(&authjs).unwrap();
+        let v4_codec = NextAuthV4Codec::new(&v4);
+        let stamp = Stamp::new(1_700_000_000, 3600, &mut Rng(1)).unwrap();
+        let mut out = std::vec![0u8; 8192];
+        let mut encode = |codec: usize, scratch: &mut [u8]| -> Result<usize, EncodeError> {
+            let rng = &mut Rng(2);
+            match codec {
+                0 => jws_codec.encode(&claims, &stamp, rng, scratch, &mut out),
+                1 => authjs_codec.encode(&claims, &stamp, rng, scratch, &mut out),
+                _ => v4_codec.encode(&claims, &stamp, rng, scratch, &mut out),
+            }
+            .map(str::len)
+        };
+        for codec in 0..3 {
+            let mut failed = 0;
+            for len in (0..1300).step_by(10) {
+                match encode(codec, &mut std::vec![0u8; len]) {
+                    Ok(_) => {}
+                    Err(EncodeError::BufferTooSmall { needed }) => {
+                        failed += 1;
+                        assert!(needed > len, "codec {codec}, {len}: {needed}");
+                        let again = encode(codec, &mut std::vec![0u8; needed]);
+                        assert!(again.is_ok(), "codec {codec}, {len} -> {needed}: {again:?}");
+                    }
+                    Err(e) => panic!("codec {codec}, {len}: {e:?}"),
+                }
+            }
+            assert!(failed > 50, "codec {codec}: {failed}");
+        }
     }
 
     #[test]
