@@ -31,15 +31,22 @@ impl Stamp {
     ///
     /// # Errors
     ///
-    /// [`EncodeError::Random`] when `rng` fails.
+    /// [`EncodeError::TimeOutOfRange`] when `now` or `now + max_age` is not a NumericDate a
+    /// decode accepts (`0..=`[`MAX_NUMERIC_DATE`](crate::claims::MAX_NUMERIC_DATE)): the token
+    /// could not be read back. [`EncodeError::Random`] when `rng` fails.
     pub fn new(
         now: i64,
         max_age: i64,
         rng: &mut (impl RandomSource + ?Sized),
     ) -> Result<Self, EncodeError> {
+        let range = 0..=crate::claims::MAX_NUMERIC_DATE;
+        let exp = now
+            .checked_add(max_age)
+            .filter(|exp| range.contains(exp) && range.contains(&now))
+            .ok_or(EncodeError::TimeOutOfRange)?;
         Ok(Self {
             iat: now,
-            exp: now.saturating_add(max_age),
+            exp,
             jti: rand::random_uuid(rng)?,
         })
     }
@@ -494,6 +501,35 @@ mod tests {
         let mut out = [0u8; 512];
         let n = stamp_claims(input.as_bytes(), &stamp(), &mut out).unwrap();
         std::string::String::from_utf8(out[..n].to_vec()).unwrap()
+    }
+
+    /// A stamp whose times a decode would refuse is refused, as `jwe::encode_authjs` does.
+    #[test]
+    fn stamp_times_are_in_range() {
+        let mut rng = |dst: &mut [u8]| dst.fill(1);
+        struct F<'a>(&'a mut dyn FnMut(&mut [u8]));
+        impl RandomSource for F<'_> {
+            fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), rand::RandomError> {
+                (self.0)(dst);
+                Ok(())
+            }
+        }
+        let max = crate::claims::MAX_NUMERIC_DATE;
+        for (now, max_age, ok) in [
+            (0, 0, true),
+            (1_700_000_000, 3600, true),
+            (max - 10, 10, true),
+            (max - 10, 11, false),
+            (-1, 3600, false),
+            (1_700_000_000, i64::MAX, false),
+            (1_700_000_000, -1_700_000_001, false),
+        ] {
+            let got = Stamp::new(now, max_age, &mut F(&mut rng));
+            assert_eq!(got.is_ok(), ok, "{now} + {max_age}: {got:?}");
+            if !ok {
+                assert_eq!(got.unwrap_err(), EncodeError::TimeOutOfRange);
+            }
+        }
     }
 
     /// A caller that grows its scratch buffer to the `needed` of a `BufferTooSmall` succeeds
