@@ -259,33 +259,27 @@ fn retry_after_and_errors() {
             );
         }
     }
-    // Too much data for the buffer, until-close framing.
-    let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\n\r\n"[..]);
-    input.resize(400, b' ');
-    assert_eq!(
-        run(&input, 50, &mut buf).err(),
-        Some(ExchangeError::SuccessUnreadable {
-            status: 200,
-            cause: "response_too_large"
-        })
-    );
-    // The same for a success head that is too large.
-    let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\nA: "[..]);
-    input.resize(400, b'b');
-    assert_eq!(
-        run(&input, 50, &mut buf).err(),
-        Some(ExchangeError::SuccessUnreadable {
-            status: 200,
-            cause: "response_too_large"
-        })
-    );
-    // An error status's head that is too large: nothing is lost by sending again.
-    let mut input = Vec::from(&b"HTTP/1.1 502 Bad Gateway\r\nA: "[..]);
-    input.resize(400, b'b');
-    assert_eq!(
-        run(&input, 50, &mut buf).err(),
-        Some(ExchangeError::ResponseTooLarge { capacity: 256 })
-    );
+    // 400 bytes for a 256-byte buffer.
+    let too_large = ExchangeError::SuccessUnreadable {
+        status: 200,
+        cause: "response_too_large",
+    };
+    for (start, fill, expected) in [
+        // A success body, until-close framing.
+        (&b"HTTP/1.1 200 OK\r\n\r\n"[..], b' ', too_large),
+        // A success head.
+        (b"HTTP/1.1 200 OK\r\nA: ", b'b', too_large),
+        // An error status's head: nothing is lost by sending again.
+        (
+            b"HTTP/1.1 502 Bad Gateway\r\nA: ",
+            b'b',
+            ExchangeError::ResponseTooLarge { capacity: 256 },
+        ),
+    ] {
+        let mut input = Vec::from(start);
+        input.resize(400, fill);
+        assert_eq!(run(&input, 50, &mut buf).err(), Some(expected), "{start:?}");
+    }
     // Too many headers: after a success status, and after an error status.
     for (status, expected) in [
         (

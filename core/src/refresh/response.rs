@@ -581,7 +581,7 @@ impl<'a> Fields<'a> {
             Some(v) => {
                 // Any JSON number (rounded down), or a string of digits without escapes.
                 let seconds = match v.kind() {
-                    ValueKind::Number => v.as_number().and_then(whole_seconds),
+                    ValueKind::Number => v.as_number().and_then(seconds_rounded_down),
                     ValueKind::String => v.as_str().and_then(digits),
                     _ => None,
                 };
@@ -617,7 +617,7 @@ impl<'a> Fields<'a> {
 /// number, saturating at `u64::MAX` (clamped later); a negative number is 0 (already expired;
 /// JavaScript's `Math.floor(now + expires_in)` is in the past). Exact for any number of digits
 /// and any exponent: the digits are read as a decimal point moved by the exponent.
-fn whole_seconds(text: &str) -> Option<u64> {
+fn seconds_rounded_down(text: &str) -> Option<u64> {
     let b = text.as_bytes();
     if b.first() == Some(&b'-') {
         return Some(0);
