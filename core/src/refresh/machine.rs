@@ -17,8 +17,9 @@ pub const EVENT_QUEUE_LEN: usize = 4;
 /// Capacity of [`RefreshMachine::token_type`]; the only accepted type, `Bearer`, always fits.
 pub const TOKEN_TYPE_CAPACITY: usize = 32;
 
-/// An HTTP response from the token endpoint, as the machine needs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An HTTP response from the token endpoint, as the machine needs it (the body may hold
+/// tokens: `Debug` prints only its length).
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct HttpResponse<'a> {
     /// The status code.
     pub status: u16,
@@ -26,6 +27,16 @@ pub struct HttpResponse<'a> {
     pub retry_after: Option<u32>,
     /// The body (dechunked).
     pub body: &'a [u8],
+}
+
+impl fmt::Debug for HttpResponse<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("retry_after", &self.retry_after)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 /// A request that got no usable response.

@@ -402,10 +402,20 @@ impl fmt::Debug for JsonStr<'_> {
 }
 
 /// Iterator over the unescaped characters of a [`JsonStr`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Unescape<'a> {
     bytes: &'a [u8],
     pos: usize,
+}
+
+impl fmt::Debug for Unescape<'_> {
+    /// Lengths only: the characters may be a token.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unescape")
+            .field("len", &self.bytes.len())
+            .field("pos", &self.pos)
+            .finish()
+    }
 }
 
 impl Iterator for Unescape<'_> {
@@ -588,7 +598,7 @@ impl<'a> Fields<'a> {
                 Some(seconds.ok_or(ResponseError::InvalidExpiresIn)?)
             }
         };
-        let token_type = match self.token_type {
+        let token_type = match present(self.token_type) {
             None => None,
             Some(v) => {
                 let token_type = string(&v).ok_or(ResponseError::InvalidTokenType)?;

@@ -113,6 +113,20 @@ fn debug_redacts_secrets() {
         .unwrap();
     let shown = format!("{m:?}");
     assert!(!shown.contains("at-secret") && !shown.contains("rt-secret"));
+    // The token endpoint's answer, and the characters of a token read from it.
+    let body = br#"{"access_token":"at-secret","refresh_token":"rt-secret"}"#;
+    let response = HttpResponse {
+        status: 200,
+        retry_after: None,
+        body,
+    };
+    let shown = format!("{response:?}");
+    assert!(!shown.contains("at-secret") && !shown.contains("rt-secret"));
+    assert!(!shown.contains("97, 116, 45") && shown.contains("body_len"));
+    let t = tokens(core::str::from_utf8(body).unwrap());
+    let shown = format!("{:?}", t.access_token.chars());
+    assert!(!shown.contains("97, 116") && !shown.contains("at-secret"));
+    assert_eq!(shown, "Unescape { len: 9, pos: 0 }");
 }
 
 fn tokens(body: &str) -> response::Tokens<'_> {
@@ -216,6 +230,7 @@ fn rotated_token_survives_lenient_members() {
         r#""expires_in":3600.0"#,
         r#""expires_in":null"#,
         r#""error":null"#,
+        r#""token_type":null"#,
     ] {
         let body = format!(r#"{{"access_token":"a2","refresh_token":"r2",{member}}}"#);
         let m = run(&body);
