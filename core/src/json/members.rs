@@ -1,6 +1,8 @@
 //! Type-free traversal: the members of an object and the elements of an array, as raw
 //! [`Key`]s and [`Value`]s borrowed from the input.
 
+use core::fmt;
+
 use super::scan::{self, Pieces};
 use super::{Error, MAX_DEPTH};
 
@@ -122,8 +124,9 @@ fn unescape_raw<'b>(raw: &str, content_offset: usize, out: &'b mut [u8]) -> Resu
     }
 }
 
-/// A validated JSON value borrowed from the input.
-#[derive(Debug, Clone, Copy)]
+/// A validated JSON value borrowed from the input. `Debug` shows its kind and place, not its
+/// text (a value may be a token).
+#[derive(Clone, Copy)]
 pub struct Value<'a> {
     input: &'a [u8],
     start: usize,
@@ -303,6 +306,16 @@ impl<'a> Value<'a> {
     }
 }
 
+impl fmt::Debug for Value<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Value")
+            .field("kind", &self.kind)
+            .field("start", &self.start)
+            .field("end", &self.end)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Iteration state shared by [`Members`] and [`Elements`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -315,8 +328,8 @@ enum State {
 }
 
 /// Iterator over the members of an object, from [`super::object_members`] or
-/// [`Value::members`].
-#[derive(Debug, Clone)]
+/// [`Value::members`]. `Debug` shows the position, not the text.
+#[derive(Clone)]
 pub struct Members<'a> {
     input: &'a [u8],
     /// `input` as text when it is known to be all UTF-8 (strings are then not checked again).
@@ -408,8 +421,19 @@ impl<'a> Iterator for Members<'a> {
 
 impl core::iter::FusedIterator for Members<'_> {}
 
-/// Iterator over the elements of an array, from [`Value::array_elements`].
-#[derive(Debug, Clone)]
+impl fmt::Debug for Members<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Members")
+            .field("input_len", &self.input.len())
+            .field("pos", &self.pos)
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Iterator over the elements of an array, from [`Value::array_elements`]. `Debug` shows the
+/// position, not the text.
+#[derive(Clone)]
 pub struct Elements<'a> {
     input: &'a [u8],
     pos: usize,
@@ -457,3 +481,13 @@ impl<'a> Iterator for Elements<'a> {
 }
 
 impl core::iter::FusedIterator for Elements<'_> {}
+
+impl fmt::Debug for Elements<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Elements")
+            .field("input_len", &self.input.len())
+            .field("pos", &self.pos)
+            .field("depth", &self.depth)
+            .finish_non_exhaustive()
+    }
+}

@@ -1534,3 +1534,29 @@ fn find_special_matches_a_byte_loop() {
         }
     }
 }
+
+#[test]
+fn debug_of_values_and_iterators_does_not_show_the_text() {
+    let input = br#"{"refresh_token":"rt-secret","list":["at-secret"]}"#;
+    let mut members = object_members(input).unwrap();
+    let shown = format!("{members:?}");
+    assert!(
+        !shown.contains("rt-secret") && !shown.contains("114, 116"),
+        "{shown}"
+    );
+    let (key, value) = members.next().unwrap().unwrap();
+    assert_eq!(key.as_str(), Some("refresh_token"));
+    let shown = format!("{value:?}");
+    assert!(
+        !shown.contains("rt-secret") && !shown.contains("114, 116"),
+        "{shown}"
+    );
+    assert!(shown.contains("String"), "{shown}");
+    let (_, list) = members.next().unwrap().unwrap();
+    let elements = list.array_elements().unwrap();
+    let shown = format!("{elements:?} {members:?}");
+    assert!(
+        !shown.contains("at-secret") && !shown.contains("97, 116"),
+        "{shown}"
+    );
+}

@@ -158,8 +158,8 @@ impl Config {
 }
 
 /// The caller's buffers. Sizes are the caller's choice; too small is a
-/// [`SessionError::BufferTooSmall`] naming the buffer and the size needed.
-#[derive(Debug)]
+/// [`SessionError::BufferTooSmall`] naming the buffer and the size needed. `Debug` prints only
+/// their sizes: they hold tokens and credentials.
 pub struct Buffers<'b> {
     /// Holds the reassembled cookie value, then the new token. A token of `n` chunks needs
     /// `n * 3936` bytes.
@@ -171,6 +171,17 @@ pub struct Buffers<'b> {
     /// The `Set-Cookie` header values, back to back: about the token size plus 150 bytes per
     /// header.
     pub cookies: &'b mut [u8],
+}
+
+impl fmt::Debug for Buffers<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Buffers")
+            .field("token_len", &self.token.len())
+            .field("scratch_len", &self.scratch.len())
+            .field("body_len", &self.body.len())
+            .field("cookies_len", &self.cookies.len())
+            .finish()
+    }
 }
 
 /// Which buffer was too small.
@@ -260,8 +271,8 @@ pub enum Dropped {
     Callback(CallbackError),
 }
 
-/// What the session endpoint answers.
-#[derive(Debug)]
+/// What the session endpoint answers. `Debug` prints sizes, not the body or the cookies (the
+/// session token is a credential).
 pub struct Response<'b> {
     /// HTTP status: 200, or 400 for an update that failed the CSRF check.
     pub status: u16,
@@ -273,6 +284,18 @@ pub struct Response<'b> {
     pub dropped: Option<Dropped>,
     cookies: &'b str,
     ends: Vec<u32, MAX_SET_COOKIES>,
+}
+
+impl fmt::Debug for Response<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("body_len", &self.body.len())
+            .field("authenticated", &self.authenticated)
+            .field("dropped", &self.dropped)
+            .field("set_cookie_count", &self.ends.len())
+            .finish()
+    }
 }
 
 impl<'b> Response<'b> {
@@ -311,13 +334,22 @@ impl<'b> Response<'b> {
     }
 }
 
-/// The CSRF token and, when a new one was made, its `Set-Cookie` value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The CSRF token and, when a new one was made, its `Set-Cookie` value. `Debug` shows neither.
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Csrf<'o> {
     /// The token (64 lowercase hex characters) for the client's `csrfToken`.
     pub token: [u8; cookie::CSRF_TOKEN_LEN],
     /// The `Set-Cookie` header value when the request had no valid CSRF cookie.
     pub set_cookie: Option<&'o str>,
+}
+
+impl fmt::Debug for Csrf<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Csrf")
+            .field("token_len", &self.token.len())
+            .field("set_cookie_len", &self.set_cookie.map(str::len))
+            .finish()
+    }
 }
 
 impl Csrf<'_> {
@@ -341,8 +373,9 @@ pub struct SignIn<'a> {
     pub is_new_user: Option<bool>,
 }
 
-/// An update request (`POST` to the session endpoint).
-#[derive(Debug, Clone, Copy)]
+/// An update request (`POST` to the session endpoint). `Debug` shows neither the CSRF token
+/// nor the secret.
+#[derive(Clone, Copy)]
 pub struct Update<'a> {
     /// Whether the request method is `POST`.
     pub is_post: bool,
@@ -353,6 +386,15 @@ pub struct Update<'a> {
     /// The secret the CSRF hash uses (`AUTH_SECRET`; several secrets comma-joined, as Auth.js
     /// interpolates an array).
     pub csrf_secret: &'a str,
+}
+
+impl fmt::Debug for Update<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Update")
+            .field("is_post", &self.is_post)
+            .field("data_len", &self.data.map(<[u8]>::len))
+            .finish_non_exhaustive()
+    }
 }
 
 /// The session pipeline over a token codec.

@@ -1191,3 +1191,55 @@ mod refresh {
         assert_eq!(t.refresh_retry_at, None);
     }
 }
+
+#[test]
+fn debug_never_shows_tokens_cookies_or_the_csrf_secret() {
+    let e = engine(Flavor::AuthJs, false);
+    let mut cb = Recording::default();
+    let set = sign_in(&e, &mut cb);
+    let token = set[0]
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned();
+    let header = browser(&set);
+    let mut b = Bufs::new();
+    let bufs = b.get();
+    // The buffers hold the cookie value after a read; their Debug shows sizes only.
+    let shown = format!("{bufs:?}");
+    assert!(
+        shown.contains("token_len") && !shown.contains(", 101,"),
+        "{shown}"
+    );
+    let r = e
+        .session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(1), bufs)
+        .unwrap();
+    let new_token = cookies_of(&r)[0].split(';').next().unwrap().to_owned();
+    let shown = format!("{r:?}");
+    assert!(r.body.contains("Ada") && !shown.contains("Ada"), "{shown}");
+    assert!(!shown.contains(&token) && !shown.contains(&new_token[30..60]));
+    assert!(shown.contains("set_cookie_count: 1"), "{shown}");
+
+    let update = Update {
+        is_post: true,
+        csrf_token: "csrf-token-value",
+        data: Some(b"{}"),
+        csrf_secret: "auth-secret-value",
+    };
+    let shown = format!("{update:?}");
+    assert!(!shown.contains("csrf-token-value") && !shown.contains("auth-secret-value"));
+
+    let (mut scratch, mut out) = ([0u8; 256], [0u8; 256]);
+    let csrf = e
+        .csrf(b"", "secret", &mut Counter(0), &mut scratch, &mut out)
+        .unwrap();
+    let shown = format!("{csrf:?}");
+    let cookie = csrf.set_cookie.unwrap();
+    assert!(
+        !shown.contains(csrf.token()) && !shown.contains(cookie),
+        "{shown}"
+    );
+}
