@@ -1081,7 +1081,8 @@ impl Inner {
             state.flight = None;
         }
         let latency_ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
-        match &outcome {
+        // A log layer that panics must not keep the outcome from the waiters either.
+        let _ = catch_unwind(AssertUnwindSafe(|| match &outcome {
             Ok(token) => tracing::info!(
                 target: "authcore_std::refresh",
                 credential = %self.key,
@@ -1103,7 +1104,7 @@ impl Inner {
                 latency_ms,
                 "token refresh"
             ),
-        }
+        }));
         flight.finish(outcome);
     }
 
