@@ -274,6 +274,9 @@ pub enum Error {
     Store(StoreError),
     /// The stored or given tokens are not acceptable (too large, bad characters).
     Credential(CredentialError),
+    /// The given set's `token_type` is not `Bearer`: its access token would go out in a
+    /// `Bearer` header all the same (a `DPoP` token needs a proof with each request).
+    UnsupportedTokenType,
     /// The refresh request could not be built.
     Request(RequestError),
     /// No thread could be started for the refresh.
@@ -297,6 +300,7 @@ impl Error {
             Self::Persist(_) => "persist_failed",
             Self::Store(_) => "store_failed",
             Self::Credential(_) => "invalid_credential",
+            Self::UnsupportedTokenType => "unsupported_token_type",
             Self::Request(_) => "request_error",
             Self::Spawn => "spawn_failed",
             Self::Panicked => "panicked",
@@ -359,6 +363,7 @@ impl fmt::Display for Error {
             Self::Persist(e) => write!(f, "new tokens could not be saved: {e}"),
             Self::Store(e) => write!(f, "tokens could not be loaded: {e}"),
             Self::Credential(e) => write!(f, "unusable credential: {e}"),
+            Self::UnsupportedTokenType => f.write_str("token_type is not Bearer"),
             Self::Request(e) => write!(f, "{e}"),
             Self::Spawn => f.write_str("cannot start the refresh thread"),
             Self::Panicked => f.write_str("the refresh thread panicked"),
@@ -708,10 +713,13 @@ impl Refresher {
     ///
     /// # Errors
     ///
-    /// [`Error::Credential`] when the tokens do not fit; [`Error::Persist`] when saving
-    /// failed (nothing changes then).
+    /// [`Error::Credential`] when the tokens do not fit; [`Error::UnsupportedTokenType`] when
+    /// the set is not `Bearer`; [`Error::Persist`] when saving failed (nothing changes then).
     pub fn set_tokens(&self, set: TokenSet) -> Result<AccessToken, Error> {
         let inner = &self.inner;
+        if !set.is_bearer() {
+            return Err(Error::UnsupportedTokenType);
+        }
         {
             // Validate before saving.
             let mut probe = Machine::new(DEFAULT_CONFIG, 1);
@@ -999,6 +1007,9 @@ impl Inner {
 
     fn load(&self, state: &mut State) -> Result<(), Error> {
         let set = self.store.load(&self.key).map_err(Error::Store)?;
+        if set.as_ref().is_some_and(|s| !s.is_bearer()) {
+            return Err(Error::UnsupportedTokenType);
+        }
         state.store_rt = Some(set.as_ref().and_then(|s| s.refresh_token.clone()));
         if let Some(set) = set {
             state
@@ -1293,6 +1304,9 @@ impl Inner {
             state.epoch
         };
         let stored = self.store.load(&self.key).ok()??;
+        if !stored.is_bearer() {
+            return None;
+        }
         let mut state = self.lock();
         let theirs = stored.refresh_token.as_ref().map(Secret::expose);
         let last_seen = state.store_rt.as_ref()?.as_ref().map(Secret::expose);

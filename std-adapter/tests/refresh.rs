@@ -634,3 +634,26 @@ fn manual_clock_time_is_used_for_expiry() {
     let token = s.refresher.access_token().unwrap();
     assert_eq!(token.token_set().expires_at, s.clock.unix_now() + 3600);
 }
+
+/// A set whose `token_type` is not `Bearer` is refused: the refresher sends its access token in
+/// a `Bearer` header. A `DPoP` set saved to the file store by hand reads as corrupt.
+#[test]
+fn only_bearer_sets_are_taken() {
+    let s = setup("bearer-only");
+    let mut dpop = TokenSet::new("at-dpop", Some(Secret::new("rt-dpop")), NOW + 3600);
+    dpop.token_type = "DPoP".to_owned();
+    assert_eq!(
+        s.refresher.set_tokens(dpop.clone()).unwrap_err(),
+        Error::UnsupportedTokenType
+    );
+    assert_eq!(Error::UnsupportedTokenType.kind(), "unsupported_token_type");
+    assert_old_kept(&s);
+    // Any case of Bearer is Bearer (RFC 6750).
+    let mut lower = TokenSet::new("at-lower", Some(Secret::new("rt-lower")), NOW + 3600);
+    lower.token_type = "bearer".to_owned();
+    let token = s.refresher.set_tokens(lower).unwrap();
+    assert_eq!(token.token_set().access_token.expose(), "at-lower");
+    // The file store saves what it is given, but does not read back a non-Bearer set.
+    s.store.save("dpop", &dpop).unwrap();
+    assert_eq!(s.store.load("dpop"), Err(StoreError::Corrupt));
+}

@@ -59,13 +59,18 @@ struct Record {
 }
 
 impl FileStore {
-    /// A store in `dir`, created if missing.
+    /// A store in `dir`, created if missing. An empty path is the current directory (`.`).
     ///
     /// # Errors
     ///
     /// [`StoreError::Io`] when the directory cannot be created.
     pub fn new(dir: impl Into<PathBuf>) -> Result<Self, StoreError> {
-        let dir = dir.into();
+        let mut dir = dir.into();
+        // `""` joins to bare file names, but cannot be opened to sync the directory: every
+        // save would replace the set and then report a failure.
+        if dir.as_os_str().is_empty() {
+            dir = PathBuf::from(".");
+        }
         fs::create_dir_all(&dir).map_err(StoreError::io("create_dir"))?;
         Ok(Self { dir, hook: None })
     }
@@ -213,13 +218,18 @@ impl TokenStore for FileStore {
         if record.v != 1 || record.access_token.is_empty() {
             return Err(StoreError::Corrupt);
         }
-        Ok(Some(TokenSet {
+        let set = TokenSet {
             access_token: Secret::from(record.access_token),
             refresh_token: record.refresh_token.map(Secret::from),
             expires_at: record.expires_at,
             token_type: record.token_type,
             scope: record.scope,
-        }))
+        };
+        // Only `Bearer` sets are ever saved; another type is not ours to hand out.
+        if !set.is_bearer() {
+            return Err(StoreError::Corrupt);
+        }
+        Ok(Some(set))
     }
 
     fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError> {
@@ -327,6 +337,20 @@ mod tests {
         store.remove("a").unwrap();
         assert_eq!(store.load("a").unwrap(), None);
         let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_empty_path_is_the_current_directory() {
+        let store = FileStore::new("").unwrap();
+        assert_eq!(store.dir(), Path::new("."));
+        // A save succeeds (it used to replace the set, then fail to sync the directory "").
+        let key = format!("empty-path-test-{}", std::process::id());
+        let set = TokenSet::new("at", None, 100);
+        let saved = store.save(&key, &set);
+        let loaded = store.load(&key);
+        store.remove(&key).unwrap();
+        assert_eq!(saved, Ok(()));
+        assert_eq!(loaded, Ok(Some(set)));
     }
 
     #[test]

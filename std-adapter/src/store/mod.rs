@@ -31,7 +31,9 @@ pub struct TokenSet {
     pub refresh_token: Option<Secret>,
     /// When the access token expires (Unix seconds).
     pub expires_at: i64,
-    /// `token_type` (always `Bearer`: the core refuses others).
+    /// `token_type`: `Bearer` (any case). The core refuses other types in token responses, and
+    /// [`Refresher::set_tokens`](crate::refresh::Refresher::set_tokens) and the stores refuse
+    /// sets of another type (see [`TokenSet::is_bearer`]).
     pub token_type: String,
     /// The granted `scope`, when the server said.
     pub scope: Option<String>,
@@ -52,6 +54,13 @@ impl TokenSet {
             token_type: "Bearer".to_owned(),
             scope: None,
         }
+    }
+
+    /// Whether `token_type` is `Bearer` (compared without case, RFC 6750 §4), the only type
+    /// the refresher hands out in an `Authorization` header.
+    #[must_use]
+    pub fn is_bearer(&self) -> bool {
+        self.token_type.eq_ignore_ascii_case("bearer")
     }
 }
 
