@@ -52,34 +52,69 @@ pub fn token_rejected(status: u16, www_authenticate: Option<&str>) -> bool {
     let Some(header) = www_authenticate else {
         return true;
     };
-    match bearer_error(header) {
-        None => true,
-        Some(code) => code == "invalid_token",
-    }
+    bearer_error(header).is_none_or(|code| code == "invalid_token")
 }
 
-/// The `error` parameter of a `Bearer` challenge, if any.
-fn bearer_error(header: &str) -> Option<&str> {
-    let lower = header.to_ascii_lowercase();
-    let start = lower.find("bearer")?;
-    let params = &header[start + "bearer".len()..];
-    let lower_params = &lower[start + "bearer".len()..];
-    let mut search = 0;
-    while let Some(pos) = lower_params[search..].find("error") {
-        let at = search + pos;
-        let before = lower_params[..at].chars().next_back();
-        let rest = params[at + "error".len()..].trim_start();
-        if matches!(before, None | Some(' ' | ',' | '\t')) {
-            if let Some(value) = rest.strip_prefix('=') {
-                let value = value.trim_start();
-                let value = match value.strip_prefix('"') {
-                    Some(v) => v.split('"').next().unwrap_or(""),
-                    None => value.split([',', ' ']).next().unwrap_or(""),
-                };
-                return Some(value);
-            }
+/// The `error` parameter of the first `Bearer` challenge that has one (RFC 7235 §4.1: a list of
+/// challenges, each a scheme followed by `name=value` parameters whose values are tokens or
+/// quoted strings). Quoted strings are skipped whole and unescaped, so an `error=` inside
+/// another parameter's quoted value is not taken for the parameter.
+fn bearer_error(header: &str) -> Option<String> {
+    let bytes = header.as_bytes();
+    let is_tchar = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~/".contains(&b);
+    let skip = |mut i: usize, set: &[u8]| {
+        while bytes.get(i).is_some_and(|b| set.contains(b)) {
+            i += 1;
         }
-        search = at + "error".len();
+        i
+    };
+    let mut in_bearer = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        i = skip(i, b" \t,");
+        let name_start = i;
+        while bytes.get(i).copied().is_some_and(is_tchar) {
+            i += 1;
+        }
+        if i == name_start {
+            // Not a token (a stray quote or `=`, or a token68's padding): step over it.
+            i += 1;
+            continue;
+        }
+        let name = &header[name_start..i];
+        let after = skip(i, b" \t");
+        if bytes.get(after) != Some(&b'=') {
+            // A token not followed by `=` starts a new challenge.
+            in_bearer = name.eq_ignore_ascii_case("bearer");
+            continue;
+        }
+        i = skip(after + 1, b" \t");
+        let mut value = String::new();
+        if bytes.get(i) == Some(&b'"') {
+            i += 1;
+            while let Some(&b) = bytes.get(i) {
+                i += 1;
+                match b {
+                    b'"' => break,
+                    b'\\' => {
+                        if let Some(&escaped) = bytes.get(i) {
+                            value.push(char::from(escaped));
+                            i += 1;
+                        }
+                    }
+                    _ => value.push(char::from(b)),
+                }
+            }
+        } else {
+            let value_start = i;
+            while bytes.get(i).copied().is_some_and(is_tchar) {
+                i += 1;
+            }
+            value.push_str(&header[value_start..i]);
+        }
+        if in_bearer && name.eq_ignore_ascii_case("error") {
+            return Some(value);
+        }
     }
     None
 }
@@ -216,8 +251,55 @@ mod tests {
         ));
         assert!(!token_rejected(200, None));
         assert_eq!(
-            bearer_error(r#"Bearer realm="x", error_description="a", error="invalid_token""#),
+            bearer_error(r#"Bearer realm="x", error_description="a", error="invalid_token""#)
+                .as_deref(),
             Some("invalid_token")
         );
+    }
+
+    #[test]
+    fn the_error_parameter_is_found_by_its_name_not_inside_quoted_values() {
+        for (header, error) in [
+            (
+                r#"Bearer realm="api, error=insufficient_scope", error="invalid_token""#,
+                Some("invalid_token"),
+            ),
+            (
+                r#"Bearer error_description="bad error=x", error="invalid_token""#,
+                Some("invalid_token"),
+            ),
+            (
+                r#"Bearer realm="a \"quoted\" error=x", error=invalid_request"#,
+                Some("invalid_request"),
+            ),
+            // Another scheme's `error` is not the Bearer challenge's.
+            (
+                r#"Basic realm="x", error="invalid_request", Bearer realm="y""#,
+                None,
+            ),
+            (
+                r#"Basic realm="x", Bearer realm="y", error="invalid_token""#,
+                Some("invalid_token"),
+            ),
+            (
+                r#"Negotiate abc==, Bearer ERROR = "invalid_token""#,
+                Some("invalid_token"),
+            ),
+            (r#"Bearer error="invalid_tok"#, Some("invalid_tok")),
+            (r#"Bearer realm="unterminated error=x"#, None),
+            ("Bearer", None),
+            ("", None),
+            ("=,\"", None),
+        ] {
+            assert_eq!(bearer_error(header).as_deref(), error, "{header}");
+        }
+        assert!(token_rejected(
+            401,
+            Some(r#"Bearer realm="api, error=insufficient_scope", error="invalid_token""#)
+        ));
+        assert!(!token_rejected(
+            401,
+            Some(r#"Bearer realm="error=invalid_token", error="insufficient_scope""#)
+        ));
     }
 }

@@ -102,8 +102,17 @@ impl ManualClock {
     pub fn advance(&self, duration: Duration) {
         let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
         let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-        self.unix_millis.fetch_add(millis, Ordering::SeqCst);
-        self.mono_nanos.fetch_add(nanos, Ordering::SeqCst);
+        // Saturating: a clock that wrapped around would go backwards.
+        let _ = self
+            .unix_millis
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |m| {
+                Some(m.saturating_add(millis))
+            });
+        let _ = self
+            .mono_nanos
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                Some(n.saturating_add(nanos))
+            });
     }
 
     /// Sets the wall reading (a clock jump); the monotonic reading is unchanged.
@@ -138,7 +147,11 @@ impl Clock for ManualClock {
 
     fn sleep(&self, duration: Duration) {
         let millis = u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
-        self.slept_millis.fetch_add(millis, Ordering::SeqCst);
+        let _ = self
+            .slept_millis
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |m| {
+                Some(m.saturating_add(millis))
+            });
         self.advance(duration);
     }
 }
@@ -146,6 +159,20 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn manual_clock_saturates_instead_of_going_backwards() {
+        let c = ManualClock::new(1_700_000_000);
+        c.advance(Duration::from_nanos(u64::MAX));
+        let mono = c.monotonic();
+        c.advance(Duration::from_nanos(2));
+        assert!(c.monotonic() >= mono, "{mono:?} -> {:?}", c.monotonic());
+        let c = ManualClock::new(1_700_000_000);
+        c.sleep(Duration::MAX);
+        c.sleep(Duration::from_secs(1));
+        assert!(c.unix_now() >= 1_700_000_000, "{}", c.unix_now());
+        assert!(c.slept() >= Duration::from_millis(u64::MAX - 1));
+    }
 
     #[test]
     fn manual_clock_moves_only_when_told() {
