@@ -150,7 +150,9 @@ pub enum RefreshError {
     /// A 2xx response whose body is unusable. Terminal: the server may have rotated the
     /// refresh token, so it is not sent again.
     BadResponse(ResponseError),
-    /// The new access token is longer than the machine's capacity. Terminal; old state kept.
+    /// The new access token is longer than the machine's capacity. Terminal; the old access
+    /// token is kept, and so is a rotated refresh token that fits (the old one may be spent):
+    /// [`RefreshMachine::refresh_token`] is then the new one.
     AccessTokenTooLarge {
         /// Unescaped length.
         len: usize,
@@ -536,7 +538,10 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         (self.has_credential && !self.access_token.is_empty()).then_some(&*self.access_token)
     }
 
-    /// The refresh token, to persist after [`Event::Refreshed`]. Secret: do not log it.
+    /// The refresh token, to persist after [`Event::Refreshed`], and after an
+    /// [`Event::RefreshFailed`] when it changed (a rotated token kept from an answer whose
+    /// access token was too large: [`RefreshError::AccessTokenTooLarge`]). Secret: do not log
+    /// it.
     pub fn refresh_token(&self) -> Option<&str> {
         (self.has_credential && !self.refresh_token.is_empty()).then_some(&*self.refresh_token)
     }
@@ -1000,6 +1005,12 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
     fn commit(&mut self, now: i64, tokens: &Tokens<'_>) {
         let at = tokens.access_token;
         if at.unescaped_len() > AT {
+            // The old refresh token may be spent: a rotated one that fits is kept, so that it
+            // is not lost with the access token that cannot be (the old access token stays).
+            if let Some(rt) = tokens.refresh_token.filter(|rt| rt.unescaped_len() <= RT) {
+                self.refresh_token.clear();
+                let _ = rt.write_to(&mut self.refresh_token);
+            }
             let error = RefreshError::AccessTokenTooLarge {
                 len: at.unescaped_len(),
                 capacity: AT,

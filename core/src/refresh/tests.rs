@@ -837,3 +837,53 @@ fn a_success_whose_body_was_lost_is_terminal_and_the_token_is_not_sent_again() {
         }
     }
 }
+
+#[test]
+fn an_access_token_too_large_keeps_the_rotated_refresh_token() {
+    let client = Client::public("c");
+    let mut m: RefreshMachine<8, 16> = RefreshMachine::new(Config::default().jitter_max(0), 7);
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    let mut buf = [0u8; 256];
+    m.poll_request(3540, &client, &mut buf).unwrap().unwrap();
+    let body = br#"{"access_token":"a-new-access-token","refresh_token":"r2"}"#;
+    m.handle_response(
+        3540,
+        HttpResponse {
+            status: 200,
+            retry_after: None,
+            body,
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        m.poll_event(),
+        Some(Event::RefreshFailed {
+            error: RefreshError::AccessTokenTooLarge {
+                len: 18,
+                capacity: 8
+            },
+            terminal: true,
+            retry_at: None
+        })
+    );
+    // r1 may be spent: r2 is kept (the old access token too, while it lasts).
+    assert_eq!(m.refresh_token(), Some("r2"));
+    assert_eq!(m.access_token(3540), Ok("a1"));
+    assert!(m.is_terminal());
+    // A rotated token that does not fit either leaves r1 (nothing better to keep).
+    let mut m: RefreshMachine<8, 4> = RefreshMachine::new(Config::default().jitter_max(0), 7);
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    m.poll_request(3540, &client, &mut buf).unwrap().unwrap();
+    let body = br#"{"access_token":"a-new-access-token","refresh_token":"r2-too-long"}"#;
+    m.handle_response(
+        3540,
+        HttpResponse {
+            status: 200,
+            retry_after: None,
+            body,
+        },
+    )
+    .unwrap();
+    assert_eq!(m.refresh_token(), Some("r1"));
+    assert!(m.is_terminal());
+}

@@ -513,6 +513,21 @@ impl<K: TokenCodec> Engine<K> {
                 Event::RefreshFailed {
                     terminal, retry_at, ..
                 } => {
+                    // A refresh token the machine kept from a failed answer (rotated, with an
+                    // access token too large to store) replaces the one the endpoint may have
+                    // spent, beside the old access token.
+                    let stored = open.token.credential().and_then(|c| c.refresh_token);
+                    if machine.refresh_token() != stored {
+                        if let (Some(at), Some(exp)) =
+                            (machine.committed_access_token(), machine.expires_at())
+                        {
+                            let _ = open.token.set_credential(OAuthFields {
+                                access_token: at,
+                                refresh_token: machine.refresh_token(),
+                                expires_at: exp,
+                            });
+                        }
+                    }
                     open.token.set_failure(RefreshFailure {
                         error: REFRESH_TOKEN_ERROR,
                         retry_at: if terminal { None } else { retry_at },

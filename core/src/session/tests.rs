@@ -1142,6 +1142,26 @@ mod refresh {
     }
 
     #[test]
+    fn a_rotated_refresh_token_is_kept_when_the_new_access_token_is_too_large() {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let huge = "x".repeat(ACCESS_TOKEN_CAPACITY + 1);
+        let body: &'static str =
+            format!(r#"{{"access_token":"{huge}","refresh_token":"r2","expires_in":3600}}"#).leak();
+        let mut sent = StdVec::new();
+        let (header2, body, t) = read(&header, at, &mut vec![Ok((200, body))], &mut sent);
+        // The session ends in an error (the access token cannot be stored), but the token
+        // holds r2, not the r1 the endpoint has spent.
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        assert_eq!(t.refresh_token.as_deref(), Some("r2"));
+        assert_eq!(t.access_token.as_deref(), Some("a1"));
+        assert!(body.contains(r#""error":"RefreshTokenError""#), "{body}");
+        // Terminal: no further requests.
+        read(&header2, at + 3_600_000, &mut StdVec::new(), &mut sent);
+        assert_eq!(sent.len(), 1);
+    }
+
+    #[test]
     fn transient_failure_backs_off_and_a_later_success_clears_the_error() {
         let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
         let at = NOW_MS + 3601 * 1000;
