@@ -20,7 +20,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs as _};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs as _};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -50,7 +50,9 @@ impl Endpoint {
     ///
     /// `https://` is required, except for loopback hosts (`127.0.0.0/8`, `[::1]`,
     /// `localhost`), which may use `http://` for tests and local development. A URL with
-    /// user information (`https://user:pass@host/`) or a fragment is refused.
+    /// user information (`https://user:pass@host/`) or a fragment is refused, and so is a host
+    /// in brackets that is not an IPv6 address (`[auth.example.com]`, `[127.0.0.1]`, a zone
+    /// such as `[fe80::1%25eth0]`): [`EndpointError::InvalidUrl`].
     ///
     /// # Errors
     ///
@@ -136,24 +138,28 @@ impl fmt::Debug for Endpoint {
     }
 }
 
-/// Splits `host[:port]` (IPv6 in brackets); `None` when empty or the port is not a number.
+/// Splits `host[:port]`; `None` when the host is empty, the port is not a number, or brackets
+/// hold anything but an IPv6 address (`[::1]`; no zone, no `[v1.…]`) or appear in a host
+/// without them.
 fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = if authority.starts_with('[') {
         let end = authority.find(']')?;
         let (host, rest) = authority.split_at(end + 1);
+        host.get(1..end)?.parse::<Ipv6Addr>().ok()?;
         match rest {
             "" => (host, None),
             _ => (host, Some(rest.strip_prefix(':')?)),
         }
     } else {
-        match authority.rsplit_once(':') {
+        let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
+        };
+        if host.is_empty() || host.contains([':', '[', ']']) {
+            return None;
         }
+        (host, port)
     };
-    if host.is_empty() || host == "[]" || (!host.starts_with('[') && host.contains(':')) {
-        return None;
-    }
     let port = match port {
         Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse().ok()?),
         Some(_) => return None,
@@ -178,7 +184,8 @@ fn is_loopback(host: &str) -> bool {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointError {
-    /// Not an absolute URL with a host.
+    /// Not an absolute URL with a host (and, if any, a numeric port); brackets around
+    /// anything but an IPv6 address count as no host.
     InvalidUrl,
     /// `http://` to a host that is not a loopback address.
     InsecureScheme,

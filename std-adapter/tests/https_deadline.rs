@@ -1,4 +1,5 @@
-//! The HTTPS transport's deadlines against servers that send slowly.
+//! The HTTPS transport's deadlines against servers that send slowly, and the endpoint's
+//! bracketed hosts.
 //!
 //! rustls keeps reading inside one call for as long as bytes arrive, so a server sending a byte
 //! now and then never lets a socket read time out: the connect and total deadlines must be
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use authcore::refresh::TransportFailure;
 use authcore_std::http::{
-    Endpoint, FormPost, HttpsTransport, Timeouts, Transport as _, TransportErrorKind,
+    Endpoint, EndpointError, FormPost, HttpsTransport, Timeouts, Transport as _, TransportErrorKind,
 };
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
@@ -202,4 +203,35 @@ fn a_zero_read_timeout_is_one_millisecond_over_https_too() {
     );
     assert!(server.join().unwrap(), "the ClientHello was sent");
     assert!(took < Duration::from_secs(1), "{took:?}");
+}
+
+#[test]
+fn bracketed_hosts_must_be_ipv6_addresses() {
+    for url in [
+        "https://[auth.example.com]/token",
+        "http://[127.0.0.1]/token",
+        "https://[127.0.0.1]:8443/token",
+        "http://[localhost]:9/token",
+        "https://[v1.fe80::a]/token",
+        "https://[::1%25lo]/token",
+        "https://[::1/token",
+        "https://[::1]x/token",
+        "https://auth]example.com/token",
+        "https://auth[example.com/token",
+    ] {
+        assert_eq!(
+            Endpoint::parse(url),
+            Err(EndpointError::InvalidUrl),
+            "{url}"
+        );
+    }
+    for (url, host, port) in [
+        ("http://[::1]:9/token", "::1", 9),
+        ("https://[::1]/token", "::1", 443),
+        ("https://[2001:db8::1]:8443/token", "2001:db8::1", 8443),
+        ("https://[::ffff:127.0.0.1]/token", "::ffff:127.0.0.1", 443),
+    ] {
+        let endpoint = Endpoint::parse(url).unwrap();
+        assert_eq!((endpoint.host(), endpoint.port()), (host, port), "{url}");
+    }
 }
