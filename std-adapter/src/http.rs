@@ -20,7 +20,7 @@
 
 use std::fmt;
 use std::io;
-use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs as _};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpStream, ToSocketAddrs as _};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -50,7 +50,9 @@ impl Endpoint {
     ///
     /// `https://` is required, except for loopback hosts (`127.0.0.0/8`, `[::1]`,
     /// `localhost`), which may use `http://` for tests and local development. A URL with
-    /// user information (`https://user:pass@host/`) or a fragment is refused.
+    /// user information (`https://user:pass@host/`) or a fragment is refused, and so is a host
+    /// in brackets that is not an IPv6 address (`[auth.example.com]`, `[127.0.0.1]`, a zone
+    /// such as `[fe80::1%25eth0]`): [`EndpointError::InvalidUrl`].
     ///
     /// # Errors
     ///
@@ -136,24 +138,28 @@ impl fmt::Debug for Endpoint {
     }
 }
 
-/// Splits `host[:port]` (IPv6 in brackets); `None` when empty or the port is not a number.
+/// Splits `host[:port]`; `None` when the host is empty, the port is not a number, or brackets
+/// hold anything but an IPv6 address (`[::1]`; no zone, no `[v1.…]`) or appear in a host
+/// without them.
 fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = if authority.starts_with('[') {
         let end = authority.find(']')?;
         let (host, rest) = authority.split_at(end + 1);
+        host.get(1..end)?.parse::<Ipv6Addr>().ok()?;
         match rest {
             "" => (host, None),
             _ => (host, Some(rest.strip_prefix(':')?)),
         }
     } else {
-        match authority.rsplit_once(':') {
+        let (host, port) = match authority.rsplit_once(':') {
             Some((h, p)) => (h, Some(p)),
             None => (authority, None),
+        };
+        if host.is_empty() || host.contains([':', '[', ']']) {
+            return None;
         }
+        (host, port)
     };
-    if host.is_empty() || host == "[]" || (!host.starts_with('[') && host.contains(':')) {
-        return None;
-    }
     let port = match port {
         Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse().ok()?),
         Some(_) => return None,
@@ -178,7 +184,8 @@ fn is_loopback(host: &str) -> bool {
 #[non_exhaustive]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointError {
-    /// Not an absolute URL with a host.
+    /// Not an absolute URL with a host (and, if any, a numeric port); brackets around
+    /// anything but an IPv6 address count as no host.
     InvalidUrl,
     /// `http://` to a host that is not a loopback address.
     InsecureScheme,
@@ -221,11 +228,15 @@ impl std::error::Error for EndpointError {}
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {
     /// Connection setup, DNS and TLS handshake included (each address tried gets what is
-    /// left of it). Default **5 s**.
+    /// left of it; every handshake read and write is cut short when it runs out, however
+    /// slowly the server keeps sending). Never more than `total`. Default **5 s**.
     pub connect: Duration,
-    /// Longest wait for any single read (headers or body). Default **10 s**.
+    /// Longest wait of any single socket read or write (handshake, request, headers or
+    /// body); zero is taken as 1 ms. Default **10 s**.
     pub read: Duration,
-    /// The whole request, from connecting to the last body byte. Default **30 s**.
+    /// The whole request, from connecting to the last body byte: every socket read and
+    /// write is cut short when it runs out, however slowly the server keeps sending.
+    /// Default **30 s**.
     pub total: Duration,
 }
 
@@ -304,7 +315,9 @@ pub enum TransportErrorKind {
     Connect,
     /// TLS handshake or certificate failure.
     Tls,
-    /// A timeout after the connection was set up.
+    /// A timeout after the TCP connection was set up: a socket read or write waited
+    /// [`Timeouts::read`], the TLS handshake ran past [`Timeouts::connect`] (then the request
+    /// was not sent), or the request past [`Timeouts::total`].
     Timeout,
     /// The connection was reset or closed early.
     Io,
@@ -385,8 +398,18 @@ pub const MAX_RESPONSE: usize = 1024 * 1024;
 /// Timeouts: [`Timeouts::connect`] bounds the connection setup as a whole (name resolution,
 /// which runs on a helper thread so that it can be abandoned, with at most
 /// [`MAX_PENDING_LOOKUPS`] of them left running, every TCP connect attempt, the
-/// TLS handshake), [`Timeouts::read`] each socket read and write, and [`Timeouts::total`] is
-/// checked before every step, so a request never takes much longer than `total + read`.
+/// TLS handshake), [`Timeouts::read`] each socket read and write (at least 1 ms), and
+/// [`Timeouts::total`] the whole request. The connect and total deadlines are checked before
+/// every socket read and write, each of which may wait only for what is left of them, so a
+/// server trickling bytes cannot stretch a request: it never takes much longer than `total`.
+///
+/// Running out of time during setup is [`TransportFailure::NotSent`], of kind
+/// [`TransportErrorKind::Dns`], [`Connect`](TransportErrorKind::Connect) or, in the TLS
+/// handshake, [`Timeout`](TransportErrorKind::Timeout). After it, a socket timeout or the total
+/// deadline is kind [`Timeout`](TransportErrorKind::Timeout) (or
+/// [`SuccessUnreadable`](TransportErrorKind::SuccessUnreadable) once a 2xx status line has
+/// come), with the failure [`ExchangeError::transport_failure`] gives: usually
+/// [`TransportFailure::NoResponse`].
 pub struct HttpsTransport {
     tls: Arc<ClientConfig>,
     timeouts: Timeouts,
@@ -449,11 +472,7 @@ impl HttpsTransport {
             }
             match TcpStream::connect_timeout(&addr, left) {
                 Ok(stream) => {
-                    let read = Some(self.timeouts.read.max(Duration::from_millis(1)));
-                    stream
-                        .set_read_timeout(read)
-                        .and_then(|()| stream.set_write_timeout(read))
-                        .map_err(|_| not_sent(TransportErrorKind::Connect))?;
+                    // Socket timeouts are set before each read and write (`DeadlineStream`).
                     let _ = stream.set_nodelay(true);
                     return Ok(stream);
                 }
@@ -579,6 +598,9 @@ impl Transport for HttpsTransport {
             .unwrap_or_else(far)
             .min(deadline);
         let tcp = self.connect(endpoint, setup)?;
+        // The TLS handshake may only take what is left of the setup time; the exchange what
+        // is left of the total.
+        let mut tcp = DeadlineStream::new(tcp, setup, self.timeouts.read);
         let target = Target {
             host: &endpoint.authority,
             path: &endpoint.path,
@@ -593,37 +615,114 @@ impl Transport for HttpsTransport {
                 .map_err(|_| not_sent(TransportErrorKind::Request))?;
             let mut conn = ClientConnection::new(Arc::clone(&self.tls), name)
                 .map_err(|_| not_sent(TransportErrorKind::Tls))?;
-            let mut tcp = tcp;
-            // Each handshake read and write may only take what is left of the setup time.
-            let socket_timeouts = |tcp: &TcpStream, t: Duration| {
-                tcp.set_read_timeout(Some(t))
-                    .and_then(|()| tcp.set_write_timeout(Some(t)))
-                    .map_err(|_| not_sent(TransportErrorKind::Connect))
-            };
+            // Nothing of the request has been sent yet: a handshake that runs out of time is
+            // `NotSent`, as a connect that does.
             while conn.is_handshaking() {
-                let left = setup.saturating_duration_since(Instant::now());
-                if left.is_zero() {
+                if Instant::now() >= setup {
                     return Err(not_sent(TransportErrorKind::Timeout));
                 }
-                socket_timeouts(&tcp, left.min(self.timeouts.read))?;
                 conn.complete_io(&mut tcp).map_err(|e| {
-                    not_sent(match e.kind() {
-                        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
-                            TransportErrorKind::Timeout
-                        }
-                        _ => TransportErrorKind::Tls,
+                    not_sent(if is_timeout(&e) {
+                        TransportErrorKind::Timeout
+                    } else {
+                        TransportErrorKind::Tls
                     })
                 })?;
             }
-            socket_timeouts(&tcp, self.timeouts.read.max(Duration::from_millis(1)))?;
+            tcp.deadline = deadline;
             let mut stream = FromStd::new(CloseIsEnd(StreamOwned::new(conn, tcp)));
             exchange(&mut stream, &target, &request, &mut buf, deadline)
         } else {
+            tcp.deadline = deadline;
             let mut stream = FromStd::new(tcp);
             exchange(&mut stream, &target, &request, &mut buf, deadline)
         };
         buf.fill(0);
         result
+    }
+}
+
+/// Shortest socket timeout set: `set_read_timeout` refuses zero (to the OS it would mean no
+/// timeout at all).
+const MIN_WAIT: Duration = Duration::from_millis(1);
+
+/// The TCP stream with a deadline, as rustls and the exchange see it.
+///
+/// rustls keeps reading inside one call for as long as bytes arrive (`complete_io` until a
+/// handshake message or record is whole, `StreamOwned::read` until a record is), so a server
+/// that sends a byte now and then never lets a socket timeout fire and a deadline checked
+/// between rustls calls is never reached. So the deadline is checked here, before every
+/// socket read and write: once it has passed the call fails with
+/// [`io::ErrorKind::TimedOut`]; otherwise the socket's timeout for the call is set to what is
+/// left of the deadline, capped at [`Timeouts::read`], and never below [`MIN_WAIT`]. A socket
+/// timeout firing is reported as `TimedOut` too (Unix says `WouldBlock`, which rustls takes as
+/// "try again later" on a non-blocking socket).
+struct DeadlineStream {
+    tcp: TcpStream,
+    /// When every read and write stops: the setup deadline during the TLS handshake, then
+    /// the total one.
+    deadline: Instant,
+    /// Longest wait of one read or write: [`Timeouts::read`], at least [`MIN_WAIT`].
+    step: Duration,
+    /// The read and write timeouts last set on the socket (a system call saved when
+    /// unchanged).
+    read_set: Option<Duration>,
+    write_set: Option<Duration>,
+}
+
+impl DeadlineStream {
+    fn new(tcp: TcpStream, deadline: Instant, read: Duration) -> Self {
+        Self {
+            tcp,
+            deadline,
+            step: read.max(MIN_WAIT),
+            read_set: None,
+            write_set: None,
+        }
+    }
+
+    /// How long the next socket call may wait; `TimedOut` once the deadline has passed.
+    fn wait(&self) -> io::Result<Duration> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(io::ErrorKind::TimedOut.into());
+        }
+        Ok(left.min(self.step).max(MIN_WAIT))
+    }
+}
+
+/// A blocking socket's timeout firing (`WouldBlock` on Unix) as `TimedOut`.
+fn timed_out_as_such(e: io::Error) -> io::Error {
+    if e.kind() == io::ErrorKind::WouldBlock {
+        io::ErrorKind::TimedOut.into()
+    } else {
+        e
+    }
+}
+
+impl io::Read for DeadlineStream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let wait = Some(self.wait()?);
+        if self.read_set != wait {
+            self.tcp.set_read_timeout(wait)?;
+            self.read_set = wait;
+        }
+        self.tcp.read(buf).map_err(timed_out_as_such)
+    }
+}
+
+impl io::Write for DeadlineStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let wait = Some(self.wait()?);
+        if self.write_set != wait {
+            self.tcp.set_write_timeout(wait)?;
+            self.write_set = wait;
+        }
+        self.tcp.write(buf).map_err(timed_out_as_such)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.tcp.flush()
     }
 }
 
@@ -682,19 +781,21 @@ fn not_sent(kind: TransportErrorKind) -> TransportError {
     }
 }
 
+/// Whether a socket call ran out of time (its own timeout or the deadline).
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
+    )
+}
+
 /// Sorts an exchange error into the machine's two classes and a coarse kind.
 fn classify(e: &ExchangeError<io::Error>) -> TransportError {
-    let timed_out = |io: &io::Error| {
-        matches!(
-            io.kind(),
-            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock
-        )
-    };
     let kind = match e {
         ExchangeError::InvalidTarget => TransportErrorKind::Request,
         ExchangeError::Timeout => TransportErrorKind::Timeout,
         ExchangeError::Write(io) | ExchangeError::Flush(io) | ExchangeError::Read(io)
-            if timed_out(io) =>
+            if is_timeout(io) =>
         {
             TransportErrorKind::Timeout
         }
