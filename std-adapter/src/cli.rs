@@ -17,6 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 /// Command-line arguments.
+///
+/// `Debug` prints no secret and no token: secrets are only named (`--secret-env VAR`,
+/// `--secret-file PATH`), and [`DecodeArgs`] redacts its token.
 #[derive(Debug, Parser)]
 #[command(
     name = "authcore",
@@ -158,8 +161,8 @@ pub struct EncodeArgs {
     pub expires_in: Option<i64>,
 }
 
-/// `authcore decode`.
-#[derive(Debug, Args)]
+/// `authcore decode`. `Debug` redacts the token (a live session token is a credential).
+#[derive(Args)]
 pub struct DecodeArgs {
     /// The secret(s); repeat for rotation, the current one first.
     #[command(flatten)]
@@ -190,6 +193,23 @@ pub struct DecodeArgs {
     pub dangerous_skip_verify: bool,
     /// The token; read from stdin when absent.
     pub token: Option<String>,
+}
+
+impl std::fmt::Debug for DecodeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeArgs")
+            .field("secret", &self.secret)
+            .field("format", &self.format)
+            .field("salt", &self.salt)
+            .field("alg", &self.alg)
+            .field("now", &self.now)
+            .field("leeway", &self.leeway)
+            .field("aud", &self.aud)
+            .field("iss", &self.iss)
+            .field("dangerous_skip_verify", &self.dangerous_skip_verify)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
 }
 
 /// Why the tool failed.

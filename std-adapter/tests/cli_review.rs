@@ -31,3 +31,26 @@ fn unreadable_stdin_is_an_io_error_and_exits_1() {
     assert!(out.stdout.is_empty());
     assert_eq!(out.status.code(), Some(1), "{err}");
 }
+
+/// `Debug` of the parsed command line never prints the token given as an argument.
+#[test]
+fn cli_debug_redacts_the_token() {
+    use authcore_std::cli::Cli;
+    use clap::Parser as _;
+
+    let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc2Vzc2lvbiJ9.c2lnbmF0dXJl";
+    let cli = Cli::try_parse_from(["authcore", "decode", "--secret-env", "S", token]).unwrap();
+    for dbg in [format!("{cli:?}"), format!("{cli:#?}")] {
+        assert!(!dbg.contains(token), "Debug leaks the token: {dbg}");
+        assert!(
+            !dbg.contains("c2lnbmF0dXJl"),
+            "Debug leaks part of the token: {dbg}"
+        );
+        assert!(dbg.contains(r#""<redacted>""#), "{dbg}");
+        // The other fields are still shown.
+        assert!(dbg.contains("secret_env"), "{dbg}");
+    }
+    assert!(format!("{cli:?}").contains(r#"token: Some("<redacted>")"#));
+    let from_stdin = Cli::try_parse_from(["authcore", "decode", "--secret-env", "S"]).unwrap();
+    assert!(format!("{from_stdin:?}").contains("token: None"));
+}
