@@ -133,30 +133,35 @@ pub enum Format {
 pub const DEFAULT_SALT: &str = "authjs.session-token";
 
 /// `authcore encode`.
+///
+/// A flag the chosen format does not use is a usage error, not ignored: `--alg`, `--kid` and
+/// `--expires-in` are for `jws` only; `--max-age` for `authjs` and `nextauth-v4`; `--salt` for
+/// `authjs`. Hence the `Option`s: `None` is "not given", and the default applies.
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
     /// Token format.
     #[arg(long, value_enum, default_value = "jws")]
     pub format: Format,
-    /// Auth.js v5 key-derivation salt: the session cookie name.
-    #[arg(long, default_value = DEFAULT_SALT)]
-    pub salt: String,
-    /// JWE: token lifetime in seconds (`exp = now + max-age`); Auth.js's default is 30 days.
-    #[arg(long = "max-age", default_value_t = authcore::session::DEFAULT_MAX_AGE)]
-    pub max_age: u32,
-    /// Signing algorithm (JWS).
-    #[arg(long, value_enum, default_value = "HS256")]
-    pub alg: AlgArg,
+    /// authjs: key-derivation salt, the session cookie name [default: authjs.session-token].
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// authjs, nextauth-v4: token lifetime in seconds (`exp = now + max-age`, `iat = now`)
+    /// [default: 2592000, Auth.js's 30 days].
+    #[arg(long = "max-age", value_name = "SECS")]
+    pub max_age: Option<u32>,
+    /// jws: signing algorithm [default: HS256].
+    #[arg(long, value_enum)]
+    pub alg: Option<AlgArg>,
     /// The secret.
     #[command(flatten)]
     pub secret: SecretArgs,
-    /// Key id to put in the header.
+    /// jws: key id to put in the header.
     #[arg(long)]
     pub kid: Option<String>,
     /// The current time (Unix seconds); default: the system clock.
     #[arg(long)]
     pub now: Option<i64>,
-    /// JWS: set `exp = now + SECS` (and `iat = now` unless the claims have one).
+    /// jws: set `exp = now + SECS` (and `iat = now` unless the claims have one).
     #[arg(long = "expires-in", value_name = "SECS")]
     pub expires_in: Option<i64>,
 }
@@ -426,11 +431,50 @@ fn first_key(
 
 fn encode(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     match a.format {
-        Format::Jws => encode_jws(a, stdin, env),
-        Format::Authjs | Format::NextauthV4 => encode_jwe(a, stdin, env),
+        Format::Jws => {
+            check_encode_flags(a)?;
+            encode_jws(a, stdin, env)
+        }
+        Format::Authjs | Format::NextauthV4 => {
+            check_encode_flags(a)?;
+            encode_jwe(a, stdin, env)
+        }
         Format::Auto => Err(CliError::Usage(
             "encode needs an explicit --format (jws, authjs or nextauth-v4)".into(),
         )),
+    }
+}
+
+/// Refuses a flag that `a.format` does not use, naming it (it would otherwise be ignored).
+fn check_encode_flags(a: &EncodeArgs) -> Result<(), CliError> {
+    let jws = a.format == Format::Jws;
+    let refused = [
+        (
+            a.alg.is_some() && !jws,
+            "--alg applies to --format jws only (authjs and nextauth-v4 tokens are JWE: dir with \
+             A256CBC-HS512 or A256GCM)",
+        ),
+        (
+            a.kid.is_some() && !jws,
+            "--kid applies to --format jws only (an authjs token's kid is its key's thumbprint; \
+             a nextauth-v4 token has none)",
+        ),
+        (
+            a.expires_in.is_some() && !jws,
+            "--expires-in applies to --format jws only; authjs and nextauth-v4 take --max-age",
+        ),
+        (
+            a.max_age.is_some() && jws,
+            "--max-age applies to --format authjs or nextauth-v4 only; jws takes --expires-in",
+        ),
+        (
+            a.salt.is_some() && a.format != Format::Authjs,
+            "--salt applies to --format authjs only",
+        ),
+    ];
+    match refused.into_iter().find(|&(given, _)| given) {
+        Some((_, message)) => Err(CliError::Usage(message.into())),
+        None => Ok(()),
     }
 }
 
@@ -441,15 +485,17 @@ fn encode_jwe(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<Stri
         .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
     let payload = serde_json::to_vec(&claims).map_err(|e| CliError::Usage(e.to_string()))?;
     let now = a.now.unwrap_or_else(|| env.now());
+    let max_age = a.max_age.unwrap_or(authcore::session::DEFAULT_MAX_AGE);
     let mut rng = crate::random::OsRandom;
     let token = if a.format == Format::Authjs {
-        let key = AuthJsKey::derive(secret, &a.salt).map_err(derive_error)?;
-        let mut out = vec![0u8; jwe::encoded_len_authjs_json(&payload, now, a.max_age)?];
-        jwe::encode_authjs_json(&key, &payload, now, a.max_age, &mut rng, &mut out)?.to_owned()
+        let salt = a.salt.as_deref().unwrap_or(DEFAULT_SALT);
+        let key = AuthJsKey::derive(secret, salt).map_err(derive_error)?;
+        let mut out = vec![0u8; jwe::encoded_len_authjs_json(&payload, now, max_age)?];
+        jwe::encode_authjs_json(&key, &payload, now, max_age, &mut rng, &mut out)?.to_owned()
     } else {
         let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
-        let mut out = vec![0u8; jwe::encoded_len_nextauth_v4_json(&payload, now, a.max_age)?];
-        jwe::encode_nextauth_v4_json(&key, &payload, now, a.max_age, &mut rng, &mut out)?.to_owned()
+        let mut out = vec![0u8; jwe::encoded_len_nextauth_v4_json(&payload, now, max_age)?];
+        jwe::encode_nextauth_v4_json(&key, &payload, now, max_age, &mut rng, &mut out)?.to_owned()
     };
     Ok(token)
 }
@@ -462,7 +508,7 @@ fn derive_error(e: jwe::DeriveKeyError) -> CliError {
 }
 
 fn encode_jws(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
-    let key = first_key(&a.secret, a.alg.into(), env)?;
+    let key = first_key(&a.secret, a.alg.unwrap_or(AlgArg::Hs256).into(), env)?;
     let mut claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
         .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
     if let Some(secs) = a.expires_in {

@@ -6,10 +6,71 @@
     reason = "tests"
 )]
 
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
 use std::io::Write as _;
+use std::path::Path;
 use std::process::{Command, Stdio};
 
+use authcore_std::cli::{self, Cli, CliError, Environment};
+use clap::Parser as _;
+use serde_json::Value;
+
+const NOW: i64 = 1_700_000_000;
+const OLD: &str = "old-secret-old-secret-old-secret-0123456789";
 const NEW: &str = "new-secret-new-secret-new-secret-0123456789";
+
+/// Secrets in `OLD` and `NEW`, no files, the clock at [`NOW`].
+struct Env(HashMap<&'static str, &'static str>);
+
+impl Environment for Env {
+    fn var(&self, name: &OsStr) -> Option<OsString> {
+        self.0.get(name.to_str()?).map(OsString::from)
+    }
+    fn read_file(&self, _: &Path) -> std::io::Result<Vec<u8>> {
+        Err(std::io::ErrorKind::NotFound.into())
+    }
+    fn now(&self) -> i64 {
+        NOW
+    }
+}
+
+/// Runs `authcore ARGS` in-process with `stdin`.
+fn run(args: &[&str], stdin: &str) -> Result<String, CliError> {
+    let mut argv = vec!["authcore"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).unwrap();
+    cli::run(
+        &cli.command,
+        stdin,
+        &Env(HashMap::from([("OLD", OLD), ("NEW", NEW)])),
+    )
+}
+
+/// The usage message of `run(args, stdin)`, which must be a usage error.
+fn usage(args: &[&str], stdin: &str) -> String {
+    match run(args, stdin) {
+        Err(CliError::Usage(message)) => message,
+        other => panic!("{args:?}: not a usage error: {other:?}"),
+    }
+}
+
+/// The claims `decode` prints for `token` (format auto-detected, secret `NEW`).
+fn claims(token: &str) -> Value {
+    let out = run(
+        &[
+            "decode",
+            "--secret-env",
+            "NEW",
+            "--now",
+            "1700000000",
+            token,
+        ],
+        "",
+    )
+    .unwrap();
+    serde_json::from_str::<Value>(&out).unwrap()["claims"].clone()
+}
 
 /// Stdin that cannot be read (here: not UTF-8) is a failed operation, `error: io: …`, exit 1;
 /// exit 2 is kept for usage errors.
@@ -35,9 +96,6 @@ fn unreadable_stdin_is_an_io_error_and_exits_1() {
 /// `Debug` of the parsed command line never prints the token given as an argument.
 #[test]
 fn cli_debug_redacts_the_token() {
-    use authcore_std::cli::Cli;
-    use clap::Parser as _;
-
     let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQtc2Vzc2lvbiJ9.c2lnbmF0dXJl";
     let cli = Cli::try_parse_from(["authcore", "decode", "--secret-env", "S", token]).unwrap();
     for dbg in [format!("{cli:?}"), format!("{cli:#?}")] {
@@ -53,4 +111,163 @@ fn cli_debug_redacts_the_token() {
     assert!(format!("{cli:?}").contains(r#"token: Some("<redacted>")"#));
     let from_stdin = Cli::try_parse_from(["authcore", "decode", "--secret-env", "S"]).unwrap();
     assert!(format!("{from_stdin:?}").contains("token: None"));
+}
+
+/// `encode` refuses, naming it, a flag the format does not use (they were silently ignored:
+/// `--format authjs --kid my-kid` wrote a token whose `kid` was the key's thumbprint). A flag
+/// given with its default value (`--alg HS256`) is refused too.
+#[test]
+fn encode_refuses_flags_the_format_does_not_use() {
+    fn encode<'a>(format: &'a str, flag: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["encode", "--format", format, "--secret-env", "NEW"];
+        args.extend_from_slice(flag);
+        args
+    }
+    for format in ["authjs", "nextauth-v4"] {
+        for flag in [
+            &["--kid", "my-kid"][..],
+            &["--alg", "HS512"],
+            &["--alg", "HS256"],
+            &["--expires-in", "5"],
+        ] {
+            let message = usage(&encode(format, flag), r#"{"sub":"42"}"#);
+            assert!(
+                message.starts_with(&format!("{} applies to --format jws only", flag[0])),
+                "{format} {flag:?}: {message}"
+            );
+        }
+    }
+    // --expires-in points to the JWE flag that sets `exp`.
+    assert!(usage(&encode("authjs", &["--expires-in", "5"]), "{}").contains("--max-age"));
+    for (format, flag) in [
+        ("jws", &["--max-age", "60"][..]),
+        ("jws", &["--salt", "authjs.session-token"]),
+        ("nextauth-v4", &["--salt", "authjs.session-token"]),
+    ] {
+        let message = usage(&encode(format, flag), "{}");
+        assert!(
+            message.starts_with(&format!("{} applies to --format ", flag[0])),
+            "{format} {flag:?}: {message}"
+        );
+    }
+    // The reviewer's case: every JWS-only flag at once.
+    let all = [
+        "--kid",
+        "my-kid",
+        "--alg",
+        "HS512",
+        "--expires-in",
+        "5",
+        "--now",
+        "1700000000",
+    ];
+    let message = usage(&encode("authjs", &all), "{}");
+    assert!(
+        ["--kid", "--alg", "--expires-in"]
+            .iter()
+            .any(|flag| message.starts_with(&format!("{flag} applies to --format jws only"))),
+        "{message}"
+    );
+}
+
+/// The flags each format uses still work, and the defaults still apply when they are absent.
+#[test]
+fn encode_honours_the_flags_of_its_format() {
+    let jws = run(
+        &[
+            "encode",
+            "--secret-env",
+            "NEW",
+            "--alg",
+            "HS256",
+            "--kid",
+            "k1",
+            "--expires-in",
+            "60",
+            "--now",
+            "1700000000",
+        ],
+        r#"{"sub":"42"}"#,
+    )
+    .unwrap();
+    let out: Value = serde_json::from_str(
+        &run(
+            &["decode", "--secret-env", "NEW", "--now", "1700000000", &jws],
+            "",
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(out["header"]["kid"], "k1");
+    assert_eq!(out["claims"]["exp"], NOW + 60);
+    let jws_default = run(&["encode", "--secret-env", "NEW"], "{}").unwrap();
+    assert!(run(&["decode", "--secret-env", "NEW", &jws_default], "").is_ok());
+
+    for format in ["authjs", "nextauth-v4"] {
+        let token = run(
+            &[
+                "encode",
+                "--format",
+                format,
+                "--secret-env",
+                "NEW",
+                "--max-age",
+                "60",
+                "--now",
+                "1700000000",
+            ],
+            r#"{"sub":"42"}"#,
+        )
+        .unwrap();
+        assert_eq!(claims(&token)["exp"], NOW + 60, "{format}");
+        let default = run(
+            &[
+                "encode",
+                "--format",
+                format,
+                "--secret-env",
+                "NEW",
+                "--now",
+                "1700000000",
+            ],
+            "{}",
+        )
+        .unwrap();
+        assert_eq!(claims(&default)["exp"], NOW + 2_592_000, "{format}");
+    }
+    // --salt with authjs: the token decodes with that salt only.
+    let salted = run(
+        &[
+            "encode",
+            "--format",
+            "authjs",
+            "--secret-env",
+            "NEW",
+            "--salt",
+            "__Secure-authjs.session-token",
+            "--now",
+            "1700000000",
+        ],
+        "{}",
+    )
+    .unwrap();
+    let decode = |salt: &str| {
+        run(
+            &[
+                "decode",
+                "--format",
+                "authjs",
+                "--secret-env",
+                "NEW",
+                "--salt",
+                salt,
+                "--now",
+                "1700000000",
+                &salted,
+            ],
+            "",
+        )
+    };
+    assert!(decode("__Secure-authjs.session-token").is_ok());
+    assert!(decode("authjs.session-token").is_err());
 }
