@@ -77,12 +77,19 @@ pub enum SecretEncoding {
 }
 
 /// Where the secrets come from. Secrets are never taken as plain arguments.
+///
+/// Several secrets (the flags repeated) are for Auth.js v5 secret rotation, the current one
+/// first: `authjs` encodes with the first and decodes by `kid`. `jws` and `nextauth-v4` take
+/// exactly one: next-auth v4 has no rotation (its `secret` is one string, and its tokens carry
+/// no `kid`), so several are a usage error rather than a rotation next-auth would not do.
 #[derive(Debug, Args)]
 pub struct SecretArgs {
-    /// Read the secret from this environment variable (its bytes exactly).
+    /// Read the secret from this environment variable (its bytes exactly). Repeat for authjs
+    /// secret rotation, the current secret first; jws and nextauth-v4 take one secret.
     #[arg(long = "secret-env", value_name = "VAR")]
     pub secret_env: Vec<OsString>,
-    /// Read the secret from this file (its bytes exactly; no trimming).
+    /// Read the secret from this file (its bytes exactly; no trimming). Repeatable, after the
+    /// --secret-env secrets.
     #[arg(long = "secret-file", value_name = "PATH")]
     pub secret_file: Vec<PathBuf>,
     /// How the secret is written.
@@ -124,7 +131,7 @@ pub enum Format {
     Jws,
     /// Auth.js v5 session cookie (JWE dir + A256CBC-HS512, key salted with the cookie name).
     Authjs,
-    /// next-auth v4 session cookie (JWE dir + A256GCM).
+    /// next-auth v4 session cookie (JWE dir + A256GCM; one secret, no rotation).
     #[value(name = "nextauth-v4")]
     NextauthV4,
 }
@@ -169,7 +176,7 @@ pub struct EncodeArgs {
 /// `authcore decode`. `Debug` redacts the token (a live session token is a credential).
 #[derive(Args)]
 pub struct DecodeArgs {
-    /// The secret(s); repeat for rotation, the current one first.
+    /// The secret(s); repeat for rotation (authjs only), the current one first.
     #[command(flatten)]
     pub secret: SecretArgs,
     /// Token format.
@@ -237,7 +244,7 @@ pub struct SessionArgs {
     /// Session token format.
     #[arg(long, value_enum)]
     pub format: SessionFormat,
-    /// The secret(s); repeat for rotation, the current one first.
+    /// The secret(s); repeat for rotation (authjs only), the current one first.
     #[command(flatten)]
     pub secret: SecretArgs,
     /// JWS algorithm.
@@ -259,7 +266,7 @@ pub struct SessionArgs {
 pub enum SessionFormat {
     /// Auth.js v5.
     Authjs,
-    /// next-auth v4.
+    /// next-auth v4 (one secret, no rotation).
     #[value(name = "nextauth-v4")]
     NextauthV4,
     /// Signed JWT (Auth.js custom encode/decode).
@@ -419,7 +426,7 @@ fn first_key(
     let secrets = load_secrets(args, env)?;
     if secrets.len() > 1 {
         return Err(CliError::Usage(
-            "JWS takes exactly one secret (rotation applies to JWE formats)".into(),
+            "JWS takes exactly one secret (rotation applies to --format authjs only)".into(),
         ));
     }
     let secret = secrets.first().map_or(&[][..], Vec::as_slice);
@@ -427,6 +434,24 @@ fn first_key(
         kind: e.kind(),
         message: e.to_string(),
     })
+}
+
+/// The one secret of a next-auth v4 token; several are a usage error.
+///
+/// next-auth v4 has no secret rotation: its `secret` is a single string (`NEXTAUTH_SECRET`;
+/// `secret: string | Buffer` in next-auth 4.24's `jwt/types.d.ts`) and its tokens carry no
+/// `kid`. A v4 server given a new secret clears the cookies made with the old one, and Auth.js
+/// v5 does not fall back to older secrets for a token without a `kid` either (AUTHJS.md §1.2).
+/// Trying each secret would show answers no next-auth server gives.
+fn v4_secret(secrets: &[Vec<u8>]) -> Result<&[u8], CliError> {
+    match secrets {
+        [secret] => Ok(secret),
+        _ => Err(CliError::Usage(
+            "a next-auth v4 token takes exactly one secret: next-auth v4 has no secret rotation \
+             (repeat --secret-env/--secret-file for --format authjs only)"
+                .into(),
+        )),
+    }
 }
 
 fn encode(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
@@ -480,7 +505,12 @@ fn check_encode_flags(a: &EncodeArgs) -> Result<(), CliError> {
 
 fn encode_jwe(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let secrets = load_secrets(&a.secret, env)?;
-    let secret = secrets.first().map_or(&[][..], Vec::as_slice);
+    // authjs encodes with the current (first) secret, as Auth.js does.
+    let secret = if a.format == Format::NextauthV4 {
+        v4_secret(&secrets)?
+    } else {
+        secrets.first().map_or(&[][..], Vec::as_slice)
+    };
     let claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
         .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
     let payload = serde_json::to_vec(&claims).map_err(|e| CliError::Usage(e.to_string()))?;
@@ -625,24 +655,15 @@ fn decode_jwe(
         )?;
         return render(d.header_json(), d.payload_json());
     }
-    // next-auth v4 has one secret; with several, each is tried in order (rotation by hand).
-    let mut first_error = None;
-    for secret in &secrets {
-        let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
-        match jwe::decode_nextauth_v4::<serde::de::IgnoredAny>(
-            token.as_bytes(),
-            &key,
-            &options,
-            now,
-            &mut scratch,
-        ) {
-            Ok(d) => return render(d.header_json(), d.payload_json()),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    Err(first_error.map_or_else(|| CliError::Usage("no secret".into()), CliError::from))
+    let key = NextAuthV4Key::derive(v4_secret(&secrets)?).map_err(derive_error)?;
+    let d = jwe::decode_nextauth_v4::<serde::de::IgnoredAny>(
+        token.as_bytes(),
+        &key,
+        &options,
+        now,
+        &mut scratch,
+    )?;
+    render(d.header_json(), d.payload_json())
 }
 
 fn session(
@@ -699,8 +720,7 @@ fn session(
             run_session(Engine::new(config, codec), &input, now_ms)
         }
         SessionFormat::NextauthV4 => {
-            let secret = secrets.first().map_or(&[][..], Vec::as_slice);
-            let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
+            let key = NextAuthV4Key::derive(v4_secret(&secrets)?).map_err(derive_error)?;
             run_session(
                 Engine::new(config, NextAuthV4Codec::new(&key)),
                 &input,

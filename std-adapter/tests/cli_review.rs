@@ -271,3 +271,161 @@ fn encode_honours_the_flags_of_its_format() {
     assert!(decode("__Secure-authjs.session-token").is_ok());
     assert!(decode("authjs.session-token").is_err());
 }
+
+/// The `set_cookie` list and `session` of a `session` / `sign-in` answer.
+fn answer(out: &str) -> (Value, Vec<String>) {
+    let v: Value = serde_json::from_str(out).unwrap();
+    let cookies = v["set_cookie"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (v["session"].clone(), cookies)
+}
+
+/// next-auth v4 has no secret rotation (one `secret` string, no `kid` in its tokens), so
+/// several secrets with a v4 token are a usage error everywhere. Before, `decode` tried each
+/// secret while `session` used only the first and cleared a cookie `decode` accepted, and
+/// `encode` and `sign-in` silently used the first.
+#[test]
+fn nextauth_v4_takes_exactly_one_secret() {
+    let token = run(
+        &[
+            "encode",
+            "--format",
+            "nextauth-v4",
+            "--secret-env",
+            "OLD",
+            "--now",
+            "1700000000",
+        ],
+        r#"{"sub":"42","name":"Ada"}"#,
+    )
+    .unwrap();
+    let cookie = format!("next-auth.session-token={token}");
+    fn with_two<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
+        let mut args = head.to_vec();
+        args.extend_from_slice(&[
+            "--secret-env",
+            "NEW",
+            "--secret-env",
+            "OLD",
+            "--now",
+            "1700000000",
+        ]);
+        args.extend_from_slice(tail);
+        args
+    }
+    for (args, stdin) in [
+        (
+            with_two(&["decode", "--format", "nextauth-v4"], &[&token]),
+            "",
+        ),
+        // Auto-detected as next-auth v4.
+        (with_two(&["decode"], &[&token]), ""),
+        (
+            with_two(&["session", "--format", "nextauth-v4"], &[]),
+            cookie.as_str(),
+        ),
+        (
+            with_two(&["sign-in", "--format", "nextauth-v4"], &[]),
+            r#"{"id":"42"}"#,
+        ),
+        (
+            with_two(&["encode", "--format", "nextauth-v4"], &[]),
+            r#"{"sub":"42"}"#,
+        ),
+    ] {
+        let message = usage(&args, stdin);
+        assert!(
+            message.starts_with("a next-auth v4 token takes exactly one secret"),
+            "{args:?}: {message}"
+        );
+    }
+
+    // With its one secret the cookie is read and re-issued; with another one it is cleared,
+    // as next-auth v4 does after its secret changed.
+    let session = |var: &str| {
+        run(
+            &[
+                "session",
+                "--format",
+                "nextauth-v4",
+                "--secret-env",
+                var,
+                "--now",
+                "1700000000",
+            ],
+            &cookie,
+        )
+        .unwrap()
+    };
+    let (user, cookies) = answer(&session("OLD"));
+    assert_eq!(user["user"]["name"], "Ada");
+    assert!(
+        cookies[0].starts_with("next-auth.session-token=ey"),
+        "{cookies:?}"
+    );
+    let (user, cookies) = answer(&session("NEW"));
+    assert!(user.is_null());
+    assert!(
+        cookies[0].starts_with("next-auth.session-token=; Max-Age=0"),
+        "{cookies:?}"
+    );
+    let decoded = run(
+        &[
+            "decode",
+            "--format",
+            "nextauth-v4",
+            "--secret-env",
+            "OLD",
+            "--now",
+            "1700000000",
+            &token,
+        ],
+        "",
+    );
+    assert!(decoded.is_ok(), "{decoded:?}");
+}
+
+/// Rotation still works where Auth.js has it: `session --format authjs` reads a cookie made
+/// with the previous secret and re-issues it with the current one.
+#[test]
+fn authjs_session_reads_a_rotated_secret_and_reissues_with_the_current_one() {
+    let token = run(
+        &[
+            "encode",
+            "--format",
+            "authjs",
+            "--secret-env",
+            "OLD",
+            "--now",
+            "1700000000",
+        ],
+        r#"{"sub":"42","name":"Ada"}"#,
+    )
+    .unwrap();
+    let out = run(
+        &[
+            "session",
+            "--format",
+            "authjs",
+            "--secret-env",
+            "NEW",
+            "--secret-env",
+            "OLD",
+            "--now",
+            "1700000000",
+        ],
+        &format!("authjs.session-token={token}"),
+    )
+    .unwrap();
+    let (user, cookies) = answer(&out);
+    assert_eq!(user["user"]["name"], "Ada");
+    let reissued = cookies[0]
+        .strip_prefix("authjs.session-token=")
+        .and_then(|c| c.split(';').next())
+        .unwrap();
+    assert_eq!(claims(reissued)["name"], "Ada", "re-issued with NEW");
+}
