@@ -17,6 +17,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 
 /// Command-line arguments.
+///
+/// `Debug` prints no secret and no token: secrets are only named (`--secret-env VAR`,
+/// `--secret-file PATH`), and [`DecodeArgs`] redacts its token.
 #[derive(Debug, Parser)]
 #[command(
     name = "authcore",
@@ -74,12 +77,19 @@ pub enum SecretEncoding {
 }
 
 /// Where the secrets come from. Secrets are never taken as plain arguments.
+///
+/// Several secrets (the flags repeated) are for Auth.js v5 secret rotation, the current one
+/// first: `authjs` encodes with the first and decodes by `kid`. `jws` and `nextauth-v4` take
+/// exactly one: next-auth v4 has no rotation (its `secret` is one string, and its tokens carry
+/// no `kid`), so several are a usage error rather than a rotation next-auth would not do.
 #[derive(Debug, Args)]
 pub struct SecretArgs {
-    /// Read the secret from this environment variable (its bytes exactly).
+    /// Read the secret from this environment variable (its bytes exactly). Repeat for authjs
+    /// secret rotation, the current secret first; jws and nextauth-v4 take one secret.
     #[arg(long = "secret-env", value_name = "VAR")]
     pub secret_env: Vec<OsString>,
-    /// Read the secret from this file (its bytes exactly; no trimming).
+    /// Read the secret from this file (its bytes exactly; no trimming). Repeatable, after the
+    /// --secret-env secrets.
     #[arg(long = "secret-file", value_name = "PATH")]
     pub secret_file: Vec<PathBuf>,
     /// How the secret is written.
@@ -121,7 +131,7 @@ pub enum Format {
     Jws,
     /// Auth.js v5 session cookie (JWE dir + A256CBC-HS512, key salted with the cookie name).
     Authjs,
-    /// next-auth v4 session cookie (JWE dir + A256GCM).
+    /// next-auth v4 session cookie (JWE dir + A256GCM; one secret, no rotation).
     #[value(name = "nextauth-v4")]
     NextauthV4,
 }
@@ -130,38 +140,43 @@ pub enum Format {
 pub const DEFAULT_SALT: &str = "authjs.session-token";
 
 /// `authcore encode`.
+///
+/// A flag the chosen format does not use is a usage error, not ignored: `--alg`, `--kid` and
+/// `--expires-in` are for `jws` only; `--max-age` for `authjs` and `nextauth-v4`; `--salt` for
+/// `authjs`. Hence the `Option`s: `None` is "not given", and the default applies.
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
     /// Token format.
     #[arg(long, value_enum, default_value = "jws")]
     pub format: Format,
-    /// Auth.js v5 key-derivation salt: the session cookie name.
-    #[arg(long, default_value = DEFAULT_SALT)]
-    pub salt: String,
-    /// JWE: token lifetime in seconds (`exp = now + max-age`); Auth.js's default is 30 days.
-    #[arg(long = "max-age", default_value_t = authcore::session::DEFAULT_MAX_AGE)]
-    pub max_age: u32,
-    /// Signing algorithm (JWS).
-    #[arg(long, value_enum, default_value = "HS256")]
-    pub alg: AlgArg,
+    /// authjs: key-derivation salt, the session cookie name [default: authjs.session-token].
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// authjs, nextauth-v4: token lifetime in seconds (`exp = now + max-age`, `iat = now`)
+    /// [default: 2592000, Auth.js's 30 days].
+    #[arg(long = "max-age", value_name = "SECS")]
+    pub max_age: Option<u32>,
+    /// jws: signing algorithm [default: HS256].
+    #[arg(long, value_enum)]
+    pub alg: Option<AlgArg>,
     /// The secret.
     #[command(flatten)]
     pub secret: SecretArgs,
-    /// Key id to put in the header.
+    /// jws: key id to put in the header.
     #[arg(long)]
     pub kid: Option<String>,
     /// The current time (Unix seconds); default: the system clock.
     #[arg(long)]
     pub now: Option<i64>,
-    /// JWS: set `exp = now + SECS` (and `iat = now` unless the claims have one).
+    /// jws: set `exp = now + SECS` (and `iat = now` unless the claims have one).
     #[arg(long = "expires-in", value_name = "SECS")]
     pub expires_in: Option<i64>,
 }
 
-/// `authcore decode`.
-#[derive(Debug, Args)]
+/// `authcore decode`. `Debug` redacts the token (a live session token is a credential).
+#[derive(Args)]
 pub struct DecodeArgs {
-    /// The secret(s); repeat for rotation, the current one first.
+    /// The secret(s); repeat for rotation (authjs only), the current one first.
     #[command(flatten)]
     pub secret: SecretArgs,
     /// Token format.
@@ -192,6 +207,23 @@ pub struct DecodeArgs {
     pub token: Option<String>,
 }
 
+impl std::fmt::Debug for DecodeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecodeArgs")
+            .field("secret", &self.secret)
+            .field("format", &self.format)
+            .field("salt", &self.salt)
+            .field("alg", &self.alg)
+            .field("now", &self.now)
+            .field("leeway", &self.leeway)
+            .field("aud", &self.aud)
+            .field("iss", &self.iss)
+            .field("dangerous_skip_verify", &self.dangerous_skip_verify)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
 /// Why the tool failed.
 #[derive(Debug, PartialEq, Eq)]
 pub enum CliError {
@@ -212,7 +244,7 @@ pub struct SessionArgs {
     /// Session token format.
     #[arg(long, value_enum)]
     pub format: SessionFormat,
-    /// The secret(s); repeat for rotation, the current one first.
+    /// The secret(s); repeat for rotation (authjs only), the current one first.
     #[command(flatten)]
     pub secret: SecretArgs,
     /// JWS algorithm.
@@ -234,7 +266,7 @@ pub struct SessionArgs {
 pub enum SessionFormat {
     /// Auth.js v5.
     Authjs,
-    /// next-auth v4.
+    /// next-auth v4 (one secret, no rotation).
     #[value(name = "nextauth-v4")]
     NextauthV4,
     /// Signed JWT (Auth.js custom encode/decode).
@@ -394,7 +426,7 @@ fn first_key(
     let secrets = load_secrets(args, env)?;
     if secrets.len() > 1 {
         return Err(CliError::Usage(
-            "JWS takes exactly one secret (rotation applies to JWE formats)".into(),
+            "JWS takes exactly one secret (rotation applies to --format authjs only)".into(),
         ));
     }
     let secret = secrets.first().map_or(&[][..], Vec::as_slice);
@@ -404,32 +436,96 @@ fn first_key(
     })
 }
 
+/// The one secret of a next-auth v4 token; several are a usage error.
+///
+/// next-auth v4 has no secret rotation: its `secret` is a single string (`NEXTAUTH_SECRET`;
+/// `secret: string | Buffer` in next-auth 4.24's `jwt/types.d.ts`) and its tokens carry no
+/// `kid`. A v4 server given a new secret clears the cookies made with the old one, and Auth.js
+/// v5 does not fall back to older secrets for a token without a `kid` either (AUTHJS.md §1.2).
+/// Trying each secret would show answers no next-auth server gives.
+fn v4_secret(secrets: &[Vec<u8>]) -> Result<&[u8], CliError> {
+    match secrets {
+        [secret] => Ok(secret),
+        _ => Err(CliError::Usage(
+            "a next-auth v4 token takes exactly one secret: next-auth v4 has no secret rotation \
+             (repeat --secret-env/--secret-file for --format authjs only)"
+                .into(),
+        )),
+    }
+}
+
 fn encode(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     match a.format {
-        Format::Jws => encode_jws(a, stdin, env),
-        Format::Authjs | Format::NextauthV4 => encode_jwe(a, stdin, env),
+        Format::Jws => {
+            check_encode_flags(a)?;
+            encode_jws(a, stdin, env)
+        }
+        Format::Authjs | Format::NextauthV4 => {
+            check_encode_flags(a)?;
+            encode_jwe(a, stdin, env)
+        }
         Format::Auto => Err(CliError::Usage(
             "encode needs an explicit --format (jws, authjs or nextauth-v4)".into(),
         )),
     }
 }
 
+/// Refuses a flag that `a.format` does not use, naming it (it would otherwise be ignored).
+fn check_encode_flags(a: &EncodeArgs) -> Result<(), CliError> {
+    let jws = a.format == Format::Jws;
+    let refused = [
+        (
+            a.alg.is_some() && !jws,
+            "--alg applies to --format jws only (authjs and nextauth-v4 tokens are JWE: dir with \
+             A256CBC-HS512 or A256GCM)",
+        ),
+        (
+            a.kid.is_some() && !jws,
+            "--kid applies to --format jws only (an authjs token's kid is its key's thumbprint; \
+             a nextauth-v4 token has none)",
+        ),
+        (
+            a.expires_in.is_some() && !jws,
+            "--expires-in applies to --format jws only; authjs and nextauth-v4 take --max-age",
+        ),
+        (
+            a.max_age.is_some() && jws,
+            "--max-age applies to --format authjs or nextauth-v4 only; jws takes --expires-in",
+        ),
+        (
+            a.salt.is_some() && a.format != Format::Authjs,
+            "--salt applies to --format authjs only",
+        ),
+    ];
+    match refused.into_iter().find(|&(given, _)| given) {
+        Some((_, message)) => Err(CliError::Usage(message.into())),
+        None => Ok(()),
+    }
+}
+
 fn encode_jwe(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let secrets = load_secrets(&a.secret, env)?;
-    let secret = secrets.first().map_or(&[][..], Vec::as_slice);
+    // authjs encodes with the current (first) secret, as Auth.js does.
+    let secret = if a.format == Format::NextauthV4 {
+        v4_secret(&secrets)?
+    } else {
+        secrets.first().map_or(&[][..], Vec::as_slice)
+    };
     let claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
         .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
     let payload = serde_json::to_vec(&claims).map_err(|e| CliError::Usage(e.to_string()))?;
     let now = a.now.unwrap_or_else(|| env.now());
+    let max_age = a.max_age.unwrap_or(authcore::session::DEFAULT_MAX_AGE);
     let mut rng = crate::random::OsRandom;
     let token = if a.format == Format::Authjs {
-        let key = AuthJsKey::derive(secret, &a.salt).map_err(derive_error)?;
-        let mut out = vec![0u8; jwe::encoded_len_authjs_json(&payload, now, a.max_age)?];
-        jwe::encode_authjs_json(&key, &payload, now, a.max_age, &mut rng, &mut out)?.to_owned()
+        let salt = a.salt.as_deref().unwrap_or(DEFAULT_SALT);
+        let key = AuthJsKey::derive(secret, salt).map_err(derive_error)?;
+        let mut out = vec![0u8; jwe::encoded_len_authjs_json(&payload, now, max_age)?];
+        jwe::encode_authjs_json(&key, &payload, now, max_age, &mut rng, &mut out)?.to_owned()
     } else {
         let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
-        let mut out = vec![0u8; jwe::encoded_len_nextauth_v4_json(&payload, now, a.max_age)?];
-        jwe::encode_nextauth_v4_json(&key, &payload, now, a.max_age, &mut rng, &mut out)?.to_owned()
+        let mut out = vec![0u8; jwe::encoded_len_nextauth_v4_json(&payload, now, max_age)?];
+        jwe::encode_nextauth_v4_json(&key, &payload, now, max_age, &mut rng, &mut out)?.to_owned()
     };
     Ok(token)
 }
@@ -442,7 +538,7 @@ fn derive_error(e: jwe::DeriveKeyError) -> CliError {
 }
 
 fn encode_jws(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
-    let key = first_key(&a.secret, a.alg.into(), env)?;
+    let key = first_key(&a.secret, a.alg.unwrap_or(AlgArg::Hs256).into(), env)?;
     let mut claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
         .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
     if let Some(secs) = a.expires_in {
@@ -559,24 +655,15 @@ fn decode_jwe(
         )?;
         return render(d.header_json(), d.payload_json());
     }
-    // next-auth v4 has one secret; with several, each is tried in order (rotation by hand).
-    let mut first_error = None;
-    for secret in &secrets {
-        let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
-        match jwe::decode_nextauth_v4::<serde::de::IgnoredAny>(
-            token.as_bytes(),
-            &key,
-            &options,
-            now,
-            &mut scratch,
-        ) {
-            Ok(d) => return render(d.header_json(), d.payload_json()),
-            Err(e) => {
-                first_error.get_or_insert(e);
-            }
-        }
-    }
-    Err(first_error.map_or_else(|| CliError::Usage("no secret".into()), CliError::from))
+    let key = NextAuthV4Key::derive(v4_secret(&secrets)?).map_err(derive_error)?;
+    let d = jwe::decode_nextauth_v4::<serde::de::IgnoredAny>(
+        token.as_bytes(),
+        &key,
+        &options,
+        now,
+        &mut scratch,
+    )?;
+    render(d.header_json(), d.payload_json())
 }
 
 fn session(
@@ -633,8 +720,7 @@ fn session(
             run_session(Engine::new(config, codec), &input, now_ms)
         }
         SessionFormat::NextauthV4 => {
-            let secret = secrets.first().map_or(&[][..], Vec::as_slice);
-            let key = NextAuthV4Key::derive(secret).map_err(derive_error)?;
+            let key = NextAuthV4Key::derive(v4_secret(&secrets)?).map_err(derive_error)?;
             run_session(
                 Engine::new(config, NextAuthV4Codec::new(&key)),
                 &input,

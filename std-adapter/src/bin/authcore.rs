@@ -3,10 +3,11 @@
 //! Exit codes: 0 success, 1 an invalid token or a failed operation (one line on stderr:
 //! `error: <kind>: <message>`), 2 a usage error.
 //!
-//! A failure to write the result on stdout (a full disk, a closed pipe) is a failed operation:
-//! `error: io: ...`, exit 1; for `refresh` the line says that the new token set was lost and
-//! the old refresh token may no longer work. Nothing here panics on an output error, and a
-//! failure to write on stderr is ignored (there is nowhere left to report it).
+//! A failure to read stdin (an I/O error, or bytes that are not UTF-8) or to write the result on
+//! stdout (a full disk, a closed pipe) is a failed operation: `error: io: ...`, exit 1; for
+//! `refresh` a failed write says that the new token set was lost and the old refresh token may
+//! no longer work. Nothing here panics on an input or output error, and a failure to write on
+//! stderr is ignored (there is nowhere left to report it).
 
 use std::io::{self, Read as _, Write as _};
 use std::process::ExitCode;
@@ -24,7 +25,7 @@ fn main() -> ExitCode {
     if needs_stdin {
         if let Err(e) = io::stdin().read_to_string(&mut stdin) {
             report(format_args!("error: io: cannot read stdin: {e}"));
-            return ExitCode::from(2);
+            return ExitCode::from(1);
         }
     }
     match cli::run(&args.command, &stdin, &cli::SystemEnv) {
