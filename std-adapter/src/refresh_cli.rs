@@ -55,8 +55,9 @@ pub enum AuthArg {
     None,
 }
 
-/// `authcore refresh`.
-#[derive(Debug, Args)]
+/// `authcore refresh`. `Debug` shows the token endpoint as [`Endpoint`] does (no user
+/// information, no query).
+#[derive(Args)]
 pub struct RefreshArgs {
     /// Token endpoint URL (`https://`, or `http://` to a loopback address).
     #[arg(long = "token-endpoint", value_name = "URL")]
@@ -95,6 +96,28 @@ pub struct RefreshArgs {
     /// standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for RefreshArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A URL that does not parse is not shown at all: it may carry `user:pass@`.
+        let endpoint = Endpoint::parse(&self.token_endpoint)
+            .map_or_else(|_| "<invalid URL>".to_owned(), |e| format!("{e:?}"));
+        f.debug_struct("RefreshArgs")
+            .field("token_endpoint", &endpoint)
+            .field("client_id", &self.client_id)
+            .field("client_secret_env", &self.client_secret_env)
+            .field("client_secret_file", &self.client_secret_file)
+            .field("refresh_token_env", &self.refresh_token_env)
+            .field("refresh_token_file", &self.refresh_token_file)
+            .field("refresh_token_stdin", &self.refresh_token_stdin)
+            .field("auth", &self.auth)
+            .field("scope", &self.scope)
+            .field("max_retries", &self.max_retries)
+            .field("timeout", &self.timeout)
+            .field("out", &self.out)
+            .finish()
+    }
 }
 
 impl RefreshArgs {

@@ -429,3 +429,27 @@ fn authjs_session_reads_a_rotated_secret_and_reissues_with_the_current_one() {
         .unwrap();
     assert_eq!(claims(reissued)["name"], "Ada", "re-issued with NEW");
 }
+
+/// `Debug` of `authcore refresh`'s arguments shows the token endpoint without user
+/// information or query (the URL is refused when the command runs, but may be logged before).
+#[test]
+fn refresh_args_debug_hides_credentials_in_the_url() {
+    for (url, secret) in [
+        ("https://user:pa55word@auth.example.com/token", "pa55word"),
+        ("https://auth.example.com/token?key=pa55word", "pa55word"),
+    ] {
+        let cli = Cli::try_parse_from([
+            "authcore",
+            "refresh",
+            "--token-endpoint",
+            url,
+            "--client-id",
+            "app",
+            "--refresh-token-stdin",
+        ])
+        .unwrap();
+        let dbg = format!("{cli:?}");
+        assert!(!dbg.contains(secret), "{dbg}");
+        assert!(dbg.contains("client_id"), "{dbg}");
+    }
+}
