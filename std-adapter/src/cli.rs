@@ -247,9 +247,10 @@ pub struct SessionArgs {
     /// The secret(s); repeat for rotation (authjs only), the current one first.
     #[command(flatten)]
     pub secret: SecretArgs,
-    /// JWS algorithm.
-    #[arg(long, value_enum, default_value = "HS256")]
-    pub alg: AlgArg,
+    /// jws: signing algorithm [default: HS256] (refused with the other formats, which are
+    /// JWE).
+    #[arg(long, value_enum)]
+    pub alg: Option<AlgArg>,
     /// Secure mode (HTTPS): `__Secure-` cookie names and the `Secure` attribute.
     #[arg(long)]
     pub secure: bool,
@@ -672,6 +673,11 @@ fn session(
     env: &dyn Environment,
     sign_in: bool,
 ) -> Result<String, CliError> {
+    if a.alg.is_some() && a.format != SessionFormat::Jws {
+        return Err(CliError::Usage(
+            "--alg applies to --format jws only (authjs and nextauth-v4 tokens are JWE)".into(),
+        ));
+    }
     let secrets = load_secrets(&a.secret, env)?;
     let user: Option<Value> = if sign_in {
         let user: Value = serde_json::from_str(stdin)
@@ -705,7 +711,8 @@ fn session(
     let config = Config::new(flavor, a.secure).with_max_age(a.max_age);
     match a.format {
         SessionFormat::Jws => {
-            let key = first_key(&a.secret, a.alg.into(), env)?;
+            let alg = a.alg.unwrap_or(AlgArg::Hs256);
+            let key = first_key(&a.secret, alg.into(), env)?;
             run_session(Engine::new(config, JwsCodec::new(&key)), &input, now_ms)
         }
         SessionFormat::Authjs => {

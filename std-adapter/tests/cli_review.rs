@@ -453,3 +453,42 @@ fn refresh_args_debug_hides_credentials_in_the_url() {
         assert!(dbg.contains("client_id"), "{dbg}");
     }
 }
+
+/// `session` and `sign-in` refuse `--alg` with the JWE formats (it was ignored), and keep
+/// taking it with `jws`.
+#[test]
+fn session_and_sign_in_refuse_alg_with_jwe_formats() {
+    for command in ["session", "sign-in"] {
+        for format in ["authjs", "nextauth-v4"] {
+            let got = run(
+                &[
+                    command,
+                    "--format",
+                    format,
+                    "--secret-env",
+                    "NEW",
+                    "--alg",
+                    "HS512",
+                ],
+                "{}",
+            );
+            assert!(
+                matches!(&got, Err(CliError::Usage(m)) if m.contains("--alg")),
+                "{command} {format}: {got:?}"
+            );
+        }
+        let got = run(
+            &[
+                command,
+                "--format",
+                "jws",
+                "--secret-env",
+                "NEW",
+                "--alg",
+                "HS256",
+            ],
+            r#"{"id":"1"}"#,
+        );
+        assert!(got.is_ok(), "{command} jws: {got:?}");
+    }
+}
