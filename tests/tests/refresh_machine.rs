@@ -683,8 +683,10 @@ fn token_rejected_by_resource_server_forces_a_refresh() {
     assert_eq!(sim.m.access_token(T0 + 1), Ok("a2"));
 }
 
+/// An access token that does not fit ends refreshing; the old access token stays, and the
+/// rotated refresh token replaces the one the endpoint may have spent.
 #[test]
-fn tokens_that_do_not_fit_keep_the_old_state() {
+fn an_access_token_that_does_not_fit_keeps_the_old_one_and_the_rotated_refresh_token() {
     let long = "x".repeat(257);
     let mut sim = Sim::exact(3600);
     sim.now = T0 + 3550;
@@ -701,7 +703,7 @@ fn tokens_that_do_not_fit_keep_the_old_state() {
         )]
     );
     assert_eq!(sim.m.access_token(T0 + 3550), Ok("a1"));
-    assert_eq!(sim.m.refresh_token(), Some("r1"));
+    assert_eq!(sim.m.refresh_token(), Some("r2"));
 }
 
 // ---------------------------------------------------------------- heap
