@@ -6,7 +6,9 @@
 use authcore::http::embedded_io::{ErrorKind, ErrorType, Read, Write};
 use authcore::http::{self, Target};
 use authcore::refresh::response::{self, TokenResponse};
-use authcore::refresh::{Client, Config, HttpResponse, RefreshMachine, Request, TransportFailure};
+use authcore::refresh::{
+    Client, Config, HttpResponse, RefreshError, RefreshMachine, Request, TransportFailure,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// Replays the input in reads whose sizes come from the input itself.
@@ -75,7 +77,9 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    // 2. The machine: never loses the old state on a bad answer.
+    // 2. The machine: never loses the old state on a bad answer, except that an answer whose
+    // access token does not fit leaves the rotated refresh token it carried (the old one may
+    // be spent).
     let mut m: RefreshMachine<64, 32> = RefreshMachine::new(Config::default(), u32::from(selector));
     m.set_credential(0, "a1", Some("r1"), 100).unwrap();
     let mut buf = [0u8; 256];
@@ -93,6 +97,17 @@ fuzz_target!(|data: &[u8]| {
         )
         .unwrap();
         match m.last_error() {
+            Some(RefreshError::AccessTokenTooLarge { .. }) => {
+                let rotated = match response::parse(body) {
+                    Ok(TokenResponse::Tokens(t)) => t
+                        .refresh_token
+                        .filter(|rt| rt.unescaped_len() <= 32)
+                        .map(|rt| rt.chars().collect::<heapless::String<32>>()),
+                    _ => None,
+                };
+                assert_eq!(m.refresh_token(), Some(rotated.as_deref().unwrap_or("r1")));
+                assert_eq!(m.expires_at(), Some(100));
+            }
             Some(_) => {
                 assert_eq!(m.refresh_token(), Some("r1"));
                 assert_eq!(m.expires_at(), Some(100));
