@@ -619,17 +619,22 @@ fn check_alg(alg: Option<&json::Value<'_>>, expected: Algorithm) -> Result<(), D
     Err(DecodeError::UnsupportedAlg)
 }
 
+/// Decodes `seg` to the front of `scratch`, which starts `room.0` bytes into the caller's
+/// buffer; `room.1` more bytes are needed after it. A [`DecodeError::BufferTooSmall`] names the
+/// whole buffer's size that suffices: `room.0 + decoded length + room.1`.
 fn decode_segment<'s>(
     part: Part,
     seg: &[u8],
     scratch: &'s mut [u8],
+    room: (usize, usize),
 ) -> Result<(&'s mut [u8], &'s mut [u8]), DecodeError> {
     let len = base64url::decoded_len(seg.len()).ok_or(DecodeError::BadBase64 {
         part,
         error: base64url::Base64Error::InvalidLength,
     })?;
     if scratch.len() < len {
-        return Err(DecodeError::BufferTooSmall { needed: len });
+        let needed = room.0.saturating_add(len).saturating_add(room.1);
+        return Err(DecodeError::BufferTooSmall { needed });
     }
     let (dst, rest) = scratch.split_at_mut(len);
     base64url::decode(seg, dst).map_err(|error| DecodeError::BadBase64 { part, error })?;
@@ -697,8 +702,11 @@ fn decode_step_by_step<'s, T: Deserialize<'s>>(
 ) -> Result<Decoded<'s, T>, DecodeError> {
     let mut mac = [0u8; MAX_MAC_LEN];
     let seg = split(token, options.max_token_len)?;
-    let (header, rest) = decode_segment(Part::Header, seg.header, scratch)?;
-    let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest)?;
+    // After the header: the payload, then room to unescape its strings (never more than it).
+    let p_len = base64url::decoded_len(seg.payload.len()).unwrap_or(0);
+    let (header, rest) = decode_segment(Part::Header, seg.header, scratch, (0, 2 * p_len))?;
+    let room = (header.len(), p_len);
+    let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest, room)?;
     let sig = match base64url::decode(seg.signature, &mut mac) {
         Ok(sig) => &*sig,
         // Longer than any MAC: it cannot match, but report bad base64 first if it is that too.
@@ -1050,8 +1058,10 @@ pub fn dangerous_inspect_unverified<'s>(
     scratch: &'s mut [u8],
 ) -> Result<(&'s [u8], &'s [u8]), DecodeError> {
     let seg = split(token, usize::MAX)?;
-    let (header, rest) = decode_segment(Part::Header, seg.header, scratch)?;
-    let (payload, _) = decode_segment(Part::Payload, seg.payload, rest)?;
+    let p_len = base64url::decoded_len(seg.payload.len()).unwrap_or(0);
+    let (header, rest) = decode_segment(Part::Header, seg.header, scratch, (0, p_len))?;
+    let room = (header.len(), 0);
+    let (payload, _) = decode_segment(Part::Payload, seg.payload, rest, room)?;
     parse_header(header)?;
     json::object_members(payload).map_err(|error| DecodeError::BadJson {
         part: Part::Payload,
@@ -1548,6 +1558,55 @@ mod tests {
         t
     }
 
+    /// A `BufferTooSmall` from decoding names a scratch size that is larger than the one given
+    /// and with which the decode gets further (to success here), for every too-small size.
+    #[test]
+    fn buffer_too_small_names_a_size_that_suffices() {
+        #[derive(Deserialize)]
+        #[allow(dead_code, reason = "only deserialized")]
+        struct Claims<'a> {
+            sub: &'a str,
+            name: std::borrow::Cow<'a, str>,
+            exp: u64,
+        }
+        let key = rfc7515_key();
+        for header in [
+            &br#"{"alg":"HS256","typ":"JWT"}"#[..],
+            br#"{"typ":"JWT","alg":"HS256","kid":"k1"}"#,
+        ] {
+            for payload in [
+                &br#"{"sub":"42","name":"Ada","exp":4102444800}"#[..],
+                br#"{"sub":"4\u0032","name":"A\"da\u00e9","exp":4102444800}"#,
+            ] {
+                let token = sign_raw(&key, header, payload);
+                let decode_with = |n: usize| {
+                    let mut scratch = std::vec![0u8; n];
+                    let got = decode::<Claims<'_>>(
+                        token.as_bytes(),
+                        &key,
+                        &DecodeOptions::new(),
+                        1_700_000_000,
+                        &mut scratch,
+                    );
+                    got.map(|_| ())
+                };
+                for n in 0..scratch_len(token.len()) {
+                    if let Err(DecodeError::BufferTooSmall { needed }) = decode_with(n) {
+                        assert!(needed > n, "{token}: {n} bytes, needed {needed}");
+                        assert_eq!(decode_with(needed), Ok(()), "{token}: {n} then {needed}");
+                    }
+                }
+                let mut scratch = std::vec![0u8; 0];
+                if let Err(DecodeError::BufferTooSmall { needed }) =
+                    dangerous_inspect_unverified(token.as_bytes(), &mut scratch)
+                {
+                    let mut scratch = std::vec![0u8; needed];
+                    assert!(dangerous_inspect_unverified(token.as_bytes(), &mut scratch).is_ok());
+                }
+            }
+        }
+    }
+
     #[test]
     fn signature_is_checked_before_the_payload_is_trusted() {
         // The payload is parsed while the MAC is computed; a wrong MAC must still win over
@@ -1603,8 +1662,10 @@ mod tests {
     ) -> Result<Decoded<'s, T>, DecodeError> {
         use hmac::{Hmac, KeyInit, Mac};
         let seg = split(token, options.max_token_len)?;
-        let (header, rest) = decode_segment(Part::Header, seg.header, scratch)?;
-        let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest)?;
+        let p_len = base64url::decoded_len(seg.payload.len()).unwrap_or(0);
+        let (header, rest) = decode_segment(Part::Header, seg.header, scratch, (0, 2 * p_len))?;
+        let room = (header.len(), p_len);
+        let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest, room)?;
         let mut sig_buf = [0u8; 256];
         let sig = base64url::decode(seg.signature, &mut sig_buf).map_err(|error| {
             DecodeError::BadBase64 {
