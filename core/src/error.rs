@@ -274,6 +274,14 @@ pub enum EncodeError {
         /// Bytes the output needs.
         needed: usize,
     },
+    /// The scratch buffer of a session codec ([`TokenCodec::encode`]) is too small for the
+    /// intermediate JSON.
+    ///
+    /// [`TokenCodec::encode`]: crate::session::TokenCodec::encode
+    ScratchTooSmall {
+        /// A scratch size that suffices.
+        needed: usize,
+    },
     /// The claims cannot be serialized as a JSON object.
     Claims(json::Error),
     /// The random source failed.
@@ -293,6 +301,7 @@ impl EncodeError {
     pub const fn kind(&self) -> &'static str {
         match self {
             Self::BufferTooSmall { .. } => "buffer_too_small",
+            Self::ScratchTooSmall { .. } => "scratch_too_small",
             Self::Claims(_) => "bad_claims",
             Self::Random(_) => "random_failed",
             Self::TimeOutOfRange => "time_out_of_range",
@@ -306,6 +315,9 @@ impl fmt::Display for EncodeError {
         match self {
             Self::BufferTooSmall { needed } => {
                 write!(f, "output buffer too small: {needed} bytes needed")
+            }
+            Self::ScratchTooSmall { needed } => {
+                write!(f, "scratch buffer too small: {needed} bytes needed")
             }
             Self::Claims(e) => write!(f, "claims cannot be serialized: {e}"),
             Self::Random(e) => write!(f, "{e}"),

@@ -145,7 +145,10 @@ pub trait TokenCodec {
     ///
     /// # Errors
     ///
-    /// [`EncodeError`].
+    /// [`EncodeError`]: [`EncodeError::BufferTooSmall`] when `out` is too small and
+    /// [`EncodeError::ScratchTooSmall`] when `scratch` is, each with a size that suffices (the
+    /// engine reports them as [`BufferKind::Token`](super::BufferKind::Token) and
+    /// [`BufferKind::Scratch`](super::BufferKind::Scratch)).
     fn encode<'o, T: Serialize>(
         &self,
         claims: &T,
@@ -348,9 +351,9 @@ fn jwe_one_pass<'s, T: Serialize>(
 /// Serializes `claims` into `scratch`, then writes the stamped plaintext after it; returns the
 /// plaintext.
 ///
-/// A `BufferTooSmall` names a `scratch` size that suffices: the serialized claims plus the
-/// most their stamped copy can take (not the claims' length alone, which a caller growing its
-/// buffer to `needed` would find too small again).
+/// An [`EncodeError::ScratchTooSmall`] names a `scratch` size that suffices: the serialized
+/// claims plus the most their stamped copy can take (not the claims' length alone, which a
+/// caller growing its buffer to `needed` would find too small again).
 fn stamped_plaintext<'s, T: Serialize>(
     claims: &T,
     stamp: &Stamp,
@@ -362,14 +365,14 @@ fn stamped_plaintext<'s, T: Serialize>(
             .saturating_add(Stamp::MAX_EXTRA)
     };
     let n = json::to_slice(claims, scratch).map_err(|e| match e {
-        json::Error::BufferTooSmall { needed } => EncodeError::BufferTooSmall {
+        json::Error::BufferTooSmall { needed } => EncodeError::ScratchTooSmall {
             needed: both(needed),
         },
         e => EncodeError::Claims(e),
     })?;
     let (raw, rest) = scratch.split_at_mut(n);
     let m = stamp_claims(raw, stamp, rest).map_err(|e| match e {
-        EncodeError::BufferTooSmall { .. } => EncodeError::BufferTooSmall { needed: both(n) },
+        EncodeError::BufferTooSmall { .. } => EncodeError::ScratchTooSmall { needed: both(n) },
         e => e,
     })?;
     Ok(&rest[..m])
@@ -532,7 +535,7 @@ mod tests {
         }
     }
 
-    /// A caller that grows its scratch buffer to the `needed` of a `BufferTooSmall` succeeds
+    /// A caller that grows its scratch buffer to the `needed` of a `ScratchTooSmall` succeeds
     /// next time, for every codec and every size that failed. Before, the codecs reported the
     /// claims' length alone (or the stamped copy's alone), and the retry failed again.
     #[cfg(feature = "jwe")]
@@ -573,7 +576,7 @@ mod tests {
             for len in (0..1300).step_by(10) {
                 match encode(codec, &mut std::vec![0u8; len]) {
                     Ok(_) => {}
-                    Err(EncodeError::BufferTooSmall { needed }) => {
+                    Err(EncodeError::ScratchTooSmall { needed }) => {
                         failed += 1;
                         assert!(needed > len, "codec {codec}, {len}: {needed}");
                         let again = encode(codec, &mut std::vec![0u8; needed]);

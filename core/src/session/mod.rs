@@ -849,8 +849,13 @@ impl<K: TokenCodec> Engine<K> {
         self.codec
             .encode(token, stamp, rng, scratch, out)
             .map_err(|e| match e {
-                // The codec writes intermediate JSON to scratch and the token to out: when out
-                // was big enough, it was scratch that was not.
+                EncodeError::ScratchTooSmall { needed } => SessionError::BufferTooSmall {
+                    buffer: BufferKind::Scratch,
+                    needed,
+                },
+                // The token goes to out. (A codec of the caller's that reports a scratch it
+                // found too small this way is told apart by size: when out was big enough, it
+                // was scratch that was not.)
                 EncodeError::BufferTooSmall { needed } => SessionError::BufferTooSmall {
                     buffer: if needed > out_len {
                         BufferKind::Token

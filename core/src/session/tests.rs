@@ -827,6 +827,82 @@ fn small_buffers_are_reported_and_never_end_the_session() {
     }
 }
 
+/// A `BufferTooSmall` names the buffer that was too small: with every other buffer made
+/// huge, the same buffer is still too small. Sign-in and read, on a grid of token and scratch
+/// sizes. Before, a scratch too small to re-encode a token was blamed on the token buffer
+/// whenever the scratch's `needed` exceeded the token buffer's size.
+#[test]
+fn buffer_too_small_blames_the_buffer_that_was_too_small() {
+    let e = engine(Flavor::AuthJs, false);
+    let long: &'static str = "x".repeat(2000).leak();
+    let user = SignIn {
+        user: User {
+            name: Some(long),
+            ..ada().user
+        },
+        ..ada()
+    };
+    let mut cb = DefaultCallbacks::<2048>;
+    let mut b = Bufs::new();
+    let r = e
+        .sign_in(&mut cb, &user, b"", NOW_MS, &mut Counter(0), b.get())
+        .unwrap();
+    let header = browser(&cookies_of(&r));
+    let run = |read: bool, token: usize, scratch: usize, body: usize, cookies: usize| {
+        let mut cb = DefaultCallbacks::<2048>;
+        let (mut t, mut s, mut bo, mut c) = (
+            vec![0u8; token],
+            vec![0u8; scratch],
+            vec![0u8; body],
+            vec![0u8; cookies],
+        );
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut bo,
+            cookies: &mut c,
+        };
+        let got = if read {
+            e.session(&mut cb, header.as_bytes(), NOW_MS, &mut Counter(1), bufs)
+        } else {
+            e.sign_in(&mut cb, &user, b"", NOW_MS, &mut Counter(0), bufs)
+        };
+        got.map(|_| ()).err()
+    };
+    const HUGE: usize = 65536;
+    let mut blamed = [0usize; 2];
+    for read in [false, true] {
+        for token in (2000..5000).step_by(250) {
+            for scratch in (0..7000).step_by(250) {
+                let Some(err) = run(read, token, scratch, HUGE, HUGE) else {
+                    continue;
+                };
+                let SessionError::BufferTooSmall { buffer, needed } = err else {
+                    panic!("{read} {token} {scratch}: {err:?}")
+                };
+                let alone = match buffer {
+                    BufferKind::Token => {
+                        blamed[0] += 1;
+                        assert!(needed > token);
+                        run(read, token, HUGE, HUGE, HUGE)
+                    }
+                    BufferKind::Scratch => {
+                        blamed[1] += 1;
+                        assert!(needed > scratch);
+                        run(read, HUGE, scratch, HUGE, HUGE)
+                    }
+                    other => panic!("{other:?}"),
+                };
+                assert!(
+                    matches!(alone, Some(SessionError::BufferTooSmall { buffer: b, .. }) if b == buffer),
+                    "read {read}, token {token}, scratch {scratch}: {err:?}, alone {alone:?}"
+                );
+            }
+        }
+    }
+    assert!(blamed[0] > 0 && blamed[1] > 0, "{blamed:?}");
+}
+
 mod refresh {
     //! AUTHJS.md §10 item 21 through the pipeline: the token endpoint's answers are fed in as
     //! bytes (the HTTP exchange itself is tested over TCP in `tests/tests/refresh_http.rs`).
