@@ -107,6 +107,37 @@ pub trait RefreshableToken {
 
     /// Records a failed refresh. The credential stays as it was.
     fn set_failure(&mut self, failure: RefreshFailure);
+
+    /// Replaces only the refresh token, keeping the access token and its expiry: for a
+    /// refresh token the endpoint rotated in an answer whose access token cannot be stored
+    /// (the old refresh token may be spent). A failure is recorded after it.
+    ///
+    /// The default goes through [`Self::set_credential`] with a copy of the current access
+    /// token (up to [`ACCESS_TOKEN_CAPACITY`] bytes, on the stack only while it runs).
+    ///
+    /// # Errors
+    ///
+    /// [`CallbackError`] when there is no credential, or a value does not fit; the token must
+    /// then be left unchanged.
+    fn set_refresh_token(&mut self, refresh_token: &str) -> Result<(), CallbackError> {
+        let Some(old) = self.credential() else {
+            return Err(CallbackError {
+                reason: "no credential to keep the refresh token with",
+            });
+        };
+        let access_token =
+            String::<ACCESS_TOKEN_CAPACITY>::try_from(old.access_token).map_err(|_| {
+                CallbackError {
+                    reason: "access token longer than the copy's capacity",
+                }
+            })?;
+        let expires_at = old.expires_at;
+        self.set_credential(OAuthFields {
+            access_token: &access_token,
+            refresh_token: Some(refresh_token),
+            expires_at,
+        })
+    }
 }
 
 /// A ready-made token: Auth.js's default fields plus the refresh guide's `access_token`,
@@ -233,6 +264,19 @@ impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAut
     fn set_failure(&mut self, failure: RefreshFailure) {
         self.error = String::try_from(failure.error).ok();
         self.refresh_retry_at = failure.retry_at;
+    }
+
+    fn set_refresh_token(&mut self, refresh_token: &str) -> Result<(), CallbackError> {
+        if self.access_token.is_none() || self.expires_at.is_none() {
+            return Err(CallbackError {
+                reason: "no credential to keep the refresh token with",
+            });
+        }
+        let rt = String::try_from(refresh_token).map_err(|_| CallbackError {
+            reason: "refreshed token longer than the token's capacity",
+        })?;
+        self.refresh_token = Some(rt);
+        Ok(())
     }
 }
 
@@ -504,6 +548,9 @@ impl<K: TokenCodec> Engine<K> {
                         _ => None,
                     };
                     if fields.is_none_or(|f| open.token.set_credential(f).is_err()) {
+                        // The new access token does not fit the token, but the rotated
+                        // refresh token must not be lost with it.
+                        keep_rotated_refresh_token(&mut open.token, &machine);
                         open.token.set_failure(RefreshFailure {
                             error: REFRESH_TOKEN_ERROR,
                             retry_at: None,
@@ -514,20 +561,9 @@ impl<K: TokenCodec> Engine<K> {
                     terminal, retry_at, ..
                 } => {
                     // A refresh token the machine kept from a failed answer (rotated, with an
-                    // access token too large to store) replaces the one the endpoint may have
-                    // spent, beside the old access token.
-                    let stored = open.token.credential().and_then(|c| c.refresh_token);
-                    if machine.refresh_token() != stored {
-                        if let (Some(at), Some(exp)) =
-                            (machine.committed_access_token(), machine.expires_at())
-                        {
-                            let _ = open.token.set_credential(OAuthFields {
-                                access_token: at,
-                                refresh_token: machine.refresh_token(),
-                                expires_at: exp,
-                            });
-                        }
-                    }
+                    // access token too large for the machine) replaces the one the endpoint
+                    // may have spent, beside the old access token.
+                    keep_rotated_refresh_token(&mut open.token, &machine);
                     open.token.set_failure(RefreshFailure {
                         error: REFRESH_TOKEN_ERROR,
                         retry_at: if terminal { None } else { retry_at },
@@ -586,6 +622,21 @@ enum Started<'b, T> {
 
 /// Asks the machine for the request, which marks it in flight; the bytes are produced again by
 /// [`PendingRefresh::request`].
+/// Stores the machine's refresh token in `token` when it differs from the token's own: a
+/// rotated one the endpoint issued in an answer whose access token could not be stored. Out
+/// of line: the default [`RefreshableToken::set_refresh_token`] copies the access token onto
+/// the stack, which only this rare path should pay for.
+#[inline(never)]
+fn keep_rotated_refresh_token<T: RefreshableToken>(token: &mut T, machine: &Machine) {
+    let Some(rt) = machine.refresh_token() else {
+        return;
+    };
+    if token.credential().and_then(|c| c.refresh_token) != Some(rt) {
+        // Nothing better can be done when it does not fit: the failure is recorded next.
+        let _ = token.set_refresh_token(rt);
+    }
+}
+
 fn start_request<'b, T>(
     open: OpenSession<'b, T>,
     mut machine: Machine,

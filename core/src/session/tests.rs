@@ -1217,6 +1217,102 @@ mod refresh {
         assert_eq!(sent.len(), 1);
     }
 
+    /// An `OAuthToken` whose access tokens hold 64 bytes: less than the refresh machine's.
+    type SmallToken = OAuthToken<256, 64, 512>;
+
+    /// [`SmallToken`] without its own `set_refresh_token`: the trait's default runs.
+    #[derive(serde::Serialize, serde::Deserialize)]
+    #[serde(transparent)]
+    struct Wrapped(SmallToken);
+
+    impl RefreshableToken for Wrapped {
+        fn credential(&self) -> Option<OAuthFields<'_>> {
+            self.0.credential()
+        }
+        fn failure(&self) -> Option<Option<i64>> {
+            self.0.failure()
+        }
+        fn set_credential(&mut self, fields: OAuthFields<'_>) -> Result<(), CallbackError> {
+            self.0.set_credential(fields)
+        }
+        fn set_failure(&mut self, failure: RefreshFailure) {
+            self.0.set_failure(failure);
+        }
+    }
+
+    /// Callbacks over a token type `T` that wraps or is a [`SmallToken`].
+    struct Small<T>(core::marker::PhantomData<T>);
+
+    impl<T> Callbacks for Small<T>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + RefreshableToken,
+    {
+        type Token = T;
+        type Session<'a>
+            = &'a str
+        where
+            T: 'a;
+        fn initial_token(&mut self, _: &User<'_>) -> Result<T, CallbackError> {
+            Err(CallbackError { reason: "unused" })
+        }
+        fn session<'a>(&'a mut self, _: &'a T, expires: &'a str) -> Result<&'a str, CallbackError> {
+            Ok(expires)
+        }
+    }
+
+    /// A read whose refresh answer rotates r1 to r2 with a 100-byte access token: more than
+    /// the token holds (64), less than the machine (2048). The stored refresh token.
+    fn rotate_into_small<T>() -> Option<StdString>
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned + RefreshableToken,
+    {
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let e = engine();
+        let mut cb = Small::<T>(core::marker::PhantomData);
+        let mut b = Bufs::new();
+        let mut rng = Counter(1);
+        let step = e
+            .session_with_refresh(
+                &mut cb,
+                header.as_bytes(),
+                at,
+                &config(),
+                &client(),
+                &mut rng,
+                b.get(),
+            )
+            .unwrap();
+        let ReadStep::Refresh(p) = step else {
+            panic!("a refresh is due")
+        };
+        let answer = format!(
+            r#"{{"access_token":"{}","refresh_token":"r2","expires_in":3600}}"#,
+            "A".repeat(100)
+        );
+        let outcome = RefreshOutcome::Response(HttpResponse {
+            status: 200,
+            retry_after: None,
+            body: answer.as_bytes(),
+        });
+        let ReadStep::Done(r) = e
+            .resume(&mut cb, p, outcome, at, &client(), &mut rng)
+            .unwrap()
+        else {
+            panic!("done")
+        };
+        let t = token_of(&r, at);
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        assert_eq!(t.access_token.as_deref(), Some("a1"));
+        t.refresh_token.map(|s| s.as_str().to_owned())
+    }
+
+    #[test]
+    fn a_rotated_refresh_token_is_kept_when_the_new_access_token_does_not_fit_the_token() {
+        assert_eq!(rotate_into_small::<SmallToken>().as_deref(), Some("r2"));
+        assert_eq!(rotate_into_small::<Wrapped>().as_deref(), Some("r2"));
+    }
+
     #[test]
     fn a_rotated_refresh_token_is_kept_when_the_new_access_token_is_too_large() {
         let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
