@@ -36,6 +36,23 @@ impl Environment for Env {
 }
 
 /// Runs `authcore ARGS` in-process with `stdin`.
+/// A token of `format` for `{"sub":"42","name":"Ada"}`, made with the previous secret `OLD`.
+fn encode_with_old(format: &str) -> String {
+    run(
+        &[
+            "encode",
+            "--format",
+            format,
+            "--secret-env",
+            "OLD",
+            "--now",
+            "1700000000",
+        ],
+        r#"{"sub":"42","name":"Ada"}"#,
+    )
+    .unwrap()
+}
+
 fn run(args: &[&str], stdin: &str) -> Result<String, CliError> {
     let mut argv = vec!["authcore"];
     argv.extend_from_slice(args);
@@ -290,19 +307,7 @@ fn answer(out: &str) -> (Value, Vec<String>) {
 /// `encode` and `sign-in` silently used the first.
 #[test]
 fn nextauth_v4_takes_exactly_one_secret() {
-    let token = run(
-        &[
-            "encode",
-            "--format",
-            "nextauth-v4",
-            "--secret-env",
-            "OLD",
-            "--now",
-            "1700000000",
-        ],
-        r#"{"sub":"42","name":"Ada"}"#,
-    )
-    .unwrap();
+    let token = encode_with_old("nextauth-v4");
     let cookie = format!("next-auth.session-token={token}");
     fn with_two<'a>(head: &[&'a str], tail: &[&'a str]) -> Vec<&'a str> {
         let mut args = head.to_vec();
@@ -393,19 +398,7 @@ fn nextauth_v4_takes_exactly_one_secret() {
 /// with the previous secret and re-issues it with the current one.
 #[test]
 fn authjs_session_reads_a_rotated_secret_and_reissues_with_the_current_one() {
-    let token = run(
-        &[
-            "encode",
-            "--format",
-            "authjs",
-            "--secret-env",
-            "OLD",
-            "--now",
-            "1700000000",
-        ],
-        r#"{"sub":"42","name":"Ada"}"#,
-    )
-    .unwrap();
+    let token = encode_with_old("authjs");
     let out = run(
         &[
             "session",

@@ -19,13 +19,10 @@ use authcore_std::http::{Endpoint, HttpsTransport, Timeouts, TransportErrorKind}
 use authcore_std::refresh::{ClientCredentials, Error, Refresher, RetryPolicy};
 use authcore_std::secret::Secret;
 use authcore_std::store::TokenSet;
+use common::tls::{server_config, test_roots};
 use common::TokenServer;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 const NOW: i64 = 1_800_000_000;
-const CA: &[u8] = include_bytes!("data/ca.der");
-const CERT: &[u8] = include_bytes!("data/server.der");
-const KEY: &[u8] = include_bytes!("data/server.key.der");
 
 /// Terminates TLS and forwards each request to `backend`.
 fn tls_front(backend: SocketAddr) -> SocketAddr {
@@ -36,17 +33,7 @@ fn tls_front(backend: SocketAddr) -> SocketAddr {
 /// when the connection does) and the connection is closed without TLS's `close_notify`, as
 /// some servers do.
 fn tls_front_with(backend: SocketAddr, abrupt: bool) -> SocketAddr {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(CERT.to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(KEY.to_vec())),
-        )
-        .unwrap();
-    let config = Arc::new(config);
+    let config = server_config();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -119,12 +106,6 @@ fn timeouts() -> Timeouts {
         Duration::from_secs(2),
         Duration::from_secs(5),
     )
-}
-
-fn test_roots() -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(CA.to_vec())).unwrap();
-    roots
 }
 
 #[test]

@@ -13,18 +13,17 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpListener, TcpStream};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use authcore::refresh::TransportFailure;
 use authcore_std::http::{
-    Endpoint, EndpointError, FormPost, HttpsTransport, Timeouts, Transport as _, TransportErrorKind,
+    Endpoint, EndpointError, FormPost, HttpsTransport, Timeouts, Transport as _, TransportError,
+    TransportErrorKind,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
-const CA: &[u8] = include_bytes!("data/ca.der");
-const CERT: &[u8] = include_bytes!("data/server.der");
-const KEY: &[u8] = include_bytes!("data/server.key.der");
+mod common;
+
+use common::tls::{server_config, test_roots};
 
 /// How long the slow servers below keep sending: far past every deadline the tests set.
 const TRICKLE_FOR: Duration = Duration::from_secs(10);
@@ -36,24 +35,13 @@ const FORM: FormPost<'static> = FormPost {
     authorization: None,
 };
 
-fn test_roots() -> rustls::RootCertStore {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(CertificateDer::from(CA.to_vec())).unwrap();
-    roots
-}
-
-fn server_config() -> Arc<rustls::ServerConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![CertificateDer::from(CERT.to_vec())],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(KEY.to_vec())),
-        )
-        .unwrap();
-    Arc::new(config)
+/// Posts [`FORM`] to `https://localhost:{port}/token`, which must fail; the error and how long
+/// the call took.
+fn post_failing(transport: &HttpsTransport, port: u16) -> (TransportError, Duration) {
+    let endpoint = Endpoint::parse(&format!("https://localhost:{port}/token")).unwrap();
+    let started = Instant::now();
+    let result = transport.post_form(&endpoint, &FORM);
+    (result.unwrap_err(), started.elapsed())
 }
 
 /// Writes `bytes` to `tcp` one at a time, [`TRICKLE_EVERY`] apart, for at most
@@ -88,11 +76,7 @@ fn a_trickling_tls_handshake_is_given_up_on_at_the_connect_timeout() {
         Timeouts::new(connect, Duration::from_secs(1), Duration::from_secs(8)),
         test_roots(),
     );
-    let endpoint = Endpoint::parse(&format!("https://localhost:{port}/token")).unwrap();
-    let started = Instant::now();
-    let result = transport.post_form(&endpoint, &FORM);
-    let took = started.elapsed();
-    let err = result.unwrap_err();
+    let (err, took) = post_failing(&transport, port);
     assert_eq!(
         (err.failure, err.kind),
         (TransportFailure::NotSent, TransportErrorKind::Timeout),
@@ -154,11 +138,7 @@ fn a_trickled_tls_response_is_given_up_on_at_the_total_timeout() {
         Timeouts::new(Duration::from_secs(2), Duration::from_secs(1), total),
         test_roots(),
     );
-    let endpoint = Endpoint::parse(&format!("https://localhost:{port}/token")).unwrap();
-    let started = Instant::now();
-    let result = transport.post_form(&endpoint, &FORM);
-    let took = started.elapsed();
-    let err = result.unwrap_err();
+    let (err, took) = post_failing(&transport, port);
     // No byte of the answer's plaintext came (its first record never arrived whole).
     assert_eq!(
         (err.failure, err.kind),

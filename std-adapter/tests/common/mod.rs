@@ -16,6 +16,8 @@
     reason = "test helper: a failure is a test failure"
 )]
 
+pub mod tls;
+
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
