@@ -456,18 +456,16 @@ fn v4_secret(secrets: &[Vec<u8>]) -> Result<&[u8], CliError> {
 }
 
 fn encode(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
-    match a.format {
-        Format::Jws => {
-            check_encode_flags(a)?;
-            encode_jws(a, stdin, env)
-        }
-        Format::Authjs | Format::NextauthV4 => {
-            check_encode_flags(a)?;
-            encode_jwe(a, stdin, env)
-        }
-        Format::Auto => Err(CliError::Usage(
+    if a.format == Format::Auto {
+        return Err(CliError::Usage(
             "encode needs an explicit --format (jws, authjs or nextauth-v4)".into(),
-        )),
+        ));
+    }
+    check_encode_flags(a)?;
+    if a.format == Format::Jws {
+        encode_jws(a, stdin, env)
+    } else {
+        encode_jwe(a, stdin, env)
     }
 }
 
