@@ -117,6 +117,13 @@ impl CircuitBreaker {
         }
     }
 
+    /// Gives back the half-open probe taken by [`allow`](Self::allow) for an attempt that sent
+    /// nothing (or whose answer no longer counts): the next caller may probe at once instead
+    /// of waiting for the slot to expire. Nothing changes when no probe is out.
+    pub fn release_probe(&self) {
+        self.lock().probe_until = None;
+    }
+
     /// Records a successful (or terminal, but answered) attempt: closes the breaker.
     pub fn record_success(&self) {
         *self.lock() = State::default();

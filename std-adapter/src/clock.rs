@@ -6,7 +6,11 @@
 //! - **Wall time** (Unix seconds) because `expires_at` and JWT `exp` are wall-clock values.
 //!   It may jump (NTP, a user changing the date).
 //! - **Monotonic time** to measure how long a request took and to sleep between retries: it
-//!   never jumps, so a clock change cannot make a backoff last for hours or none at all.
+//!   never jumps, so a clock change cannot stretch or cut short a sleep between retries.
+//!   The refresh machine's own "not before" times (after a failure, `Retry-After`, the
+//!   minimum interval) are wall-clock values, though: when the wall clock is stepped back,
+//!   the machine refuses attempts until the wall clock has caught up with them again (for a
+//!   step back of an hour, an hour longer than the back-off).
 //!
 //! `expires_in` is measured from the moment the request was *sent*: the adapter reads the wall
 //! clock just before sending and gives that instant to the machine with the response, so a slow

@@ -1141,13 +1141,17 @@ impl Inner {
                     Ok(Some(r)) => r,
                     Ok(None) => {
                         // Nothing to send: a credential installed meanwhile (a sign-in) that
-                        // is fresh, or a backoff. A usable token is still an answer.
+                        // is fresh, a sign-out, or a backoff. The breaker's half-open probe,
+                        // if this attempt took it, was not used.
+                        self.breaker.release_probe();
                         if state.machine.access_token(now).is_ok() {
                             if let Some(token) = state.current_token() {
                                 return (Ok(token), sends);
                             }
                         }
-                        let e = if state.machine.is_terminal() {
+                        let e = if state.machine.expires_at().is_none() {
+                            Error::NoCredential
+                        } else if state.machine.is_terminal() {
                             Error::SignInRequired {
                                 last: state.machine.last_error(),
                             }
@@ -1156,7 +1160,10 @@ impl Inner {
                         };
                         return (Err(e), sends);
                     }
-                    Err(e) => return (Err(Error::Request(e)), sends),
+                    Err(e) => {
+                        self.breaker.release_probe();
+                        return (Err(Error::Request(e)), sends);
+                    }
                 };
                 let owned = (
                     Secret::new(request.body),
@@ -1180,21 +1187,28 @@ impl Inner {
                 self.hook(Step::AfterResponse);
             }
             let mut state = self.lock();
+            // The time the machine counts its back-off from: the send for an answer (a token's
+            // lifetime starts then), now for a request that got none.
+            let handled_at = if result.is_ok() {
+                sent_at
+            } else {
+                self.clock.unix_now()
+            };
             let handled = match &result {
                 Ok(r) => state.machine.handle_response(
-                    sent_at,
+                    handled_at,
                     HttpResponse {
                         status: r.status,
                         retry_after: r.retry_after,
                         body: &r.body,
                     },
                 ),
-                Err(e) => state
-                    .machine
-                    .handle_transport_error(self.clock.unix_now(), e.failure),
+                Err(e) => state.machine.handle_transport_error(handled_at, e.failure),
             };
             if handled.is_err() {
-                // The credential was replaced (sign-in) while the request was out.
+                // The credential was replaced (sign-in) while the request was out. Its answer
+                // is not this credential's: the probe, if this was one, counts for nothing.
+                self.breaker.release_probe();
                 return (state.current_token().ok_or(Error::NoCredential), sends);
             }
             let mut refreshed = false;
@@ -1264,24 +1278,40 @@ impl Inner {
                 } else {
                     self.breaker.record_success();
                 }
+                self.save_kept_refresh_token();
                 return (Err(Error::Refresh { error, code }), sends);
             }
-            self.breaker.record_failure(self.clock.monotonic());
+            let opened = self.breaker.record_failure(self.clock.monotonic());
             let unavailable = Error::Unavailable {
                 last: Some(error),
                 transport,
                 retry_at,
             };
-            if retries >= self.policy.max_retries {
+            if retries >= self.policy.max_retries || opened {
+                // Out of retries, or this failure opened the breaker: the next attempt would be
+                // refused, so nobody is held through a back-off for it.
                 return (Err(unavailable), sends);
             }
             retries = retries.saturating_add(1);
-            let wait_secs = retry_at.map_or(0, |t| t.saturating_sub(self.clock.unix_now()));
+            // The delay the machine chose (`Retry-After` or its back-off), counted from now,
+            // the answer: not shortened by the time the answer took.
+            let wait_secs = retry_at.map_or(0, |t| t.saturating_sub(handled_at));
             let wait = Duration::from_secs(u64::try_from(wait_secs).unwrap_or(0));
             if wait > self.policy.max_wait {
                 return (Err(unavailable), sends);
             }
-            let wait = wait.saturating_add(self.jitter(wait));
+            // Jitter never takes the wait past `max_wait`.
+            let wait = wait
+                .saturating_add(self.jitter(wait))
+                .min(self.policy.max_wait);
+            if self
+                .breaker
+                .peek(self.clock.monotonic().saturating_add(wait))
+                .is_err()
+            {
+                // The breaker (shared, or opened meanwhile) would refuse the retry anyway.
+                return (Err(unavailable), sends);
+            }
             tracing::debug!(target: "authcore_std::refresh", credential = %self.key, error = error.kind(), wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "transient failure, retrying");
             if !wait.is_zero() {
                 self.clock.sleep(wait);
@@ -1339,6 +1369,41 @@ impl Inner {
     }
 
     /// Saves the set the machine just committed, then hands it out.
+    /// After a terminal failure: a refresh token the machine kept from the answer (rotated, in
+    /// an answer whose access token is larger than [`MAX_ACCESS_TOKEN`]) replaces the spent one
+    /// in the store and in the set handed out, beside the old access token. Under the same
+    /// rules as [`Self::commit`]'s save (the writes lock; not after a sign-in or sign-out).
+    fn save_kept_refresh_token(&self) {
+        let state = self.lock();
+        let Some((current, generation)) = state.current.as_ref() else {
+            return;
+        };
+        let kept = state.machine.refresh_token();
+        if kept.is_none() || kept == current.refresh_token.as_ref().map(Secret::expose) {
+            return;
+        }
+        let set = TokenSet {
+            refresh_token: kept.map(Secret::new),
+            ..TokenSet::clone(current)
+        };
+        let (generation, epoch) = (*generation, state.epoch);
+        drop(state);
+        let _writes = self.lock_writes();
+        if self.lock().epoch != epoch {
+            return;
+        }
+        match self.store.save(&self.key, &set) {
+            Ok(()) => {
+                let mut state = self.lock();
+                state.store_rt = Some(set.refresh_token.clone());
+                state.current = Some((Arc::new(set), generation));
+            }
+            Err(e) => {
+                tracing::warn!(target: "authcore_std::refresh", credential = %self.key, error = %e, "saving the rotated refresh token failed");
+            }
+        }
+    }
+
     fn commit(&self, mut state: MutexGuard<'_, State>, sent_at: i64) -> Outcome {
         let generation = state.machine.generation();
         let epoch = state.epoch;

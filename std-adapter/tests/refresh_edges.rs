@@ -1,0 +1,365 @@
+//! The refresher's edges, against the loopback token server on a manual clock: a sign-out
+//! during a back-off, the circuit breaker's half-open probe when an attempt sends nothing,
+//! a breaker that opens during a refresh, `Retry-After` after a slow answer, `max_wait` with
+//! jitter, and a rotated refresh token kept from an answer whose access token is too large.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc, Barrier, Mutex};
+use std::time::Duration;
+
+use authcore::refresh::RefreshError;
+use authcore_std::breaker::CircuitBreaker;
+use authcore_std::clock::{Clock, ManualClock};
+use authcore_std::http::{
+    Endpoint, FormPost, HttpsTransport, Timeouts, TokenHttpResponse, Transport, TransportError,
+};
+use authcore_std::refresh::{ClientCredentials, Error, Refresher, RefresherBuilder, RetryPolicy};
+use authcore_std::secret::Secret;
+use authcore_std::store::{FileStore, TokenSet, TokenStore};
+use common::{Fault, TokenServer};
+
+const NOW: i64 = 1_800_000_000;
+
+/// A `ManualClock` whose next `sleep` (once armed) stops until the test lets it go.
+#[derive(Debug)]
+struct GatedClock {
+    inner: ManualClock,
+    armed: AtomicBool,
+    entered: Barrier,
+    release: Barrier,
+}
+
+impl GatedClock {
+    fn new() -> Self {
+        Self {
+            inner: ManualClock::new(NOW),
+            armed: AtomicBool::new(false),
+            entered: Barrier::new(2),
+            release: Barrier::new(2),
+        }
+    }
+}
+
+impl Clock for GatedClock {
+    fn unix_now(&self) -> i64 {
+        self.inner.unix_now()
+    }
+    fn monotonic(&self) -> Duration {
+        self.inner.monotonic()
+    }
+    fn sleep(&self, d: Duration) {
+        if self.armed.swap(false, Ordering::SeqCst) {
+            self.entered.wait();
+            self.release.wait();
+        }
+        self.inner.sleep(d);
+    }
+}
+
+fn transport() -> HttpsTransport {
+    HttpsTransport::new(Timeouts::new(
+        Duration::from_secs(2),
+        Duration::from_millis(800),
+        Duration::from_secs(3),
+    ))
+}
+
+/// A server, a file store holding an expired signed-in set under "user", and a builder.
+fn setup(
+    name: &str,
+    clock: Arc<dyn Clock>,
+) -> (
+    TokenServer,
+    common::TempDir,
+    Arc<FileStore>,
+    RefresherBuilder,
+) {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir(name);
+    let store = Arc::new(FileStore::new(dir.path()).unwrap());
+    store
+        .save("user", &TokenSet::new(at, Some(Secret::new(rt)), NOW - 5))
+        .unwrap();
+    let b = Refresher::builder(
+        Endpoint::parse(&server.token_url()).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .key("user")
+    .store(store.clone())
+    .clock(clock)
+    .transport(Arc::new(transport()));
+    (server, dir, store, b)
+}
+
+// ---------------------------------------------------------------- a sign-out during a back-off
+
+#[test]
+fn sign_out_during_backoff_gives_waiters_no_credential() {
+    let clock = Arc::new(GatedClock::new());
+    let (server, _dir, _store, b) = setup("rv-signout-backoff", clock.clone());
+    let r = b.build();
+    server.push_fault(Fault::Status(503, "{}", None));
+    clock.armed.store(true, Ordering::SeqCst);
+    let waiter = {
+        let r = r.clone();
+        std::thread::spawn(move || r.access_token())
+    };
+    clock.entered.wait(); // the refresh thread sleeps before its retry
+    r.sign_out().unwrap();
+    clock.release.wait();
+    let got = waiter.join().unwrap();
+    assert_eq!(server.requests(), 1);
+    // Signed out: the waiter must be told "no credential" (terminal), as a sign-out while the
+    // request is out or while the result is saved does; not "try again later".
+    assert!(matches!(got, Err(Error::NoCredential)), "{got:?}");
+}
+
+// ---------------------------------------------------------------- the half-open probe
+
+#[test]
+fn a_probe_that_sends_nothing_does_not_block_the_half_open_breaker() {
+    // Threshold 2: a 503, then (while the refresh thread backs off) a second failure recorded
+    // by another user of the breaker opens it (30 s). The pause runs out (half-open) and the
+    // user signs out. The retry takes the probe, finds nothing to send, and must give the
+    // probe back, or every attempt is refused for another 30 s.
+    let clock = Arc::new(GatedClock::new());
+    let (server, _dir, _store, b) = setup("rv-probe-leak", clock.clone());
+    let breaker = Arc::new(CircuitBreaker::new(2, Duration::from_secs(30)));
+    let r = b
+        .circuit_breaker(breaker.clone())
+        .retry_policy(RetryPolicy::DEFAULT.max_retries(1))
+        .build();
+    server.push_fault(Fault::Status(503, "{}", None));
+    clock.armed.store(true, Ordering::SeqCst);
+    let waiter = {
+        let r = r.clone();
+        std::thread::spawn(move || r.access_token())
+    };
+    clock.entered.wait();
+    assert!(breaker.record_failure(clock.monotonic()), "now open");
+    clock.inner.advance(Duration::from_secs(31)); // half-open
+    r.sign_out().unwrap();
+    clock.release.wait();
+    let got = waiter.join().unwrap();
+    assert!(matches!(got, Err(Error::NoCredential)), "{got:?}");
+    assert_eq!(server.requests(), 1);
+    // Sign in again with a set that needs a refresh: nothing is in flight, the breaker is
+    // half-open, so this attempt is the probe.
+    let (at, rt) = server.sign_in();
+    r.set_tokens(TokenSet::new(
+        at,
+        Some(Secret::new(rt)),
+        clock.unix_now() - 5,
+    ))
+    .unwrap();
+    let got = r.access_token();
+    assert!(got.is_ok(), "{got:?}; breaker: {breaker:?}");
+}
+
+#[test]
+fn a_sign_in_while_the_probe_is_out_does_not_block_the_half_open_breaker() {
+    // The half-open probe gets a 200, but a sign-in lands while the answer is held: the
+    // refresh returns the signed-in token without recording the probe's result.
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-probe-signin", clock.clone());
+    let (tx, rx) = mpsc::channel::<()>();
+    let (go_tx, go_rx) = mpsc::channel::<()>();
+    let (tx, go_rx) = (Mutex::new(tx), Mutex::new(go_rx));
+    let hold = Arc::new(AtomicBool::new(false));
+    let r = {
+        let hold = hold.clone();
+        b.circuit_breaker(Arc::new(CircuitBreaker::new(1, Duration::from_secs(30))))
+            .retry_policy(RetryPolicy::DEFAULT.max_retries(0))
+            .step_hook(Arc::new(move |step| {
+                if step == authcore_std::refresh::Step::AfterResponse
+                    && hold.swap(false, Ordering::SeqCst)
+                {
+                    tx.lock().unwrap().send(()).unwrap();
+                    go_rx.lock().unwrap().recv().unwrap();
+                }
+            }))
+            .build()
+    };
+    server.push_fault(Fault::Status(503, "{}", None));
+    assert_eq!(r.access_token().unwrap_err().kind(), "unavailable");
+    clock.advance(Duration::from_secs(31)); // past the breaker's pause and the backoff
+    hold.store(true, Ordering::SeqCst);
+    let waiter = {
+        let r = r.clone();
+        std::thread::spawn(move || r.access_token())
+    };
+    rx.recv().unwrap(); // the probe got its 200
+    let (at, rt) = server.sign_in();
+    r.set_tokens(TokenSet::new(at, Some(Secret::new(rt)), NOW + 3600))
+        .unwrap();
+    go_tx.send(()).unwrap();
+    waiter.join().unwrap().unwrap();
+    assert_eq!(server.requests(), 2);
+    // Nothing is in flight and the endpoint just answered 200: a forced refresh may go.
+    let got = r.refresh();
+    assert!(got.is_ok(), "{got:?}; breaker: {:?}", r.circuit_breaker());
+}
+
+// ---------------------------------------------------------------- back-off, breaker, kept tokens
+
+#[test]
+fn a_failure_that_opens_the_breaker_is_returned_at_once() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-breaker-sleep", clock.clone());
+    let r = b
+        .circuit_breaker(Arc::new(CircuitBreaker::new(1, Duration::from_secs(120))))
+        .build();
+    for _ in 0..5 {
+        server.push_fault(Fault::Status(503, "{}", None));
+    }
+    let got = r.access_token();
+    assert_eq!(server.requests(), 1);
+    // The 503 opened the breaker for 120 s: nothing can be sent before then, so there is
+    // nothing to wait for (the back-off is 1 s), and the 503 is what callers should learn.
+    assert_eq!(
+        clock.slept(),
+        Duration::ZERO,
+        "callers held for {:?}; got {got:?}",
+        clock.slept()
+    );
+    assert!(
+        matches!(
+            got,
+            Err(Error::Unavailable {
+                last: Some(RefreshError::Status { status: 503 }),
+                ..
+            })
+        ),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn a_rotated_refresh_token_with_a_too_large_access_token_is_not_lost() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, store, b) = setup("rv-at-too-large", clock);
+    let r = b.build();
+    let body: &'static str = Box::leak(
+        format!(
+            r#"{{"access_token":"{}","refresh_token":"rt-rotated","expires_in":3600,"token_type":"Bearer"}}"#,
+            "a".repeat(20 * 1024)
+        )
+        .into_boxed_str(),
+    );
+    server.push_fault(Fault::SpendAndAnswer(body));
+    let err = r.access_token().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Refresh {
+                error: RefreshError::AccessTokenTooLarge { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let stored = store.load("user").unwrap().unwrap();
+    // The old refresh token is spent at the server; the rotated one must be kept.
+    assert_eq!(
+        stored.refresh_token.as_ref().map(Secret::expose),
+        Some("rt-rotated"),
+        "store still holds the spent token"
+    );
+}
+
+/// The real transport; each request takes `delay` of (manual) time before it is answered.
+#[derive(Debug)]
+struct Slow {
+    inner: HttpsTransport,
+    clock: Arc<ManualClock>,
+    delay: Duration,
+    /// (sent, answered) wall-clock milliseconds of each request.
+    log: Mutex<Vec<(i64, i64)>>,
+}
+
+impl Transport for Slow {
+    fn post_form(
+        &self,
+        endpoint: &Endpoint,
+        form: &FormPost<'_>,
+    ) -> Result<TokenHttpResponse, TransportError> {
+        let sent = self.clock.monotonic();
+        self.clock.advance(self.delay);
+        let r = self.inner.post_form(endpoint, form);
+        let answered = self.clock.monotonic();
+        self.log.lock().unwrap().push((
+            i64::try_from(sent.as_millis()).unwrap(),
+            i64::try_from(answered.as_millis()).unwrap(),
+        ));
+        r
+    }
+}
+
+#[test]
+fn retry_after_counts_from_the_answer_not_from_the_send() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let slow = Arc::new(Slow {
+        inner: transport(),
+        clock: clock.clone(),
+        delay: Duration::from_secs(5),
+        log: Mutex::new(Vec::new()),
+    });
+    let (server, _dir, _store, b) = setup("rv-retry-after", clock.clone());
+    let r = b.transport(slow.clone()).build();
+    server.push_fault(Fault::Status(429, r#"{"error":"slow_down"}"#, Some(7)));
+    r.access_token().unwrap();
+    let log = slow.log.lock().unwrap().clone();
+    assert_eq!(log.len(), 2);
+    let gap = log[1].0 - log[0].1;
+    assert!(
+        gap >= 7_000,
+        "retried {gap} ms after a `Retry-After: 7` answer"
+    );
+}
+
+#[test]
+fn max_wait_is_the_longest_wait_before_a_retry() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-max-wait", clock.clone());
+    let r = b
+        .retry_policy(RetryPolicy::DEFAULT.max_wait(Duration::from_secs(10)))
+        .build();
+    server.push_fault(Fault::Status(429, "{}", Some(10)));
+    r.access_token().unwrap();
+    assert!(
+        clock.slept() <= Duration::from_secs(10),
+        "max_wait 10 s, slept {:?}",
+        clock.slept()
+    );
+}
+
+#[test]
+fn with_the_default_breaker_callers_are_not_held_once_it_opens() {
+    // Default breaker (5 failures, 30 s) and policy: the call that trips the breaker.
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-breaker-default", clock.clone());
+    let r = b.build();
+    for _ in 0..20 {
+        server.push_fault(Fault::Status(503, "{}", None));
+    }
+    assert_eq!(r.access_token().unwrap_err().kind(), "unavailable");
+    clock.advance(Duration::from_secs(60));
+    let before = clock.slept();
+    let got = r.access_token();
+    assert_eq!(server.requests(), 5);
+    let held = clock.slept() - before;
+    assert_eq!(
+        held,
+        Duration::ZERO,
+        "callers held for {held:?}; got {got:?}"
+    );
+}
