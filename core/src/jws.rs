@@ -386,7 +386,12 @@ pub(crate) fn encode_len_with(
     if out.len() < total {
         return Err(EncodeError::BufferTooSmall { needed: total });
     }
-    if out.get(p_start) != Some(&b'{') {
+    // One JSON object (`encode_json`'s text may start with whitespace, as JSON allows).
+    let payload = out.get(p_start..p_start + pj).unwrap_or_default();
+    let first = payload
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
+    if first != Some(&b'{') {
         return Err(EncodeError::Claims(json::Error::Unsupported));
     }
     let p_enc = base64url::encoded_len(pj).unwrap_or(0);
@@ -579,6 +584,9 @@ pub(crate) fn parse_header(header: &[u8]) -> Result<HeaderFields<'_>, DecodeErro
         } else if key.matches("kid") {
             &mut f.kid
         } else if key.matches("crit") {
+            if f.crit {
+                return Err(DecodeError::Malformed(Malformed::DuplicateHeader));
+            }
             f.crit = true;
             continue;
         } else if key.matches("zip") {
@@ -1556,6 +1564,62 @@ mod tests {
         t.push('.');
         t.push_str(base64url::encode(&mac[..n], &mut buf).unwrap());
         t
+    }
+
+    /// A header with `crit` twice is `DuplicateHeader`, as the error's docs say (it was taken
+    /// as one `crit` and refused as `UnsupportedCrit`), in JWS and JWE headers alike.
+    #[test]
+    fn a_duplicate_crit_is_a_duplicate_header() {
+        assert_eq!(
+            parse_header(br#"{"alg":"HS256","crit":["a"],"crit":["a"]}"#).map(|_| ()),
+            Err(DecodeError::Malformed(Malformed::DuplicateHeader))
+        );
+        let key = rfc7515_key();
+        let token = sign_raw(
+            &key,
+            br#"{"alg":"HS256","crit":["b64"],"crit":["b64"]}"#,
+            br#"{"sub":"a"}"#,
+        );
+        let mut scratch = [0u8; 256];
+        let got = decode::<serde::de::IgnoredAny>(
+            token.as_bytes(),
+            &key,
+            &DecodeOptions::new(),
+            0,
+            &mut scratch,
+        );
+        assert_eq!(
+            got.map(|_| ()),
+            Err(DecodeError::Malformed(Malformed::DuplicateHeader))
+        );
+    }
+
+    /// `encode_json` takes one JSON object with whitespace before it, as after it (it refused
+    /// leading whitespace as `Claims(Unsupported)`), and still refuses what is not an object.
+    #[test]
+    fn encode_json_takes_whitespace_around_the_object() {
+        let key = rfc7515_key();
+        let header = Header::default();
+        let mut out = [0u8; 512];
+        for payload in [
+            &b"{\"sub\":\"a\"}\n"[..],
+            b"\n {\"sub\":\"a\"}",
+            b"\t\r\n{\"sub\":\"a\"} ",
+        ] {
+            let token = encode_json(&key, &header, payload, &mut out)
+                .map(std::borrow::ToOwned::to_owned)
+                .unwrap();
+            assert_eq!(token.len(), encoded_len_json(&key, &header, payload));
+            let mut scratch = [0u8; 256];
+            let (_, got) = dangerous_inspect_unverified(token.as_bytes(), &mut scratch).unwrap();
+            assert_eq!(got, payload);
+        }
+        for payload in [&b" [1]"[..], b"\n\"a\"", b"  "] {
+            assert!(matches!(
+                encode_json(&key, &header, payload, &mut out),
+                Err(EncodeError::Claims(_))
+            ));
+        }
     }
 
     /// A `BufferTooSmall` from decoding names a scratch size that is larger than the one given

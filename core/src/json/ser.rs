@@ -299,7 +299,9 @@ impl<'w, 'a> ser::Serializer for Serializer<'w, 'a> {
     }
 
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        // An array: one level of nesting, counted like any other.
         self.out.byte(b'[');
+        self.out.open(1);
         for (i, &b) in v.iter().enumerate() {
             if i > 0 {
                 self.out.byte(b',');
@@ -307,6 +309,7 @@ impl<'w, 'a> ser::Serializer for Serializer<'w, 'a> {
             self.out.unsigned(u64::from(b));
         }
         self.out.byte(b']');
+        self.out.close(1);
         Ok(())
     }
 

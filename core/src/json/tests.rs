@@ -1560,3 +1560,29 @@ fn debug_of_values_and_iterators_does_not_show_the_text() {
         "{shown}"
     );
 }
+
+/// Serializes as `depth` arrays around a byte array (`serialize_bytes`).
+struct NestBytes(usize);
+
+impl Serialize for NestBytes {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        if self.0 == 0 {
+            return s.serialize_bytes(&[1, 2]);
+        }
+        let mut seq = s.serialize_seq(Some(1))?;
+        seq.serialize_element(&NestBytes(self.0 - 1))?;
+        seq.end()
+    }
+}
+
+/// A byte array is one level of nesting for the measured serializers, as it is for the
+/// parser (the session codecs compare that figure with `MAX_DEPTH`).
+#[test]
+fn measured_depth_counts_byte_arrays() {
+    let mut out = [0u8; 64];
+    let (n, depth) = to_slice_measured(&NestBytes(0), &mut out).unwrap();
+    assert_eq!((&out[..n], depth), (&b"[1,2]"[..], 1));
+    assert_eq!(serialized_len_measured(&NestBytes(0)).unwrap(), (5, 1));
+    assert_eq!(serialized_len_measured(&NestBytes(3)).unwrap(), (11, 4));
+}

@@ -589,6 +589,73 @@ mod tests {
         }
     }
 
+    /// Claims nested one level deeper than a decode takes, the innermost level a byte array:
+    /// every codec refuses to encode them (before, the one-pass encoders counted one level
+    /// less and wrote a token their own decode refused as too deep).
+    #[cfg(feature = "jwe")]
+    #[test]
+    fn claims_too_deep_with_byte_arrays_are_not_encoded() {
+        struct NestBytes(usize);
+        impl Serialize for NestBytes {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                if self.0 == 0 {
+                    return s.serialize_bytes(&[1, 2]);
+                }
+                let mut seq = s.serialize_seq(Some(1))?;
+                seq.serialize_element(&NestBytes(self.0 - 1))?;
+                seq.end()
+            }
+        }
+        struct Nines;
+        impl RandomSource for Nines {
+            fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), rand::RandomError> {
+                dst.fill(9);
+                Ok(())
+            }
+        }
+        let hmac = HmacKey::new(jws::Algorithm::Hs256, &[7; 32]).unwrap();
+        let authjs = [AuthJsKey::derive(b"secret", "authjs.session-token").unwrap()];
+        let v4 = NextAuthV4Key::derive(b"secret").unwrap();
+        let jws_codec = JwsCodec::new(&hmac);
+        let authjs_codec = AuthJsCodec::new(&authjs).unwrap();
+        let v4_codec = NextAuthV4Codec::new(&v4);
+        let stamp = Stamp::new(1_700_000_000, 3600, &mut Nines).unwrap();
+        // The object is one level; `depth` arrays around the byte array make the rest.
+        for (depth, fits) in [(json::MAX_DEPTH - 2, true), (json::MAX_DEPTH - 1, false)] {
+            let mut claims = std::collections::BTreeMap::new();
+            claims.insert("x", NestBytes(depth));
+            for codec in 0..3 {
+                let (mut scratch, mut out) = (std::vec![0u8; 8192], std::vec![0u8; 8192]);
+                let encoded = match codec {
+                    0 => jws_codec.encode(&claims, &stamp, &mut Nines, &mut scratch, &mut out),
+                    1 => authjs_codec.encode(&claims, &stamp, &mut Nines, &mut scratch, &mut out),
+                    _ => v4_codec.encode(&claims, &stamp, &mut Nines, &mut scratch, &mut out),
+                }
+                .map(std::borrow::ToOwned::to_owned);
+                let mut s = std::vec![0u8; 8192];
+                let decoded = encoded.as_ref().map(|token| {
+                    let t = token.as_bytes();
+                    let now = 1_700_000_001;
+                    match codec {
+                        0 => jws_codec.decode::<serde::de::IgnoredAny>(t, now, &mut s),
+                        1 => authjs_codec.decode::<serde::de::IgnoredAny>(t, now, &mut s),
+                        _ => v4_codec.decode::<serde::de::IgnoredAny>(t, now, &mut s),
+                    }
+                    .map(|_| ())
+                });
+                if fits {
+                    assert_eq!(decoded, Ok(Ok(())), "codec {codec}, depth {depth}");
+                } else {
+                    assert!(
+                        matches!(encoded, Err(EncodeError::Claims(_))),
+                        "codec {codec}: {encoded:?}, decoded {decoded:?}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn stamp_replaces_and_appends_in_auth_js_order() {
         let tail =
