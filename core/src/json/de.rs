@@ -922,6 +922,28 @@ impl<'de, O: Observer<'de>> MapKey<'_, 'de, O> {
         };
         result.map_err(|e: Error| e.at(start))
     }
+
+    /// [`Self::integer`] for 128-bit keys (written by the serializer as any other integer).
+    fn integer128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let start = self.de.pos;
+        let text = self.de.parse_str()?;
+        let result: Result<V::Value, Error> = match scan::scan_number(text.as_bytes(), 0) {
+            Ok((end, true)) if end == text.len() => match text.as_bytes().split_first() {
+                Some((b'-', digits)) => {
+                    match parse_u128(digits).and_then(|m| 0i128.checked_sub_unsigned(m)) {
+                        Some(v) => visitor.visit_i128(v),
+                        None => Err(Error::mismatch(None)),
+                    }
+                }
+                _ => match parse_u128(text.as_bytes()) {
+                    Some(v) => visitor.visit_u128(v),
+                    None => Err(Error::mismatch(None)),
+                },
+            },
+            _ => Err(Error::mismatch(None)),
+        };
+        result.map_err(|e: Error| e.at(start))
+    }
 }
 
 impl<'de, O: Observer<'de>> de::Deserializer<'de> for MapKey<'_, 'de, O> {
@@ -971,6 +993,14 @@ impl<'de, O: Observer<'de>> de::Deserializer<'de> for MapKey<'_, 'de, O> {
         self.integer(visitor)
     }
 
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer128(visitor)
+    }
+
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.integer128(visitor)
+    }
+
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         visitor.visit_some(self)
     }
@@ -994,7 +1024,7 @@ impl<'de, O: Observer<'de>> de::Deserializer<'de> for MapKey<'_, 'de, O> {
     }
 
     serde::forward_to_deserialize_any! {
-        bool i128 u128 f32 f64 char str string bytes byte_buf unit unit_struct seq tuple
+        bool f32 f64 char str string bytes byte_buf unit unit_struct seq tuple
         tuple_struct map struct ignored_any
     }
 }

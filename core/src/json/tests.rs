@@ -1586,3 +1586,34 @@ fn measured_depth_counts_byte_arrays() {
     assert_eq!(serialized_len_measured(&NestBytes(0)).unwrap(), (5, 1));
     assert_eq!(serialized_len_measured(&NestBytes(3)).unwrap(), (11, 4));
 }
+
+/// 128-bit integer map keys read back what the serializer writes (and what `serde_json`
+/// reads), at the edges of both types.
+#[test]
+fn map_keys_of_128_bits_round_trip() {
+    use std::collections::BTreeMap;
+    let signed: BTreeMap<i128, u8> = [(i128::MIN, 1u8), (-1, 2), (0, 3), (i128::MAX, 4)]
+        .into_iter()
+        .collect();
+    let unsigned: BTreeMap<u128, u8> = [(0u128, 1u8), (u128::MAX, 2)].into_iter().collect();
+    let mut out = [0u8; 256];
+    let n = to_slice(&signed, &mut out).unwrap();
+    let sj: BTreeMap<i128, u8> = serde_json::from_slice(&out[..n]).unwrap();
+    assert_eq!(sj, signed);
+    let back: (BTreeMap<i128, u8>, usize) = from_slice(&out[..n], &mut []).unwrap();
+    assert_eq!(back.0, signed);
+    let n = to_slice(&unsigned, &mut out).unwrap();
+    let back: (BTreeMap<u128, u8>, usize) = from_slice(&out[..n], &mut []).unwrap();
+    assert_eq!(back.0, unsigned);
+    // Out of range, fractions and non-numbers are mismatches.
+    for bad in [
+        &br#"{"340282366920938463463374607431768211456":1}"#[..],
+        br#"{"1.5":1}"#,
+        br#"{"x":1}"#,
+    ] {
+        assert!(matches!(
+            from_slice::<BTreeMap<u128, u8>>(bad, &mut []),
+            Err(Error::Mismatch { .. })
+        ));
+    }
+}
