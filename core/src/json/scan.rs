@@ -245,18 +245,34 @@ fn scan_string_full<'a>(
     start: usize,
 ) -> Result<Str<'a>, Error> {
     let content = start + 1;
+    // Errors are reported first in document order: bytes that are not UTF-8 before the
+    // problem found (a control character, a bad escape, the end) come first. Known-UTF-8 input
+    // (`text`) has none.
+    let first = |at: usize, e: Error| -> Error {
+        if text.is_some() {
+            return e;
+        }
+        match core::str::from_utf8(input.get(content..at).unwrap_or_default()) {
+            // A sequence cut short by the end of the input may not be wrong yet; one cut
+            // short by the ASCII byte at `at` is.
+            Err(u) if u.error_len().is_some() || at < input.len() => Error::InvalidUtf8 {
+                offset: content + u.valid_up_to(),
+            },
+            _ => e,
+        }
+    };
     let mut i = content;
     let mut escaped = false;
     loop {
         i = find_special(input, i);
         match input.get(i) {
-            None => return Err(Error::UnexpectedEnd),
+            None => return Err(first(i, Error::UnexpectedEnd)),
             Some(b'"') => break,
             Some(b'\\') => {
                 escaped = true;
-                i = scan_escape(input, i)?;
+                i = scan_escape(input, i).map_err(|e| first(i, e))?;
             }
-            Some(_) => return Err(Error::ControlCharacter { offset: i }),
+            Some(_) => return Err(first(i, Error::ControlCharacter { offset: i })),
         }
     }
     if let Some(raw) = text.and_then(|t| t.get(content..i)) {

@@ -1617,3 +1617,26 @@ fn map_keys_of_128_bits_round_trip() {
         ));
     }
 }
+
+/// `validate` reports the first problem in document order: bytes that are not UTF-8 come
+/// before a later control character, bad escape or end of input in the same string.
+#[test]
+fn the_first_problem_in_document_order_is_reported() {
+    for (input, error) in [
+        (&b"[\"\xff\x01\"]"[..], Error::InvalidUtf8 { offset: 2 }),
+        (b"[\"\xff\\q\"]", Error::InvalidUtf8 { offset: 2 }),
+        (b"[\"\xff", Error::InvalidUtf8 { offset: 2 }),
+        (b"[\"a\xc3\x01\"]", Error::InvalidUtf8 { offset: 3 }),
+        // A sequence the end cuts short is the end, not bad UTF-8.
+        (b"[\"a\xc3", Error::UnexpectedEnd),
+        // The other way round: the control character comes first.
+        (b"[\"\x01\xff\"]", Error::ControlCharacter { offset: 2 }),
+    ] {
+        assert_eq!(validate(input), Err(error), "{input:?}");
+        assert_eq!(
+            from_slice::<IgnoredAny>(input, &mut arena()).map(|_| ()),
+            Err(error),
+            "{input:?}"
+        );
+    }
+}
