@@ -8,9 +8,8 @@
 //! - **Monotonic time** to measure how long a request took and to sleep between retries: it
 //!   never jumps, so a clock change cannot stretch or cut short a sleep between retries.
 //!   The refresh machine's own "not before" times (after a failure, `Retry-After`, the
-//!   minimum interval) are wall-clock values, though: when the wall clock is stepped back,
-//!   the machine refuses attempts until the wall clock has caught up with them again (for a
-//!   step back of an hour, an hour longer than the back-off).
+//!   minimum interval) are wall-clock values; when the wall clock is stepped back, the machine
+//!   moves them back by the step it sees, so a back-off does not last as long as the step.
 //!
 //! `expires_in` is measured from the moment the request was *sent*: the adapter reads the wall
 //! clock just before sending and gives that instant to the machine with the response, so a slow

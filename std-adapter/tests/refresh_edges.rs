@@ -363,3 +363,30 @@ fn with_the_default_breaker_callers_are_not_held_once_it_opens() {
         "callers held for {held:?}; got {got:?}"
     );
 }
+
+#[test]
+fn a_wall_clock_stepped_back_does_not_make_a_backoff_last_for_hours() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-clock-back", clock.clone());
+    let r = b.retry_policy(RetryPolicy::DEFAULT.max_retries(0)).build();
+    server.push_fault(Fault::Status(503, "{}", None));
+    assert_eq!(r.access_token().unwrap_err().kind(), "unavailable");
+    clock.set(NOW - 3600); // NTP steps the wall clock back an hour
+    clock.advance(Duration::from_secs(60));
+    // The machine cannot tell how long ago the step came: what was left of the 1 s back-off
+    // at its last input is left now, never the hour the wall clock lost.
+    match r.refresh() {
+        Ok(_) => {}
+        Err(Error::Unavailable {
+            retry_at: Some(t), ..
+        }) => {
+            let wait = t - clock.unix_now();
+            assert!((0..=2).contains(&wait), "waits {wait} s");
+            clock.advance(Duration::from_secs(3));
+            let got = r.refresh();
+            assert!(got.is_ok(), "{got:?} at unix {}", clock.unix_now());
+        }
+        Err(e) => panic!("{e:?}"),
+    }
+    assert_eq!(server.requests(), 2);
+}

@@ -425,6 +425,8 @@ pub struct RefreshMachine<const AT: usize = 2048, const RT: usize = 512, const S
     last_error_code: Option<ErrorCode>,
     /// Refresh from this time on, whatever the windows say (token rejected upstream).
     forced_at: Option<i64>,
+    /// The latest `now` an input gave ([`Self::observe_now`]).
+    last_now: i64,
     expired_reported: bool,
     rng: u32,
     events: Deque<Event, EVENT_QUEUE_LEN>,
@@ -485,6 +487,7 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
             committed_with_bypass: false,
             last_error_code: None,
             forced_at: None,
+            last_now: i64::MIN,
             expired_reported: false,
             // xorshift must not start at zero.
             rng: if seed == 0 { 0x9E37_79B9 } else { seed },
@@ -769,6 +772,7 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
 
     /// Advances time: reports [`Event::Expired`] and [`RefreshError::NoRefreshToken`] when due.
     pub fn handle_timeout(&mut self, now: i64) {
+        self.observe_now(now);
         if !self.has_credential {
             return;
         }
@@ -810,6 +814,7 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
     /// The caller wants a refresh now (`now`), whatever the expiry says: it starts as soon as
     /// backoff and [`Config::min_refresh_interval`] allow.
     pub fn handle_refresh_requested(&mut self, now: i64) {
+        self.observe_now(now);
         if self.has_credential && self.forced_at.is_none() {
             self.forced_at = Some(now);
         }
@@ -830,6 +835,7 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         if !self.in_flight {
             return Err(HandleError::NoRequestInFlight);
         }
+        self.observe_now(now);
         self.in_flight = false;
         // The server answered, so the last send was not lost.
         self.unanswered = 0;
@@ -873,6 +879,7 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         if !self.in_flight {
             return Err(HandleError::NoRequestInFlight);
         }
+        self.observe_now(now);
         self.in_flight = false;
         match failure {
             TransportFailure::NotSent => self.fail(now, RefreshError::NotSent, None),
@@ -938,6 +945,7 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         client: &Client<'_>,
         buf: &'b mut [u8],
     ) -> Result<Option<Request<'b>>, RequestError> {
+        self.observe_now(now);
         if !self.is_due(now) {
             return Ok(None);
         }
@@ -954,6 +962,24 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
     }
 
     // ----- internals -----
+
+    /// Keeps the waits already set (failure back-off, `Retry-After`, the stale back-off, the
+    /// minimum interval, a forced refresh) as long as they were meant to be when the wall
+    /// clock is stepped back: they are wall-clock times, and would otherwise last as long as
+    /// the step (an hour back, an hour more). They move back by how far `now` is behind the
+    /// last input's, so what was left of a wait at the last input is left from `now`. A step
+    /// forward shortens them, as it shortens everything measured on the wall clock.
+    fn observe_now(&mut self, now: i64) {
+        if now < self.last_now {
+            let back = self.last_now.saturating_sub(now);
+            self.not_before = self.not_before.saturating_sub(back);
+            self.interval_until = self.interval_until.saturating_sub(back);
+            if let Some(forced) = &mut self.forced_at {
+                *forced = forced.saturating_sub(back);
+            }
+        }
+        self.last_now = now;
+    }
 
     /// Margins for the current credential: (advisory, mandatory), capped at half the lifetime.
     fn margins(&self) -> (i64, i64) {

@@ -887,3 +887,48 @@ fn an_access_token_too_large_keeps_the_rotated_refresh_token() {
     assert_eq!(m.refresh_token(), Some("r1"));
     assert!(m.is_terminal());
 }
+
+/// A wall clock stepped back does not stretch a back-off by the step: the wait set before it
+/// lasts what it was meant to (it lasted an hour longer after a step back of an hour).
+#[test]
+fn a_wall_clock_stepped_back_does_not_stretch_the_backoff() {
+    let client = Client::public("c");
+    let config = Config::default().jitter_max(0).backoff_initial(10);
+    let mut m: RefreshMachine<64, 64> = RefreshMachine::new(config, 7);
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    let mut buf = [0u8; 256];
+    m.poll_request(3540, &client, &mut buf).unwrap().unwrap();
+    m.handle_response(
+        3540,
+        HttpResponse {
+            status: 503,
+            retry_after: None,
+            body: b"",
+        },
+    )
+    .unwrap();
+    let retry_at = match m.poll_event() {
+        Some(Event::RefreshFailed {
+            retry_at: Some(t), ..
+        }) => t,
+        other => panic!("{other:?}"),
+    };
+    let wait = retry_at - 3540;
+    assert!(wait > 0 && wait < 60, "{wait}");
+    // The clock is stepped back an hour, 5 s after the failure. The access token's expiry is
+    // absolute (an hour away again), so the caller asks for the refresh it still wants.
+    let back = 3540 + 5 - 3600;
+    m.handle_timeout(back);
+    m.handle_refresh_requested(back);
+    assert_eq!(
+        m.poll_request(back, &client, &mut buf),
+        Ok(None),
+        "still waiting"
+    );
+    // The machine cannot tell when the step came after its last input (3540): the whole wait
+    // is counted from the first time it sees (`back`), never more.
+    let due = back + wait;
+    assert_eq!(m.poll_timeout(), Some(due));
+    assert_eq!(m.poll_request(due - 1, &client, &mut buf), Ok(None));
+    assert!(m.poll_request(due, &client, &mut buf).unwrap().is_some());
+}
