@@ -58,7 +58,7 @@ mod members;
 mod scan;
 mod ser;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub(crate) use de::{Observer, Ticking};
 pub use members::{Elements, Key, Members, Value, ValueKind};

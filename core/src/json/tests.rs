@@ -1561,8 +1561,9 @@ fn debug_of_values_and_iterators_does_not_show_the_text() {
     );
 }
 
-/// Serializes as `depth` arrays around a byte array (`serialize_bytes`).
-struct NestBytes(usize);
+/// Serializes as `depth` arrays around a byte array (`serialize_bytes`). Also used by the
+/// session codecs' tests.
+pub(crate) struct NestBytes(pub(crate) usize);
 
 impl Serialize for NestBytes {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

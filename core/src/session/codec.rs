@@ -595,18 +595,7 @@ mod tests {
     #[cfg(feature = "jwe")]
     #[test]
     fn claims_too_deep_with_byte_arrays_are_not_encoded() {
-        struct NestBytes(usize);
-        impl Serialize for NestBytes {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeSeq;
-                if self.0 == 0 {
-                    return s.serialize_bytes(&[1, 2]);
-                }
-                let mut seq = s.serialize_seq(Some(1))?;
-                seq.serialize_element(&NestBytes(self.0 - 1))?;
-                seq.end()
-            }
-        }
+        use crate::json::tests::NestBytes;
         struct Nines;
         impl RandomSource for Nines {
             fn fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), rand::RandomError> {
