@@ -620,8 +620,6 @@ enum Started<'b, T> {
     NotDue(OpenSession<'b, T>),
 }
 
-/// Asks the machine for the request, which marks it in flight; the bytes are produced again by
-/// [`PendingRefresh::request`].
 /// Stores the machine's refresh token in `token` when it differs from the token's own: a
 /// rotated one the endpoint issued in an answer whose access token could not be stored. Out
 /// of line: the default [`RefreshableToken::set_refresh_token`] copies the access token onto
@@ -637,6 +635,8 @@ fn keep_rotated_refresh_token<T: RefreshableToken>(token: &mut T, machine: &Mach
     }
 }
 
+/// Asks the machine for the request, which marks it in flight; the bytes are produced again by
+/// [`PendingRefresh::request`].
 fn start_request<'b, T>(
     open: OpenSession<'b, T>,
     mut machine: Machine,
