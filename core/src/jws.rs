@@ -388,10 +388,7 @@ pub(crate) fn encode_len_with(
     }
     // One JSON object (`encode_json`'s text may start with whitespace, as JSON allows).
     let payload = out.get(p_start..p_start + pj).unwrap_or_default();
-    let first = payload
-        .iter()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'));
-    if first != Some(&b'{') {
+    if payload.get(json::skip_ws(payload, 0)) != Some(&b'{') {
         return Err(EncodeError::Claims(json::Error::Unsupported));
     }
     let p_enc = base64url::encoded_len(pj).unwrap_or(0);
@@ -712,7 +709,8 @@ fn decode_step_by_step<'s, T: Deserialize<'s>>(
     let seg = split(token, options.max_token_len)?;
     // After the header: the payload, then room to unescape its strings (never more than it).
     let p_len = base64url::decoded_len(seg.payload.len()).unwrap_or(0);
-    let (header, rest) = decode_segment(Part::Header, seg.header, scratch, (0, 2 * p_len))?;
+    let room = (0, p_len.saturating_mul(2));
+    let (header, rest) = decode_segment(Part::Header, seg.header, scratch, room)?;
     let room = (header.len(), p_len);
     let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest, room)?;
     let sig = match base64url::decode(seg.signature, &mut mac) {
@@ -1727,7 +1725,8 @@ mod tests {
         use hmac::{Hmac, KeyInit, Mac};
         let seg = split(token, options.max_token_len)?;
         let p_len = base64url::decoded_len(seg.payload.len()).unwrap_or(0);
-        let (header, rest) = decode_segment(Part::Header, seg.header, scratch, (0, 2 * p_len))?;
+        let room = (0, p_len.saturating_mul(2));
+        let (header, rest) = decode_segment(Part::Header, seg.header, scratch, room)?;
         let room = (header.len(), p_len);
         let (payload, arena) = decode_segment(Part::Payload, seg.payload, rest, room)?;
         let mut sig_buf = [0u8; 256];

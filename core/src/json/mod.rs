@@ -65,6 +65,7 @@ pub use members::{Elements, Key, Members, Value, ValueKind};
 #[cfg(feature = "jwe")]
 pub(crate) use scan::is_plain_text;
 pub(crate) use scan::plain_integer;
+pub(crate) use scan::skip_ws;
 
 /// Maximum number of arrays/objects that may be open at the same time.
 pub const MAX_DEPTH: usize = 64;
@@ -368,7 +369,7 @@ pub(crate) fn from_slice_observed<'de, T: serde::Deserialize<'de>, O: Observer<'
 /// A syntax error if `input` does not start with an object (after whitespace) and is not valid
 /// JSON, [`Error::Mismatch`] if it is valid JSON but not an object.
 pub fn object_members(input: &[u8]) -> Result<Members<'_>, Error> {
-    let start = scan::skip_ws(input, 0);
+    let start = skip_ws(input, 0);
     match input.get(start) {
         Some(b'{') => Ok(Members::top_level(input, start)),
         _ => {
