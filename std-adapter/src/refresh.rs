@@ -1392,14 +1392,33 @@ impl Inner {
         if self.lock().epoch != epoch {
             return;
         }
-        match self.store.save(&self.key, &set) {
-            Ok(()) => {
-                let mut state = self.lock();
-                state.store_rt = Some(set.refresh_token.clone());
-                state.current = Some((Arc::new(set), generation));
-            }
-            Err(e) => {
-                tracing::warn!(target: "authcore_std::refresh", credential = %self.key, error = %e, "saving the rotated refresh token failed");
+        // A failure was logged; the set stays in memory (handed out as before).
+        if self.save_with_retries(&set).is_ok() {
+            let mut state = self.lock();
+            state.store_rt = Some(set.refresh_token.clone());
+            state.current = Some((Arc::new(set), generation));
+        }
+    }
+
+    /// Saves `set` under the key, trying [`RetryPolicy::persist_attempts`] times with
+    /// [`RetryPolicy::persist_backoff`] doubling between; each failure is logged. The caller
+    /// holds the writes lock.
+    fn save_with_retries(&self, set: &TokenSet) -> Result<(), StoreError> {
+        let attempts = self.policy.persist_attempts.max(1);
+        let mut attempt = 0u32;
+        loop {
+            match self.store.save(&self.key, set) {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(target: "authcore_std::refresh", credential = %self.key, attempt, error = %e, "saving the new token set failed");
+                    let factor = 1u32 << attempt.min(16);
+                    attempt = attempt.saturating_add(1);
+                    if attempt >= attempts {
+                        return Err(e);
+                    }
+                    self.clock
+                        .sleep(self.policy.persist_backoff.saturating_mul(factor));
+                }
             }
         }
     }
@@ -1439,25 +1458,7 @@ impl Inner {
                 return state.current_token().ok_or(Error::NoCredential);
             }
         }
-        let mut last = None;
-        let attempts = self.policy.persist_attempts.max(1);
-        for attempt in 0..attempts {
-            match self.store.save(&self.key, &set) {
-                Ok(()) => {
-                    last = None;
-                    break;
-                }
-                Err(e) => {
-                    tracing::warn!(target: "authcore_std::refresh", credential = %self.key, attempt, error = %e, "saving the new token set failed");
-                    last = Some(e);
-                    if attempt.saturating_add(1) < attempts {
-                        let factor = 1u32 << attempt.min(16);
-                        self.clock
-                            .sleep(self.policy.persist_backoff.saturating_mul(factor));
-                    }
-                }
-            }
-        }
+        let last = self.save_with_retries(&set).err();
         if last.is_none() {
             self.lock().store_rt = Some(set.refresh_token.clone());
         }
