@@ -467,14 +467,26 @@ fn small() -> Small {
     RefreshMachine::new(Config::default().jitter_max(0), 1)
 }
 
-/// Sends the due request at `now` and answers it with `status` and `body`.
+/// Sends the due request at `now` and answers it with `status` and `body`; the events are
+/// dropped.
 fn answer<const AT: usize, const RT: usize, const SC: usize>(
     m: &mut RefreshMachine<AT, RT, SC>,
     now: i64,
     status: u16,
     body: &str,
 ) {
-    let mut buf = [0u8; 128];
+    send_and_answer(m, now, status, body);
+    while m.poll_event().is_some() {}
+}
+
+/// [`answer`], leaving the events to the caller.
+fn send_and_answer<const AT: usize, const RT: usize, const SC: usize>(
+    m: &mut RefreshMachine<AT, RT, SC>,
+    now: i64,
+    status: u16,
+    body: &str,
+) {
+    let mut buf = [0u8; 256];
     assert!(
         m.poll_request(now, &Client::public("c"), &mut buf)
             .unwrap()
@@ -490,7 +502,6 @@ fn answer<const AT: usize, const RT: usize, const SC: usize>(
         },
     )
     .unwrap();
-    while m.poll_event().is_some() {}
 }
 
 #[test]
@@ -840,21 +851,10 @@ fn a_success_whose_body_was_lost_is_terminal_and_the_token_is_not_sent_again() {
 
 #[test]
 fn an_access_token_too_large_keeps_the_rotated_refresh_token() {
-    let client = Client::public("c");
     let mut m: RefreshMachine<8, 16> = RefreshMachine::new(Config::default().jitter_max(0), 7);
     m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
-    let mut buf = [0u8; 256];
-    m.poll_request(3540, &client, &mut buf).unwrap().unwrap();
-    let body = br#"{"access_token":"a-new-access-token","refresh_token":"r2"}"#;
-    m.handle_response(
-        3540,
-        HttpResponse {
-            status: 200,
-            retry_after: None,
-            body,
-        },
-    )
-    .unwrap();
+    let body = r#"{"access_token":"a-new-access-token","refresh_token":"r2"}"#;
+    send_and_answer(&mut m, 3540, 200, body);
     assert_eq!(
         m.poll_event(),
         Some(Event::RefreshFailed {
@@ -873,17 +873,8 @@ fn an_access_token_too_large_keeps_the_rotated_refresh_token() {
     // A rotated token that does not fit either leaves r1 (nothing better to keep).
     let mut m: RefreshMachine<8, 4> = RefreshMachine::new(Config::default().jitter_max(0), 7);
     m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
-    m.poll_request(3540, &client, &mut buf).unwrap().unwrap();
-    let body = br#"{"access_token":"a-new-access-token","refresh_token":"r2-too-long"}"#;
-    m.handle_response(
-        3540,
-        HttpResponse {
-            status: 200,
-            retry_after: None,
-            body,
-        },
-    )
-    .unwrap();
+    let body = r#"{"access_token":"a-new-access-token","refresh_token":"r2-too-long"}"#;
+    answer(&mut m, 3540, 200, body);
     assert_eq!(m.refresh_token(), Some("r1"));
     assert!(m.is_terminal());
 }
@@ -896,17 +887,8 @@ fn a_wall_clock_stepped_back_does_not_stretch_the_backoff() {
     let config = Config::default().jitter_max(0).backoff_initial(10);
     let mut m: RefreshMachine<64, 64> = RefreshMachine::new(config, 7);
     m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    send_and_answer(&mut m, 3540, 503, "");
     let mut buf = [0u8; 256];
-    m.poll_request(3540, &client, &mut buf).unwrap().unwrap();
-    m.handle_response(
-        3540,
-        HttpResponse {
-            status: 503,
-            retry_after: None,
-            body: b"",
-        },
-    )
-    .unwrap();
     let retry_at = match m.poll_event() {
         Some(Event::RefreshFailed {
             retry_at: Some(t), ..
