@@ -989,8 +989,24 @@ mod refresh {
         answers: &mut StdVec<Result<(u16, &'static str), TransportFailure>>,
         sent: &mut StdVec<StdString>,
     ) -> (StdString, StdString, OAuthToken) {
+        read_using::<Cb>(config, header, at_ms, answers, sent)
+    }
+
+    /// [`read_with`] through callbacks `C` (the token written is read back as an
+    /// [`OAuthToken`]).
+    fn read_using<C>(
+        config: &refresh::Config,
+        header: &str,
+        at_ms: i64,
+        answers: &mut StdVec<Result<(u16, &'static str), TransportFailure>>,
+        sent: &mut StdVec<StdString>,
+    ) -> (StdString, StdString, OAuthToken)
+    where
+        C: Callbacks + Default,
+        C::Token: RefreshableToken,
+    {
         let e = engine();
-        let mut cb = Cb::default();
+        let mut cb = C::default();
         let mut b = Bufs::new();
         let mut rng = Counter(1);
         let mut step = e
@@ -1243,6 +1259,12 @@ mod refresh {
     /// Callbacks over a token type `T` that wraps or is a [`SmallToken`].
     struct Small<T>(core::marker::PhantomData<T>);
 
+    impl<T> Default for Small<T> {
+        fn default() -> Self {
+            Self(core::marker::PhantomData)
+        }
+    }
+
     impl<T> Callbacks for Small<T>
     where
         T: serde::Serialize + serde::de::DeserializeOwned + RefreshableToken,
@@ -1268,40 +1290,20 @@ mod refresh {
     {
         let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
         let at = NOW_MS + 3601 * 1000;
-        let e = engine();
-        let mut cb = Small::<T>(core::marker::PhantomData);
-        let mut b = Bufs::new();
-        let mut rng = Counter(1);
-        let step = e
-            .session_with_refresh(
-                &mut cb,
-                header.as_bytes(),
-                at,
-                &config(),
-                &client(),
-                &mut rng,
-                b.get(),
-            )
-            .unwrap();
-        let ReadStep::Refresh(p) = step else {
-            panic!("a refresh is due")
-        };
-        let answer = format!(
+        let answer: &'static str = format!(
             r#"{{"access_token":"{}","refresh_token":"r2","expires_in":3600}}"#,
             "A".repeat(100)
+        )
+        .leak();
+        let mut sent = StdVec::new();
+        let (_, _, t) = read_using::<Small<T>>(
+            &config(),
+            &header,
+            at,
+            &mut vec![Ok((200, answer))],
+            &mut sent,
         );
-        let outcome = RefreshOutcome::Response(HttpResponse {
-            status: 200,
-            retry_after: None,
-            body: answer.as_bytes(),
-        });
-        let ReadStep::Done(r) = e
-            .resume(&mut cb, p, outcome, at, &client(), &mut rng)
-            .unwrap()
-        else {
-            panic!("done")
-        };
-        let t = token_of(&r, at);
+        assert_eq!(sent.len(), 1);
         assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
         assert_eq!(t.access_token.as_deref(), Some("a1"));
         t.refresh_token.map(|s| s.as_str().to_owned())
