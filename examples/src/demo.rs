@@ -261,7 +261,12 @@ pub fn run(opts: &Options, out: &mut dyn Write) -> Result<Summary, DemoError> {
             let sender = Sender::plain(&server.endpoint(), opts.request_timeout)
                 .map_err(|e| DemoError::Setup(e.to_string()))?;
             let client = Client::secret_post(&config.client_id, &config.client_secret);
-            let ctx = Ctx::new(engine, client, sender, opts, codec);
+            let mut ctx = Ctx::new(engine, client, sender, opts, codec);
+            // The in-process provider's access tokens live seconds, not an hour. The defaults
+            // are for real providers: a 10 s minimum interval between refreshes would (rightly)
+            // treat 4-second tokens as a misbehaving server and back off, and up to 30 s of
+            // jitter would move the refresh margin. Here: exactly the stated margin.
+            ctx.refresh = ctx.refresh.min_refresh_interval(1).jitter_max(0);
             Timeline::new(ctx, Some(&server), out, started).in_process()?
         }
         Provider::Remote(remote) => {
@@ -1034,7 +1039,7 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
             "session.error == \"RefreshTokenError\" (the app should ask the user to sign in again)",
         )?;
         self.check(
-            t7.refresh_token == t6.refresh_token && t7.refresh_retry_at.is_none(),
+            t7.refresh_token == t6.refresh_token && t7.refresh_terminal == Some(true),
             "the credential is kept as it was and the failure is terminal",
         )?;
         self.summary.session_error = error;
@@ -1203,7 +1208,6 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
     /// Against a real provider: its own lifetimes, no control over revocation.
     fn remote(mut self, remote: &Remote) -> Result<Summary, DemoError> {
         self.intro(&remote.token_endpoint, "a real provider")?;
-        let forced = self.ctx.refresh.advisory_margin(u32::MAX);
 
         // 1. Sign-in with the given refresh token. The access token is not known: it is
         //    recorded as already expired, so the first read refreshes.
@@ -1255,10 +1259,19 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
         self.push_chain(&t3);
         self.end(None);
 
-        // 4. Concurrent reads with a forced refresh.
+        // 4. Concurrent reads with a forced refresh. The session token carries the refresh
+        //    schedule, so the refresh is made due by re-issuing the session with the same
+        //    credential marked as expired (no token request).
         self.begin("concurrent reads while a refresh is due")?;
-        self.info("a real provider's token lives long; this step treats it as due now")?;
-        let c = self.concurrent(&forced, &t3)?;
+        self.info("a real provider's token lives long; this step re-issues the session with its access token marked expired, so a refresh is due now")?;
+        let (Some(access), Some(refresh_token)) =
+            (t3.access_token.as_deref(), t3.refresh_token.as_deref())
+        else {
+            return Err(self.fail("the session has no credential to refresh".to_owned()));
+        };
+        self.sign_in(access, refresh_token, now_ms() / 1000)?;
+        let t3 = self.peek()?;
+        let c = self.concurrent(&config, &t3)?;
         self.summary.concurrency = Some(c);
         self.end(None);
 

@@ -620,6 +620,38 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         self.terminal
     }
 
+    /// The back-off streaks: consecutive transient failures, and consecutive successes that
+    /// did not extend the expiry (stale answers). Each back-off doubles with its streak.
+    ///
+    /// For a caller that keeps the schedule outside the machine between uses (a session token
+    /// read from scratch on every request, `session::refresh`): store these, and hand them back
+    /// with [`continue_streaks`](Self::continue_streaks) after the next
+    /// [`set_credential`](Self::set_credential), so that back-offs keep growing.
+    pub const fn streaks(&self) -> (u32, u32) {
+        (self.failures, self.stale)
+    }
+
+    /// Continues the back-off streaks of an earlier machine (see [`streaks`](Self::streaks)):
+    /// `failures` transient failures and `stale` stale answers in a row have already happened,
+    /// so the next ones wait longer. Call it after installing the credential, which resets them.
+    pub fn continue_streaks(&mut self, failures: u32, stale: u32) {
+        self.failures = failures;
+        self.stale = stale;
+    }
+
+    /// When the next refresh may start as things stand (the advisory window with its jitter
+    /// and the half-lifetime cap, any back-off, `Retry-After`, the minimum interval after a
+    /// success); may be in the past. `None` when none will start without an input: no
+    /// credential or refresh token, a request in flight, or a terminal failure.
+    ///
+    /// For a caller that keeps the schedule outside the machine between uses: after a
+    /// success, this is the earliest time the next refresh should start.
+    #[must_use]
+    pub fn next_refresh_at(&self) -> Option<i64> {
+        (self.has_credential && !self.terminal && !self.in_flight && !self.refresh_token.is_empty())
+            .then(|| self.refresh_at())
+    }
+
     /// Where the credential stands at `now`.
     pub fn status(&self, now: i64) -> Status {
         if !self.has_credential {

@@ -36,8 +36,16 @@
 //! token replaces the old one and an absent one keeps it, a failure sets
 //! `error = "RefreshTokenError"` on the token (and so `session.error`) and a later success
 //! clears it (Auth.js issue #7025), a transient failure is retried only after its back-off
-//! (`refresh_retry_at` in the token) instead of on every read, a terminal one is not retried at
-//! all, and an access token past its expiry is never handed out ([`OAuthToken::access_token`]).
+//! instead of on every read, with the back-off growing from one failure to the next, a terminal
+//! one is not retried at all, and an access token past its expiry is never handed out
+//! ([`OAuthToken::access_token`]).
+//!
+//! A session token is read from scratch on every request, so the refresh machine's schedule is
+//! kept in the token ([`RefreshState`]): after a success, when the next refresh is due (the
+//! advisory window capped at half the new token's lifetime, at least the minimum interval
+//! later); after a failure, the back-off, its streak, and whether it was terminal. A token
+//! that carries Auth.js's `error` without that state (as the guide writes after any failure)
+//! is refreshed again when due.
 
 use heapless::String;
 use serde::{Deserialize, Serialize};
@@ -79,13 +87,23 @@ impl core::fmt::Debug for OAuthFields<'_> {
     }
 }
 
-/// A refresh failure recorded in the token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RefreshFailure {
-    /// The client-visible error, `"RefreshTokenError"`.
-    pub error: &'static str,
-    /// When a new attempt may start; `None` when the failure is terminal (sign in again).
-    pub retry_at: Option<i64>,
+/// What a session token remembers about refreshing from one read to the next: a session read
+/// starts from scratch every time, so the refresh schedule lives in the token.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RefreshState {
+    /// No refresh before this time (Unix seconds): after a transient failure, the end of its
+    /// back-off (and any `Retry-After`); after a success, when the next refresh is due by the
+    /// refresh machine's schedule (the advisory window capped at half the new token's lifetime,
+    /// the minimum interval, the stale back-off). `None`: due inside the advisory margin of
+    /// `expires_at` (a token from sign-in, or one Auth.js wrote).
+    pub not_before: Option<i64>,
+    /// Consecutive transient failures so far (the back-off doubles with each).
+    pub failures: u32,
+    /// Consecutive successes that did not extend the expiry (the stale back-off doubles with
+    /// each).
+    pub stale: u32,
+    /// The last refresh failed for good (sign in again): no refresh is started.
+    pub terminal: bool,
 }
 
 /// A session token that carries an upstream OAuth credential.
@@ -93,11 +111,11 @@ pub trait RefreshableToken {
     /// The credential, if the token has one.
     fn credential(&self) -> Option<OAuthFields<'_>>;
 
-    /// `Some(retry_at)` after a recorded failure: `Some(Some(t))` transient (retry from `t`),
-    /// `Some(None)` terminal; `None` when the last refresh did not fail.
-    fn failure(&self) -> Option<Option<i64>>;
+    /// The refresh schedule the token carries ([`RefreshState::default`] if none).
+    fn refresh_state(&self) -> RefreshState;
 
-    /// Stores a refreshed credential and clears any recorded failure.
+    /// Stores a refreshed credential and clears any recorded failure and refresh state
+    /// (the pipeline sets the new state after it with [`Self::set_refresh_state`]).
     ///
     /// # Errors
     ///
@@ -105,8 +123,13 @@ pub trait RefreshableToken {
     /// left unchanged (the pipeline keeps the old credential).
     fn set_credential(&mut self, fields: OAuthFields<'_>) -> Result<(), CallbackError>;
 
-    /// Records a failed refresh. The credential stays as it was.
-    fn set_failure(&mut self, failure: RefreshFailure);
+    /// Records a failed refresh: `error` is the client-visible error
+    /// ([`REFRESH_TOKEN_ERROR`]), `state` the schedule after it. The credential stays as it
+    /// was.
+    fn set_failure(&mut self, error: &'static str, state: RefreshState);
+
+    /// Stores the refresh schedule after a success.
+    fn set_refresh_state(&mut self, state: RefreshState);
 
     /// Replaces only the refresh token, keeping the access token and its expiry: for a
     /// refresh token the endpoint rotated in an answer whose access token cannot be stored
@@ -141,7 +164,9 @@ pub trait RefreshableToken {
 }
 
 /// A ready-made token: Auth.js's default fields plus the refresh guide's `access_token`,
-/// `refresh_token`, `expires_at` and `error`, and `refresh_retry_at` for back-off.
+/// `refresh_token`, `expires_at` and `error`, and the refresh schedule ([`RefreshState`]):
+/// `refresh_retry_at`, `refresh_failures`, `refresh_stale` and `refresh_terminal`, each
+/// written only when set.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OAuthToken<
     const N: usize = 256,
@@ -172,9 +197,20 @@ pub struct OAuthToken<
     /// `"RefreshTokenError"` after a failed refresh.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String<ERROR_CAPACITY>>,
-    /// After a transient failure: no new attempt before this time (Unix seconds).
+    /// No refresh before this time, Unix seconds ([`RefreshState::not_before`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refresh_retry_at: Option<i64>,
+    /// Consecutive transient refresh failures ([`RefreshState::failures`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_failures: Option<u32>,
+    /// Consecutive stale refreshes ([`RefreshState::stale`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_stale: Option<u32>,
+    /// `true` after a terminal refresh failure ([`RefreshState::terminal`]). A token with
+    /// `error` but without this (as Auth.js's refresh guide writes after any failure) is
+    /// refreshed again when due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_terminal: Option<bool>,
 }
 
 impl<const N: usize, const AT: usize, const RT: usize> core::fmt::Debug for OAuthToken<N, AT, RT> {
@@ -240,8 +276,13 @@ impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAut
         })
     }
 
-    fn failure(&self) -> Option<Option<i64>> {
-        self.error.as_ref().map(|_| self.refresh_retry_at)
+    fn refresh_state(&self) -> RefreshState {
+        RefreshState {
+            not_before: self.refresh_retry_at,
+            failures: self.refresh_failures.unwrap_or(0),
+            stale: self.refresh_stale.unwrap_or(0),
+            terminal: self.refresh_terminal == Some(true),
+        }
     }
 
     fn set_credential(&mut self, fields: OAuthFields<'_>) -> Result<(), CallbackError> {
@@ -257,13 +298,20 @@ impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAut
         self.refresh_token = rt;
         self.expires_at = Some(fields.expires_at);
         self.error = None;
-        self.refresh_retry_at = None;
+        self.set_refresh_state(RefreshState::default());
         Ok(())
     }
 
-    fn set_failure(&mut self, failure: RefreshFailure) {
-        self.error = String::try_from(failure.error).ok();
-        self.refresh_retry_at = failure.retry_at;
+    fn set_failure(&mut self, error: &'static str, state: RefreshState) {
+        self.error = String::try_from(error).ok();
+        self.set_refresh_state(state);
+    }
+
+    fn set_refresh_state(&mut self, state: RefreshState) {
+        self.refresh_retry_at = state.not_before;
+        self.refresh_failures = (state.failures > 0).then_some(state.failures);
+        self.refresh_stale = (state.stale > 0).then_some(state.stale);
+        self.refresh_terminal = state.terminal.then_some(true);
     }
 
     fn set_refresh_token(&mut self, refresh_token: &str) -> Result<(), CallbackError> {
@@ -491,6 +539,9 @@ impl<K: TokenCodec> Engine<K> {
                 .complete(callbacks, open, now_ms, None, rng)
                 .map(ReadStep::Done);
         }
+        // Back-offs keep growing from read to read.
+        let state = open.token.refresh_state();
+        machine.continue_streaks(state.failures, state.stale);
         // The session token is the only state between requests, so the due rule is applied here
         // (see `refresh_due`) and the machine is told to refresh now.
         machine.handle_token_rejected(now);
@@ -551,9 +602,17 @@ impl<K: TokenCodec> Engine<K> {
                         // The new access token does not fit the token, but the rotated
                         // refresh token must not be lost with it.
                         keep_rotated_refresh_token(&mut open.token, &machine);
-                        open.token.set_failure(RefreshFailure {
-                            error: REFRESH_TOKEN_ERROR,
-                            retry_at: None,
+                        open.token
+                            .set_failure(REFRESH_TOKEN_ERROR, terminal_state());
+                    } else {
+                        // The schedule for the new token, kept for the next reads: the
+                        // minimum interval and half its lifetime hold across requests.
+                        let (_, stale) = machine.streaks();
+                        open.token.set_refresh_state(RefreshState {
+                            not_before: machine.next_refresh_at(),
+                            failures: 0,
+                            stale,
+                            terminal: false,
                         });
                     }
                 }
@@ -564,10 +623,18 @@ impl<K: TokenCodec> Engine<K> {
                     // access token too large for the machine) replaces the one the endpoint
                     // may have spent, beside the old access token.
                     keep_rotated_refresh_token(&mut open.token, &machine);
-                    open.token.set_failure(RefreshFailure {
-                        error: REFRESH_TOKEN_ERROR,
-                        retry_at: if terminal { None } else { retry_at },
-                    });
+                    let state = if terminal {
+                        terminal_state()
+                    } else {
+                        let (failures, stale) = machine.streaks();
+                        RefreshState {
+                            not_before: retry_at,
+                            failures,
+                            stale,
+                            terminal: false,
+                        }
+                    };
+                    open.token.set_failure(REFRESH_TOKEN_ERROR, state);
                 }
                 Event::Expired { .. } => {}
             }
@@ -620,6 +687,16 @@ enum Started<'b, T> {
     NotDue(OpenSession<'b, T>),
 }
 
+/// The state after a terminal failure: nothing is retried.
+const fn terminal_state() -> RefreshState {
+    RefreshState {
+        not_before: None,
+        failures: 0,
+        stale: 0,
+        terminal: true,
+    }
+}
+
 /// Stores the machine's refresh token in `token` when it differs from the token's own: a
 /// rotated one the endpoint issued in an answer whose access token could not be stored. Out
 /// of line: the default [`RefreshableToken::set_refresh_token`] copies the access token onto
@@ -651,10 +728,11 @@ fn start_request<'b, T>(
 }
 
 /// Whether a session read should refresh `token` now: it has a refresh token, the last refresh
-/// did not fail terminally, any back-off has passed, and the access token is within the
-/// advisory margin of its expiry (or past it). Unlike a long-lived [`RefreshMachine`], a session
-/// token is re-read from scratch on every request, so the margin is not capped by the remaining
-/// lifetime and no jitter applies.
+/// did not fail terminally, and it is due by the schedule the token carries
+/// ([`RefreshState::not_before`]: the back-off after a failure, the refresh machine's schedule
+/// after a success) or, without one, the access token is within the advisory margin of its
+/// expiry (or past it). No jitter applies to the margin here; the schedule after a success
+/// has the machine's.
 #[must_use]
 pub fn refresh_due<T: RefreshableToken>(token: &T, now: i64, config: &refresh::Config) -> bool {
     let Some(c) = token.credential() else {
@@ -663,12 +741,16 @@ pub fn refresh_due<T: RefreshableToken>(token: &T, now: i64, config: &refresh::C
     if c.refresh_token.is_none() {
         return false;
     }
-    match token.failure() {
-        Some(None) => return false,
-        Some(Some(retry_at)) if now < retry_at => return false,
-        _ => {}
+    let state = token.refresh_state();
+    if state.terminal {
+        return false;
     }
-    now >= c
-        .expires_at
-        .saturating_sub(i64::from(config.advisory_margin_secs()))
+    match state.not_before {
+        Some(not_before) => now >= not_before,
+        None => {
+            now >= c
+                .expires_at
+                .saturating_sub(i64::from(config.advisory_margin_secs()))
+        }
+    }
 }

@@ -1245,14 +1245,17 @@ mod refresh {
         fn credential(&self) -> Option<OAuthFields<'_>> {
             self.0.credential()
         }
-        fn failure(&self) -> Option<Option<i64>> {
-            self.0.failure()
+        fn refresh_state(&self) -> RefreshState {
+            self.0.refresh_state()
         }
         fn set_credential(&mut self, fields: OAuthFields<'_>) -> Result<(), CallbackError> {
             self.0.set_credential(fields)
         }
-        fn set_failure(&mut self, failure: RefreshFailure) {
-            self.0.set_failure(failure);
+        fn set_failure(&mut self, error: &'static str, state: RefreshState) {
+            self.0.set_failure(error, state);
+        }
+        fn set_refresh_state(&mut self, state: RefreshState) {
+            self.0.set_refresh_state(state);
         }
     }
 
@@ -1353,8 +1356,150 @@ mod refresh {
         let (_, body, t) = read(&header2, retry_at * 1000, &mut answers, &mut sent);
         assert_eq!(sent.len(), 2);
         assert_eq!(t.error, None);
-        assert_eq!(t.refresh_retry_at, None);
+        assert_eq!(t.refresh_failures, None);
+        // What is kept now is the schedule of the new token: due in its advisory window (60 s
+        // before expiry, up to 30 s of jitter earlier).
+        let next = t.refresh_retry_at.unwrap() - retry_at;
+        assert!((3600 - 90..=3600 - 60).contains(&next), "{next}");
         assert!(!body.contains("error"));
+    }
+
+    #[test]
+    fn a_short_lived_access_token_is_refreshed_at_half_its_lifetime_not_on_every_read() {
+        // A provider whose access tokens live 30 s, less than the 60 s advisory margin: the
+        // margin is capped at half the lifetime, as in a long-lived refresh machine.
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let at = NOW_MS + 3601 * 1000;
+        let answer = r#"{"access_token":"a2","refresh_token":"r2","expires_in":30}"#;
+        let mut sent = StdVec::new();
+        let (header2, _, t) = read(&header, at, &mut vec![Ok((200, answer))], &mut sent);
+        assert_eq!(t.expires_at, Some(at / 1000 + 30));
+        assert_eq!(t.refresh_retry_at, Some(at / 1000 + 15));
+        assert_eq!(t.error, None);
+        // One and fourteen seconds later (29 and 16 s left): nothing is sent.
+        for later_ms in [1_000, 14_000] {
+            let (_, _, t) = read(&header2, at + later_ms, &mut StdVec::new(), &mut sent);
+            assert_eq!(
+                sent.len(),
+                1,
+                "refreshed again {later_ms} ms after a refresh"
+            );
+            assert_eq!(t.access_token.as_deref(), Some("a2"));
+        }
+        // At half the lifetime: refreshed with the rotated token.
+        let answer = r#"{"access_token":"a3","refresh_token":"r3","expires_in":30}"#;
+        let (_, _, t) = read(
+            &header2,
+            at + 15_000,
+            &mut vec![Ok((200, answer))],
+            &mut sent,
+        );
+        assert_eq!(sent.len(), 2);
+        assert!(sent[1].contains("refresh_token=r2"), "{}", sent[1]);
+        assert_eq!(t.refresh_token.as_deref(), Some("r3"));
+    }
+
+    #[test]
+    fn the_minimum_interval_and_the_stale_back_off_hold_across_reads() {
+        // Tokens that live 4 s would be due again within the 10 s minimum interval: each such
+        // answer is stale, and the stale back-off (30 s) doubles from one read to the next.
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let mut at = NOW_MS + 3601 * 1000;
+        let answer = r#"{"access_token":"a2","expires_in":4}"#;
+        let mut header = header;
+        let mut sent = StdVec::new();
+        let mut waits = StdVec::new();
+        for _ in 0..3 {
+            let (h, _, t) = read(&header, at, &mut vec![Ok((200, answer))], &mut sent);
+            let not_before = t.refresh_retry_at.unwrap();
+            // Nothing is sent a second before the wait ends.
+            read(&h, (not_before - 1) * 1000, &mut StdVec::new(), &mut sent);
+            waits.push(not_before - at.div_euclid(1000));
+            header = h;
+            at = not_before * 1000;
+        }
+        assert_eq!(sent.len(), 3);
+        assert_eq!(waits, [30, 60, 120]);
+    }
+
+    #[test]
+    fn the_back_off_grows_across_reads_and_a_success_resets_it() {
+        let mut header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let mut at = NOW_MS + 3601 * 1000;
+        let mut sent = StdVec::new();
+        let mut delays = StdVec::new();
+        for failures in 1..=4 {
+            let (h, _, t) = read(&header, at, &mut vec![Ok((503, ""))], &mut sent);
+            assert_eq!(t.refresh_failures, Some(failures));
+            assert_eq!(t.refresh_terminal, None);
+            let retry_at = t.refresh_retry_at.unwrap();
+            delays.push(retry_at - at / 1000);
+            header = h;
+            at = retry_at * 1000;
+        }
+        assert_eq!(sent.len(), 4);
+        // 5, 10, 20, 40 s, each less at most a quarter of jitter.
+        for (delay, base) in delays.iter().zip([5, 10, 20, 40]) {
+            assert!(*delay <= base && *delay >= base - base / 4, "{delays:?}");
+        }
+        let answer = r#"{"access_token":"a2","expires_in":3600}"#;
+        let (h, _, t) = read(&header, at, &mut vec![Ok((200, answer))], &mut sent);
+        assert_eq!((t.error, t.refresh_failures), (None, None));
+        // The next failure starts from the first delay again.
+        let due = t.refresh_retry_at.unwrap() * 1000;
+        let (_, _, t) = read(&h, due, &mut vec![Ok((503, ""))], &mut sent);
+        assert_eq!(t.refresh_failures, Some(1));
+        assert!(t.refresh_retry_at.unwrap() - due / 1000 <= 5);
+    }
+
+    /// Writes `token` as the session cookie of a request, as of `NOW_MS`.
+    fn cookie_with(token: &OAuthToken) -> StdString {
+        let stamp = Stamp::new(NOW_MS / 1000, 3600, &mut Counter(3)).unwrap();
+        let (mut scratch, mut out) = (vec![0u8; 8192], vec![0u8; 8192]);
+        let value = engine()
+            .codec()
+            .encode(token, &stamp, &mut Counter(4), &mut scratch, &mut out)
+            .unwrap();
+        format!("authjs.session-token={value}")
+    }
+
+    #[test]
+    fn a_token_with_the_guides_error_is_refreshed_and_a_terminal_one_is_not() {
+        // Auth.js's refresh guide writes `error` after any failure, transient or not, and
+        // tries again on the next read: so does authcore when nothing says it was terminal.
+        let guide = OAuthToken::<256> {
+            sub: Some("user-1".try_into().unwrap()),
+            access_token: Some("a1".try_into().unwrap()),
+            refresh_token: Some("r1".try_into().unwrap()),
+            expires_at: Some(NOW_MS / 1000 - 10),
+            error: Some("RefreshTokenError".try_into().unwrap()),
+            ..OAuthToken::default()
+        };
+        let answer = r#"{"access_token":"a2","expires_in":3600}"#;
+        let mut sent = StdVec::new();
+        let (_, body, t) = read(
+            &cookie_with(&guide),
+            NOW_MS,
+            &mut vec![Ok((200, answer))],
+            &mut sent,
+        );
+        assert_eq!(sent.len(), 1);
+        assert_eq!((t.access_token.as_deref(), t.error), (Some("a2"), None));
+        assert!(!body.contains("error"), "{body}");
+        // One that authcore marked terminal is not.
+        let terminal = OAuthToken::<256> {
+            refresh_terminal: Some(true),
+            ..guide
+        };
+        let (_, body, t) = read(
+            &cookie_with(&terminal),
+            NOW_MS,
+            &mut StdVec::new(),
+            &mut sent,
+        );
+        assert_eq!(sent.len(), 1);
+        assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+        assert!(body.contains(r#""error":"RefreshTokenError""#), "{body}");
     }
 
     #[test]
@@ -1383,6 +1528,7 @@ mod refresh {
         assert_eq!(sent.len(), 2);
         assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
         assert_eq!(t.refresh_retry_at, None);
+        assert_eq!(t.refresh_terminal, Some(true));
     }
 }
 
