@@ -732,7 +732,10 @@ fn start_request<'b, T>(
 /// ([`RefreshState::not_before`]: the back-off after a failure, the refresh machine's schedule
 /// after a success) or, without one, the access token is within the advisory margin of its
 /// expiry (or past it). No jitter applies to the margin here; the schedule after a success
-/// has the machine's.
+/// has the machine's. A schedule in the token was made with the configuration of the read that
+/// wrote it: a changed margin applies from the next refresh on. A token from sign-in has no
+/// schedule yet, so an access token that lives less than twice the margin is refreshed on the
+/// first read that finds it inside the margin.
 #[must_use]
 pub fn refresh_due<T: RefreshableToken>(token: &T, now: i64, config: &refresh::Config) -> bool {
     let Some(c) = token.credential() else {
