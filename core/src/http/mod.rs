@@ -603,6 +603,11 @@ fn dechunk<T: Read>(
         loop {
             let pending = buf.get(raw..filled).unwrap_or_default();
             match state {
+                // `chunk-size = 1*HEXDIG` (RFC 9112 §7.1): httparse reads a line without a
+                // digit (`\r\n`, `;ext\r\n`) as size 0, which would end the body there.
+                Chunk::Size if !pending.first().is_none_or(u8::is_ascii_hexdigit) => {
+                    return Err(ExchangeError::Malformed)
+                }
                 Chunk::Size => match httparse::parse_chunk_size(pending) {
                     Ok(httparse::Status::Complete((used, 0))) => {
                         raw += used;

@@ -483,3 +483,45 @@ fn lying_transport_cannot_cause_a_panic() {
     let result = exchange(&mut Liar, &TARGET, &request(), &mut buf, &mut || false);
     assert_eq!(result, Err(ExchangeError::Malformed));
 }
+
+/// RFC 9112 §7.1: `chunk-size = 1*HEXDIG` and `last-chunk = 1*("0") [ chunk-ext ] CRLF`. A
+/// chunk-size line without a digit (which `httparse::parse_chunk_size` reads as size 0) is
+/// broken framing, not the last chunk.
+#[test]
+fn chunk_size_line_without_a_digit_is_malformed() {
+    let json = br#"{"access_token":"a2","expires_in":60}"#;
+    for size_line in [&b"\r\n"[..], b";ext=1\r\n", b" \r\n", b"\t0\r\n"] {
+        let mut input =
+            Vec::from(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n25\r\n"[..]);
+        input.extend_from_slice(json);
+        input.extend_from_slice(b"\r\n");
+        // The line that should carry the next chunk's size (or the "0" of the last chunk).
+        input.extend_from_slice(size_line);
+        input.extend_from_slice(b"\r\n");
+        for step in [1, 3, 1000] {
+            let mut buf = [0u8; 256];
+            assert_eq!(
+                run(&input, step, &mut buf),
+                Err(ExchangeError::SuccessUnreadable {
+                    status: 200,
+                    cause: "malformed"
+                }),
+                "{:?} step {step}",
+                core::str::from_utf8(size_line)
+            );
+        }
+    }
+    // The first size line too.
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n;a\r\n\r\n",
+            1000,
+            &mut buf
+        ),
+        Err(ExchangeError::SuccessUnreadable {
+            status: 200,
+            cause: "malformed"
+        })
+    );
+}
