@@ -514,6 +514,7 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
     };
     let status = response.code.ok_or(ExchangeError::Malformed)?;
     let mut content_length: Option<usize> = None;
+    let mut transfer_encoding = false;
     let mut chunked = false;
     let mut retry_after = None;
     for header in response.headers.iter() {
@@ -524,9 +525,12 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
             }
             content_length = Some(n);
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            // Only `chunked` (possibly repeated, any case) is supported: we send no TE header.
-            for coding in header.value.split(|&b| b == b',') {
-                if !trim(coding).eq_ignore_ascii_case(b"chunked") || chunked {
+            // Only `chunked` (once, any case) is supported: we send no TE header. Empty list
+            // elements are ignored (RFC 9110 §5.6.1.2).
+            transfer_encoding = true;
+            let codings = header.value.split(|&b| b == b',').map(trim);
+            for coding in codings.filter(|coding| !coding.is_empty()) {
+                if !coding.eq_ignore_ascii_case(b"chunked") || chunked {
                     return Err(ExchangeError::UnsupportedTransferEncoding);
                 }
                 chunked = true;
@@ -536,8 +540,10 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
             retry_after = parse_digits(header.value).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
         }
     }
-    let framing = match (chunked, content_length) {
+    let framing = match (transfer_encoding, content_length) {
         (true, Some(_)) => return Err(ExchangeError::UnsupportedTransferEncoding),
+        // A field with no coding at all (only empty elements) gives no framing either.
+        (true, None) if !chunked => return Err(ExchangeError::UnsupportedTransferEncoding),
         (true, None) => Framing::Chunked,
         (false, Some(n)) => Framing::Length(n),
         (false, None) => Framing::UntilClose,

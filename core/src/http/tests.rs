@@ -525,3 +525,39 @@ fn chunk_size_line_without_a_digit_is_malformed() {
         })
     );
 }
+
+/// RFC 9110 §5.6.1.2: "a recipient MUST accept lists that contain empty list elements" and
+/// "MUST parse and ignore a reasonable number of empty list elements"; `Transfer-Encoding` is
+/// such a list (`#transfer-coding`, RFC 9112 §6.1).
+#[test]
+fn empty_transfer_encoding_list_elements_are_ignored() {
+    let json = br#"{"access_token":"a2","expires_in":60}"#;
+    for te in ["chunked,", ", chunked", "chunked, ,", " , ,chunked"] {
+        let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: "[..]);
+        input.extend_from_slice(te.as_bytes());
+        input.extend_from_slice(b"\r\n\r\n25\r\n");
+        input.extend_from_slice(json);
+        input.extend_from_slice(b"\r\n0\r\n\r\n");
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            run(&input, 1000, &mut buf),
+            Ok((200, None, Vec::from(&json[..]))),
+            "{te:?}"
+        );
+    }
+    // A field with no coding at all says nothing usable about the framing.
+    for te in ["", ",", " , "] {
+        let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: "[..]);
+        input.extend_from_slice(te.as_bytes());
+        input.extend_from_slice(b"\r\n\r\n");
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            run(&input, 1000, &mut buf),
+            Err(ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "unsupported_transfer_encoding"
+            }),
+            "{te:?}"
+        );
+    }
+}
