@@ -7,7 +7,8 @@
 //!   it fits, and written with one `write_all` plus `flush`, so a TLS transport sends few
 //!   records.
 //! - The status line and headers are parsed with `httparse` (at most [`MAX_HEADERS`] headers);
-//!   `1xx` interim responses are skipped.
+//!   `1xx` interim responses are skipped. A folded header line (obs-fold) is read as
+//!   whitespace (RFC 9112 §5.2).
 //! - The body is framed by `Transfer-Encoding: chunked` (decoded in place), `Content-Length`,
 //!   or the end of the stream. A response that does not fit the buffer is an error, never
 //!   truncated silently.
@@ -506,7 +507,12 @@ fn fill<T: Read>(
 fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
-    let len = match response.parse(data) {
+    // A user agent MUST read obs-fold as SP (RFC 9112 §5.2): httparse then leaves the CRLF and
+    // the folding whitespace in the value, which the values read below take as whitespace.
+    let len = match httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .parse_response(&mut response, data)
+    {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(ExchangeError::TooManyHeaders),
@@ -556,11 +562,13 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
     }))
 }
 
+/// `s` without surrounding whitespace: SP, HTAB, and the CR and LF an obs-fold leaves in a
+/// value (they only come in a fold, followed by SP or HTAB).
 fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
+    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = s {
         s = rest;
     }
-    while let [rest @ .., b' ' | b'\t'] = s {
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = s {
         s = rest;
     }
     s

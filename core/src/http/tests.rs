@@ -561,3 +561,67 @@ fn empty_transfer_encoding_list_elements_are_ignored() {
         );
     }
 }
+
+/// RFC 9112 §5.2: "A user agent that receives an obs-fold in a response message ... MUST
+/// replace each received obs-fold with one or more SP octets prior to interpreting the field
+/// value." A folded header is no reason to lose a 2xx (and with it a rotated refresh token);
+/// folds in the headers read here count as whitespace.
+#[test]
+fn obs_fold_in_a_response_head_is_whitespace() {
+    let json = br#"{"access_token":"a2","expires_in":60}"#;
+    let cases: &[(&[u8], u16, Option<u32>)] = &[
+        (
+            b"HTTP/1.1 200 OK\r\nX-Long: part one\r\n  part two\r\nContent-Length: 37\r\n\r\n",
+            200,
+            None,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length:\r\n 37\r\n\r\n",
+            200,
+            None,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 37\r\n\t\r\n\r\n",
+            200,
+            None,
+        ),
+        (b"HTTP/1.1 200 OK\nContent-Length: 37\n \n\n", 200, None),
+        (
+            b"HTTP/1.1 429 x\r\nRetry-After:\r\n 120\r\nContent-Length: 37\r\n\r\n",
+            429,
+            Some(120),
+        ),
+    ];
+    for (head, status, retry_after) in cases {
+        let mut input = Vec::from(*head);
+        input.extend_from_slice(json);
+        for step in [1, 3, 1000] {
+            let mut buf = [0u8; 256];
+            assert_eq!(
+                run(&input, step, &mut buf),
+                Ok((*status, *retry_after, Vec::from(&json[..]))),
+                "{:?} step {step}",
+                core::str::from_utf8(head)
+            );
+        }
+    }
+    let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\t,\r\n \r\n\r\n25\r\n{\"access_token\":\"a2\",\"expires_in\":60}\r\n0\r\n\r\n";
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(chunked, 1000, &mut buf),
+        Ok((200, None, Vec::from(&json[..])))
+    );
+    // A fold inside a value is a space in it: "3 7" is no length.
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n 7\r\n\r\n",
+            1000,
+            &mut buf
+        ),
+        Err(ExchangeError::SuccessUnreadable {
+            status: 200,
+            cause: "malformed"
+        })
+    );
+}
