@@ -332,6 +332,26 @@ enum Framing {
     Length(usize),
     Chunked,
     UntilClose,
+    /// The framing headers are refused: the body cannot be read.
+    Refused(Refused),
+}
+
+/// Why the framing headers are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    /// [`ExchangeError::Malformed`]: a `Content-Length` that is not one length.
+    Malformed,
+    /// [`ExchangeError::UnsupportedTransferEncoding`].
+    Unsupported,
+}
+
+impl Refused {
+    const fn error<E>(self) -> ExchangeError<E> {
+        match self {
+            Self::Malformed => ExchangeError::Malformed,
+            Self::Unsupported => ExchangeError::UnsupportedTransferEncoding,
+        }
+    }
 }
 
 /// What the head said.
@@ -347,7 +367,8 @@ struct Head {
 ///
 /// Once a 2xx status line has arrived, any failure to read the rest (head or body) is
 /// [`ExchangeError::SuccessUnreadable`]: the server has acted on the request. Once the whole
-/// head of any other status has arrived, a body that cannot be read is left out (empty).
+/// head of any other status has arrived, a body that cannot be read (refused framing
+/// included) is left out (empty).
 fn read_response<'b, T: Read>(
     transport: &mut T,
     buf: &'b mut [u8],
@@ -369,10 +390,10 @@ fn read_response<'b, T: Read>(
         }
     };
     let start = head.len;
-    let framing = if matches!(head.status, 101 | 204 | 304) {
-        Framing::Length(0)
-    } else {
-        head.framing
+    let framing = match head.framing {
+        Framing::Refused(_) => head.framing,
+        _ if matches!(head.status, 101 | 204 | 304) => Framing::Length(0),
+        framing => framing,
     };
     let end = match read_body(transport, buf, start, filled, framing, deadline_passed) {
         Ok(end) => end,
@@ -477,6 +498,7 @@ fn read_body<T: Read>(
             filled
         }
         Framing::Chunked => dechunk(transport, buf, start, filled, deadline_passed)?,
+        Framing::Refused(refused) => return Err(refused.error()),
     })
 }
 
@@ -519,17 +541,22 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
         Err(_) => return Err(ExchangeError::Malformed),
     };
     let status = response.code.ok_or(ExchangeError::Malformed)?;
+    // A framing header that is refused does not stop the head: its status and Retry-After
+    // are still the server's answer when the status is not 2xx. The first refusal is kept.
+    let mut refused = None;
     let mut content_length: Option<usize> = None;
     let mut transfer_encoding = false;
     let mut chunked = false;
     let mut retry_after = None;
     for header in response.headers.iter() {
         if header.name.eq_ignore_ascii_case("content-length") {
-            let n = parse_digits(header.value).ok_or(ExchangeError::Malformed)?;
-            if content_length.is_some_and(|old| old != n) {
-                return Err(ExchangeError::Malformed);
+            match parse_digits(header.value) {
+                Some(n) if content_length.is_none_or(|old| old == n) => content_length = Some(n),
+                // Not a length, or two different ones.
+                _ => {
+                    refused.get_or_insert(Refused::Malformed);
+                }
             }
-            content_length = Some(n);
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
             // Only `chunked` (once, any case) is supported: we send no TE header. Empty list
             // elements are ignored (RFC 9110 §5.6.1.2).
@@ -537,7 +564,7 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
             let codings = header.value.split(|&b| b == b',').map(trim);
             for coding in codings.filter(|coding| !coding.is_empty()) {
                 if !coding.eq_ignore_ascii_case(b"chunked") || chunked {
-                    return Err(ExchangeError::UnsupportedTransferEncoding);
+                    refused.get_or_insert(Refused::Unsupported);
                 }
                 chunked = true;
             }
@@ -546,13 +573,14 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
             retry_after = parse_digits(header.value).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
         }
     }
-    let framing = match (transfer_encoding, content_length) {
-        (true, Some(_)) => return Err(ExchangeError::UnsupportedTransferEncoding),
+    let framing = match (refused, transfer_encoding, content_length) {
+        (Some(refused), _, _) => Framing::Refused(refused),
+        (None, true, Some(_)) => Framing::Refused(Refused::Unsupported),
         // A field with no coding at all (only empty elements) gives no framing either.
-        (true, None) if !chunked => return Err(ExchangeError::UnsupportedTransferEncoding),
-        (true, None) => Framing::Chunked,
-        (false, Some(n)) => Framing::Length(n),
-        (false, None) => Framing::UntilClose,
+        (None, true, None) if !chunked => Framing::Refused(Refused::Unsupported),
+        (None, true, None) => Framing::Chunked,
+        (None, false, Some(n)) => Framing::Length(n),
+        (None, false, None) => Framing::UntilClose,
     };
     Ok(Some(Head {
         len,

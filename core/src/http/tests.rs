@@ -187,10 +187,6 @@ fn retry_after_and_errors() {
             },
         ),
         (
-            b"HTTP/1.1 400 x\r\nContent-Length: x\r\n\r\n",
-            ExchangeError::Malformed,
-        ),
-        (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
             ExchangeError::SuccessUnreadable {
                 status: 200,
@@ -624,4 +620,90 @@ fn obs_fold_in_a_response_head_is_whitespace() {
             cause: "malformed"
         })
     );
+}
+
+/// `exchange` documents that an error status whose head came whole is the answer even when
+/// its body is badly framed: it comes back with its status, `Retry-After` and an empty body.
+/// Refused framing (`Transfer-Encoding` with `Content-Length`, a coding other than `chunked`,
+/// two different lengths, a length that is not one) used to be an error mapped to
+/// `NoResponse`: the refresh token was sent again at once, `Retry-After` was ignored, and a
+/// second such 503 ended the session (`NoResponseAfterRetry`).
+#[test]
+fn badly_framed_error_status_is_still_the_answer() {
+    for (head, status, retry_after) in [
+        (&b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}"[..], 503, Some(120)),
+        (b"HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: gzip, chunked\r\nRetry-After: 120\r\n\r\n", 503, Some(120)),
+        (b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\nContent-Length: 3\r\nRetry-After: 120\r\n\r\n{}", 503, Some(120)),
+        (b"HTTP/1.1 400 x\r\nContent-Length: x\r\n\r\n", 400, None),
+    ] {
+        for step in [1, 3, 1000] {
+            let mut buf = [0u8; 256];
+            assert_eq!(
+                run(head, step, &mut buf),
+                Ok((status, retry_after, Vec::new())),
+                "{:?} step {step}",
+                core::str::from_utf8(head)
+            );
+        }
+    }
+    // Framing means nothing for an interim response: it is skipped as any other.
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(
+            b"HTTP/1.1 100 Continue\r\nContent-Length: x\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+            1000,
+            &mut buf
+        ),
+        Ok((200, None, Vec::from(&b"{}"[..])))
+    );
+}
+
+/// The same through [`refresh`] and the machine: two badly framed 503s back off as two plain
+/// ones do, instead of ending the session.
+#[test]
+fn two_badly_framed_503s_back_off() {
+    use crate::refresh::{Config, RefreshError};
+    // Sends two requests, each as soon as the machine allows; returns when they went out.
+    let run_twice = |head: &[u8]| {
+        let mut m: RefreshMachine<64, 64> = RefreshMachine::new(Config::default().jitter_max(0), 7);
+        m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+        let client = Client::public("c");
+        let mut now = 3540;
+        let mut sent = Vec::new();
+        for _ in 0..10 {
+            let mut mock = Mock::new(head, 1000);
+            let mut req = [0u8; 256];
+            let mut resp = [0u8; 256];
+            let result = refresh(
+                &mut m,
+                now,
+                &client,
+                &TARGET,
+                &mut mock,
+                &mut req,
+                &mut resp,
+                &mut || false,
+            );
+            if result != Ok(false) {
+                sent.push((now, result.is_ok()));
+            }
+            if sent.len() == 2 {
+                break;
+            }
+            now = m.poll_timeout().unwrap_or(now).max(now);
+        }
+        (m, sent)
+    };
+    let (plain, plain_sent) = run_twice(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    assert_eq!(plain_sent, [(3540, true), (3660, true)]);
+    let (m, sent) = run_twice(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    assert_eq!(sent, plain_sent);
+    for m in [&plain, &m] {
+        assert!(!m.is_terminal(), "{:?}", m.last_error());
+        assert_eq!(m.last_error(), Some(RefreshError::Status { status: 503 }));
+    }
 }
