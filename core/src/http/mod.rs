@@ -67,7 +67,8 @@ pub enum ExchangeError<E> {
     TooManyHeaders,
     /// The status line, a header or the chunked framing is invalid.
     Malformed,
-    /// A `Transfer-Encoding` other than `chunked`, or together with `Content-Length`.
+    /// A `Transfer-Encoding` other than `chunked`, together with `Content-Length`, or in an
+    /// HTTP/1.0 response (RFC 9112 §6.1).
     UnsupportedTransferEncoding,
     /// The stream ended before the response was complete.
     Truncated,
@@ -573,8 +574,12 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
             retry_after = parse_digits(header.value).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
         }
     }
+    // An HTTP/1.0 message with Transfer-Encoding MUST be treated as faulty framing
+    // (RFC 9112 §6.1): 1.0 has no transfer codings.
+    let http10 = response.version == Some(0);
     let framing = match (refused, transfer_encoding, content_length) {
         (Some(refused), _, _) => Framing::Refused(refused),
+        (None, true, _) if http10 => Framing::Refused(Refused::Unsupported),
         (None, true, Some(_)) => Framing::Refused(Refused::Unsupported),
         // A field with no coding at all (only empty elements) gives no framing either.
         (None, true, None) if !chunked => Framing::Refused(Refused::Unsupported),

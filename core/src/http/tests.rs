@@ -707,3 +707,32 @@ fn two_badly_framed_503s_back_off() {
         assert_eq!(m.last_error(), Some(RefreshError::Status { status: 503 }));
     }
 }
+
+/// RFC 9112 §6.1: "A recipient that receives an HTTP/1.0 message containing a
+/// Transfer-Encoding header field MUST treat the message as if the framing is faulty, even if
+/// a Content-Length is present".
+#[test]
+fn http10_with_transfer_encoding_is_faulty_framing() {
+    let chunked_body = b"25\r\n{\"access_token\":\"a2\",\"expires_in\":60}\r\n0\r\n\r\n";
+    for head in [
+        &b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+        b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 47\r\n\r\n",
+    ] {
+        let mut input = Vec::from(head);
+        input.extend_from_slice(chunked_body);
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            run(&input, 1000, &mut buf),
+            Err(ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "unsupported_transfer_encoding"
+            })
+        );
+    }
+    // An error status is still the answer (see the next test).
+    let mut input =
+        Vec::from(&b"HTTP/1.0 503 x\r\nRetry-After: 9\r\nTransfer-Encoding: chunked\r\n\r\n"[..]);
+    input.extend_from_slice(chunked_body);
+    let mut buf = [0u8; 256];
+    assert_eq!(run(&input, 1000, &mut buf), Ok((503, Some(9), Vec::new())));
+}
