@@ -1370,7 +1370,8 @@ impl Inner {
 
     /// Saves the set the machine just committed, then hands it out.
     /// After a terminal failure: a refresh token the machine kept from the answer (rotated, in
-    /// an answer whose access token is larger than [`MAX_ACCESS_TOKEN`]) replaces the spent one
+    /// an answer whose access token is larger than [`MAX_ACCESS_TOKEN`], or whose body was
+    /// refused for another member) replaces the spent one
     /// in the store and in the set handed out, beside the old access token. Under the same
     /// rules as [`Self::commit`]'s save (the writes lock; not after a sign-in or sign-out).
     fn save_kept_refresh_token(&self) {

@@ -7,7 +7,8 @@
 //!   it fits, and written with one `write_all` plus `flush`, so a TLS transport sends few
 //!   records.
 //! - The status line and headers are parsed with `httparse` (at most [`MAX_HEADERS`] headers);
-//!   `1xx` interim responses are skipped.
+//!   `1xx` interim responses are skipped. A folded header line (obs-fold) is read as
+//!   whitespace (RFC 9112 §5.2).
 //! - The body is framed by `Transfer-Encoding: chunked` (decoded in place), `Content-Length`,
 //!   or the end of the stream. A response that does not fit the buffer is an error, never
 //!   truncated silently.
@@ -66,7 +67,8 @@ pub enum ExchangeError<E> {
     TooManyHeaders,
     /// The status line, a header or the chunked framing is invalid.
     Malformed,
-    /// A `Transfer-Encoding` other than `chunked`, or together with `Content-Length`.
+    /// A `Transfer-Encoding` other than `chunked`, together with `Content-Length`, or in an
+    /// HTTP/1.0 response (RFC 9112 §6.1).
     UnsupportedTransferEncoding,
     /// The stream ended before the response was complete.
     Truncated,
@@ -331,6 +333,26 @@ enum Framing {
     Length(usize),
     Chunked,
     UntilClose,
+    /// The framing headers are refused: the body cannot be read.
+    Refused(Refused),
+}
+
+/// Why the framing headers are refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    /// [`ExchangeError::Malformed`]: a `Content-Length` that is not one length.
+    Malformed,
+    /// [`ExchangeError::UnsupportedTransferEncoding`].
+    Unsupported,
+}
+
+impl Refused {
+    const fn error<E>(self) -> ExchangeError<E> {
+        match self {
+            Self::Malformed => ExchangeError::Malformed,
+            Self::Unsupported => ExchangeError::UnsupportedTransferEncoding,
+        }
+    }
 }
 
 /// What the head said.
@@ -346,7 +368,8 @@ struct Head {
 ///
 /// Once a 2xx status line has arrived, any failure to read the rest (head or body) is
 /// [`ExchangeError::SuccessUnreadable`]: the server has acted on the request. Once the whole
-/// head of any other status has arrived, a body that cannot be read is left out (empty).
+/// head of any other status has arrived, a body that cannot be read (refused framing
+/// included) is left out (empty).
 fn read_response<'b, T: Read>(
     transport: &mut T,
     buf: &'b mut [u8],
@@ -368,10 +391,10 @@ fn read_response<'b, T: Read>(
         }
     };
     let start = head.len;
-    let framing = if matches!(head.status, 101 | 204 | 304) {
-        Framing::Length(0)
-    } else {
-        head.framing
+    let framing = match head.framing {
+        Framing::Refused(_) => head.framing,
+        _ if matches!(head.status, 101 | 204 | 304) => Framing::Length(0),
+        framing => framing,
     };
     let end = match read_body(transport, buf, start, filled, framing, deadline_passed) {
         Ok(end) => end,
@@ -476,6 +499,7 @@ fn read_body<T: Read>(
             filled
         }
         Framing::Chunked => dechunk(transport, buf, start, filled, deadline_passed)?,
+        Framing::Refused(refused) => return Err(refused.error()),
     })
 }
 
@@ -506,28 +530,42 @@ fn fill<T: Read>(
 fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut response = httparse::Response::new(&mut headers);
-    let len = match response.parse(data) {
+    // A user agent MUST read obs-fold as SP (RFC 9112 §5.2): httparse then leaves the CRLF and
+    // the folding whitespace in the value, which the values read below take as whitespace.
+    let len = match httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .parse_response(&mut response, data)
+    {
         Ok(httparse::Status::Complete(len)) => len,
         Ok(httparse::Status::Partial) => return Ok(None),
         Err(httparse::Error::TooManyHeaders) => return Err(ExchangeError::TooManyHeaders),
         Err(_) => return Err(ExchangeError::Malformed),
     };
     let status = response.code.ok_or(ExchangeError::Malformed)?;
+    // A framing header that is refused does not stop the head: its status and Retry-After
+    // are still the server's answer when the status is not 2xx. The first refusal is kept.
+    let mut refused = None;
     let mut content_length: Option<usize> = None;
+    let mut transfer_encoding = false;
     let mut chunked = false;
     let mut retry_after = None;
     for header in response.headers.iter() {
         if header.name.eq_ignore_ascii_case("content-length") {
-            let n = parse_digits(header.value).ok_or(ExchangeError::Malformed)?;
-            if content_length.is_some_and(|old| old != n) {
-                return Err(ExchangeError::Malformed);
+            match parse_digits(header.value) {
+                Some(n) if content_length.is_none_or(|old| old == n) => content_length = Some(n),
+                // Not a length, or two different ones.
+                _ => {
+                    refused.get_or_insert(Refused::Malformed);
+                }
             }
-            content_length = Some(n);
         } else if header.name.eq_ignore_ascii_case("transfer-encoding") {
-            // Only `chunked` (possibly repeated, any case) is supported: we send no TE header.
-            for coding in header.value.split(|&b| b == b',') {
-                if !trim(coding).eq_ignore_ascii_case(b"chunked") || chunked {
-                    return Err(ExchangeError::UnsupportedTransferEncoding);
+            // Only `chunked` (once, any case) is supported: we send no TE header. Empty list
+            // elements are ignored (RFC 9110 §5.6.1.2).
+            transfer_encoding = true;
+            let codings = header.value.split(|&b| b == b',').map(trim);
+            for coding in codings.filter(|coding| !coding.is_empty()) {
+                if !coding.eq_ignore_ascii_case(b"chunked") || chunked {
+                    refused.get_or_insert(Refused::Unsupported);
                 }
                 chunked = true;
             }
@@ -536,11 +574,18 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
             retry_after = parse_digits(header.value).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
         }
     }
-    let framing = match (chunked, content_length) {
-        (true, Some(_)) => return Err(ExchangeError::UnsupportedTransferEncoding),
-        (true, None) => Framing::Chunked,
-        (false, Some(n)) => Framing::Length(n),
-        (false, None) => Framing::UntilClose,
+    // An HTTP/1.0 message with Transfer-Encoding MUST be treated as faulty framing
+    // (RFC 9112 §6.1): 1.0 has no transfer codings.
+    let http10 = response.version == Some(0);
+    let framing = match (refused, transfer_encoding, content_length) {
+        (Some(refused), _, _) => Framing::Refused(refused),
+        (None, true, _) if http10 => Framing::Refused(Refused::Unsupported),
+        (None, true, Some(_)) => Framing::Refused(Refused::Unsupported),
+        // A field with no coding at all (only empty elements) gives no framing either.
+        (None, true, None) if !chunked => Framing::Refused(Refused::Unsupported),
+        (None, true, None) => Framing::Chunked,
+        (None, false, Some(n)) => Framing::Length(n),
+        (None, false, None) => Framing::UntilClose,
     };
     Ok(Some(Head {
         len,
@@ -550,11 +595,13 @@ fn parse_head<E>(data: &[u8]) -> Result<Option<Head>, ExchangeError<E>> {
     }))
 }
 
+/// `s` without surrounding whitespace: SP, HTAB, and the CR and LF an obs-fold leaves in a
+/// value (they only come in a fold, followed by SP or HTAB).
 fn trim(mut s: &[u8]) -> &[u8] {
-    while let [b' ' | b'\t', rest @ ..] = s {
+    while let [b' ' | b'\t' | b'\r' | b'\n', rest @ ..] = s {
         s = rest;
     }
-    while let [rest @ .., b' ' | b'\t'] = s {
+    while let [rest @ .., b' ' | b'\t' | b'\r' | b'\n'] = s {
         s = rest;
     }
     s
@@ -603,6 +650,11 @@ fn dechunk<T: Read>(
         loop {
             let pending = buf.get(raw..filled).unwrap_or_default();
             match state {
+                // `chunk-size = 1*HEXDIG` (RFC 9112 §7.1): httparse reads a line without a
+                // digit (`\r\n`, `;ext\r\n`) as size 0, which would end the body there.
+                Chunk::Size if !pending.first().is_none_or(u8::is_ascii_hexdigit) => {
+                    return Err(ExchangeError::Malformed)
+                }
                 Chunk::Size => match httparse::parse_chunk_size(pending) {
                     Ok(httparse::Status::Complete((used, 0))) => {
                         raw += used;

@@ -187,10 +187,6 @@ fn retry_after_and_errors() {
             },
         ),
         (
-            b"HTTP/1.1 400 x\r\nContent-Length: x\r\n\r\n",
-            ExchangeError::Malformed,
-        ),
-        (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
             ExchangeError::SuccessUnreadable {
                 status: 200,
@@ -482,4 +478,261 @@ fn lying_transport_cannot_cause_a_panic() {
     let mut buf = [0u8; 300];
     let result = exchange(&mut Liar, &TARGET, &request(), &mut buf, &mut || false);
     assert_eq!(result, Err(ExchangeError::Malformed));
+}
+
+/// RFC 9112 §7.1: `chunk-size = 1*HEXDIG` and `last-chunk = 1*("0") [ chunk-ext ] CRLF`. A
+/// chunk-size line without a digit (which `httparse::parse_chunk_size` reads as size 0) is
+/// broken framing, not the last chunk.
+#[test]
+fn chunk_size_line_without_a_digit_is_malformed() {
+    let json = br#"{"access_token":"a2","expires_in":60}"#;
+    for size_line in [&b"\r\n"[..], b";ext=1\r\n", b" \r\n", b"\t0\r\n"] {
+        let mut input =
+            Vec::from(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n25\r\n"[..]);
+        input.extend_from_slice(json);
+        input.extend_from_slice(b"\r\n");
+        // The line that should carry the next chunk's size (or the "0" of the last chunk).
+        input.extend_from_slice(size_line);
+        input.extend_from_slice(b"\r\n");
+        for step in [1, 3, 1000] {
+            let mut buf = [0u8; 256];
+            assert_eq!(
+                run(&input, step, &mut buf),
+                Err(ExchangeError::SuccessUnreadable {
+                    status: 200,
+                    cause: "malformed"
+                }),
+                "{:?} step {step}",
+                core::str::from_utf8(size_line)
+            );
+        }
+    }
+    // The first size line too.
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n;a\r\n\r\n",
+            1000,
+            &mut buf
+        ),
+        Err(ExchangeError::SuccessUnreadable {
+            status: 200,
+            cause: "malformed"
+        })
+    );
+}
+
+/// RFC 9110 §5.6.1.2: "a recipient MUST accept lists that contain empty list elements" and
+/// "MUST parse and ignore a reasonable number of empty list elements"; `Transfer-Encoding` is
+/// such a list (`#transfer-coding`, RFC 9112 §6.1).
+#[test]
+fn empty_transfer_encoding_list_elements_are_ignored() {
+    let json = br#"{"access_token":"a2","expires_in":60}"#;
+    for te in ["chunked,", ", chunked", "chunked, ,", " , ,chunked"] {
+        let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: "[..]);
+        input.extend_from_slice(te.as_bytes());
+        input.extend_from_slice(b"\r\n\r\n25\r\n");
+        input.extend_from_slice(json);
+        input.extend_from_slice(b"\r\n0\r\n\r\n");
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            run(&input, 1000, &mut buf),
+            Ok((200, None, Vec::from(&json[..]))),
+            "{te:?}"
+        );
+    }
+    // A field with no coding at all says nothing usable about the framing.
+    for te in ["", ",", " , "] {
+        let mut input = Vec::from(&b"HTTP/1.1 200 OK\r\nTransfer-Encoding: "[..]);
+        input.extend_from_slice(te.as_bytes());
+        input.extend_from_slice(b"\r\n\r\n");
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            run(&input, 1000, &mut buf),
+            Err(ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "unsupported_transfer_encoding"
+            }),
+            "{te:?}"
+        );
+    }
+}
+
+/// RFC 9112 §5.2: "A user agent that receives an obs-fold in a response message ... MUST
+/// replace each received obs-fold with one or more SP octets prior to interpreting the field
+/// value." A folded header is no reason to lose a 2xx (and with it a rotated refresh token);
+/// folds in the headers read here count as whitespace.
+#[test]
+fn obs_fold_in_a_response_head_is_whitespace() {
+    let json = br#"{"access_token":"a2","expires_in":60}"#;
+    let cases: &[(&[u8], u16, Option<u32>)] = &[
+        (
+            b"HTTP/1.1 200 OK\r\nX-Long: part one\r\n  part two\r\nContent-Length: 37\r\n\r\n",
+            200,
+            None,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length:\r\n 37\r\n\r\n",
+            200,
+            None,
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 37\r\n\t\r\n\r\n",
+            200,
+            None,
+        ),
+        (b"HTTP/1.1 200 OK\nContent-Length: 37\n \n\n", 200, None),
+        (
+            b"HTTP/1.1 429 x\r\nRetry-After:\r\n 120\r\nContent-Length: 37\r\n\r\n",
+            429,
+            Some(120),
+        ),
+    ];
+    for (head, status, retry_after) in cases {
+        let mut input = Vec::from(*head);
+        input.extend_from_slice(json);
+        for step in [1, 3, 1000] {
+            let mut buf = [0u8; 256];
+            assert_eq!(
+                run(&input, step, &mut buf),
+                Ok((*status, *retry_after, Vec::from(&json[..]))),
+                "{:?} step {step}",
+                core::str::from_utf8(head)
+            );
+        }
+    }
+    let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding:\r\n chunked\r\n\t,\r\n \r\n\r\n25\r\n{\"access_token\":\"a2\",\"expires_in\":60}\r\n0\r\n\r\n";
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(chunked, 1000, &mut buf),
+        Ok((200, None, Vec::from(&json[..])))
+    );
+    // A fold inside a value is a space in it: "3 7" is no length.
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n 7\r\n\r\n",
+            1000,
+            &mut buf
+        ),
+        Err(ExchangeError::SuccessUnreadable {
+            status: 200,
+            cause: "malformed"
+        })
+    );
+}
+
+/// `exchange` documents that an error status whose head came whole is the answer even when
+/// its body is badly framed: it comes back with its status, `Retry-After` and an empty body.
+/// Refused framing (`Transfer-Encoding` with `Content-Length`, a coding other than `chunked`,
+/// two different lengths, a length that is not one) used to be an error mapped to
+/// `NoResponse`: the refresh token was sent again at once, `Retry-After` was ignored, and a
+/// second such 503 ended the session (`NoResponseAfterRetry`).
+#[test]
+fn badly_framed_error_status_is_still_the_answer() {
+    for (head, status, retry_after) in [
+        (&b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}"[..], 503, Some(120)),
+        (b"HTTP/1.1 503 Service Unavailable\r\nTransfer-Encoding: gzip, chunked\r\nRetry-After: 120\r\n\r\n", 503, Some(120)),
+        (b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 2\r\nContent-Length: 3\r\nRetry-After: 120\r\n\r\n{}", 503, Some(120)),
+        (b"HTTP/1.1 400 x\r\nContent-Length: x\r\n\r\n", 400, None),
+    ] {
+        for step in [1, 3, 1000] {
+            let mut buf = [0u8; 256];
+            assert_eq!(
+                run(head, step, &mut buf),
+                Ok((status, retry_after, Vec::new())),
+                "{:?} step {step}",
+                core::str::from_utf8(head)
+            );
+        }
+    }
+    // Framing means nothing for an interim response: it is skipped as any other.
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(
+            b"HTTP/1.1 100 Continue\r\nContent-Length: x\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+            1000,
+            &mut buf
+        ),
+        Ok((200, None, Vec::from(&b"{}"[..])))
+    );
+}
+
+/// The same through [`refresh`] and the machine: two badly framed 503s back off as two plain
+/// ones do, instead of ending the session.
+#[test]
+fn two_badly_framed_503s_back_off() {
+    use crate::refresh::{Config, RefreshError};
+    // Sends two requests, each as soon as the machine allows; returns when they went out.
+    let run_twice = |head: &[u8]| {
+        let mut m: RefreshMachine<64, 64> = RefreshMachine::new(Config::default().jitter_max(0), 7);
+        m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+        let client = Client::public("c");
+        let mut now = 3540;
+        let mut sent = Vec::new();
+        for _ in 0..10 {
+            let mut mock = Mock::new(head, 1000);
+            let mut req = [0u8; 256];
+            let mut resp = [0u8; 256];
+            let result = refresh(
+                &mut m,
+                now,
+                &client,
+                &TARGET,
+                &mut mock,
+                &mut req,
+                &mut resp,
+                &mut || false,
+            );
+            if result != Ok(false) {
+                sent.push((now, result.is_ok()));
+            }
+            if sent.len() == 2 {
+                break;
+            }
+            now = m.poll_timeout().unwrap_or(now).max(now);
+        }
+        (m, sent)
+    };
+    let (plain, plain_sent) = run_twice(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    assert_eq!(plain_sent, [(3540, true), (3660, true)]);
+    let (m, sent) = run_twice(
+        b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n{}",
+    );
+    assert_eq!(sent, plain_sent);
+    for m in [&plain, &m] {
+        assert!(!m.is_terminal(), "{:?}", m.last_error());
+        assert_eq!(m.last_error(), Some(RefreshError::Status { status: 503 }));
+    }
+}
+
+/// RFC 9112 §6.1: "A recipient that receives an HTTP/1.0 message containing a
+/// Transfer-Encoding header field MUST treat the message as if the framing is faulty, even if
+/// a Content-Length is present".
+#[test]
+fn http10_with_transfer_encoding_is_faulty_framing() {
+    let chunked_body = b"25\r\n{\"access_token\":\"a2\",\"expires_in\":60}\r\n0\r\n\r\n";
+    for head in [
+        &b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"[..],
+        b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 47\r\n\r\n",
+    ] {
+        let mut input = Vec::from(head);
+        input.extend_from_slice(chunked_body);
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            run(&input, 1000, &mut buf),
+            Err(ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "unsupported_transfer_encoding"
+            })
+        );
+    }
+    // An error status is still the answer (see the next test).
+    let mut input =
+        Vec::from(&b"HTTP/1.0 503 x\r\nRetry-After: 9\r\nTransfer-Encoding: chunked\r\n\r\n"[..]);
+    input.extend_from_slice(chunked_body);
+    let mut buf = [0u8; 256];
+    assert_eq!(run(&input, 1000, &mut buf), Ok((503, Some(9), Vec::new())));
 }

@@ -6,7 +6,7 @@ use heapless::{Deque, String};
 
 use super::config::Config;
 use super::request::{self, Client, Request, RequestError};
-use super::response::{self, ErrorCode, OAuthError, ResponseError, TokenResponse, Tokens};
+use super::response::{self, ErrorCode, JsonStr, OAuthError, ResponseError, TokenResponse, Tokens};
 
 /// The value Auth.js puts in `token.error` / `session.error` after a failed refresh.
 pub const REFRESH_TOKEN_ERROR: &str = "RefreshTokenError";
@@ -148,7 +148,10 @@ pub enum RefreshError {
         status: u16,
     },
     /// A 2xx response whose body is unusable. Terminal: the server may have rotated the
-    /// refresh token, so it is not sent again.
+    /// refresh token, so it is not sent again. A valid rotated refresh token that fits, in a
+    /// body that is still a whole JSON object without `error` (refused for another member:
+    /// `expires_in`, `access_token`, a repeated member...), is kept:
+    /// [`RefreshMachine::refresh_token`] is then the new one.
     BadResponse(ResponseError),
     /// The new access token is longer than the machine's capacity. Terminal; the old access
     /// token is kept, and so is a rotated refresh token that fits (the old one may be spent):
@@ -374,7 +377,9 @@ pub enum Event {
 ///
 /// - Single flight: `poll_request` returns nothing while a request is in flight.
 /// - Never lose a token: a response is committed only once it is fully parsed and fits; the old
-///   refresh token is kept when the server sends none.
+///   refresh token is kept when the server sends none. A 2xx answer that is not committed
+///   still leaves its rotated refresh token in place of the old one, when that token is valid
+///   and fits (see [`RefreshError::BadResponse`] and [`RefreshError::AccessTokenTooLarge`]).
 /// - A refresh token is sent again only after a transient *error response* (the server refused
 ///   it without rotating) or, once, after a request that got no response at all.
 /// - After a 2xx response the old refresh token is never sent again, even if the body was
@@ -542,9 +547,9 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
     }
 
     /// The refresh token, to persist after [`Event::Refreshed`], and after an
-    /// [`Event::RefreshFailed`] when it changed (a rotated token kept from an answer whose
-    /// access token was too large: [`RefreshError::AccessTokenTooLarge`]). Secret: do not log
-    /// it.
+    /// [`Event::RefreshFailed`] when it changed (a rotated token kept from a 2xx answer that was
+    /// not committed: [`RefreshError::AccessTokenTooLarge`], [`RefreshError::BadResponse`]).
+    /// Secret: do not log it.
     pub fn refresh_token(&self) -> Option<&str> {
         (self.has_credential && !self.refresh_token.is_empty()).then_some(&*self.refresh_token)
     }
@@ -886,7 +891,14 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
                 self.last_error_code = Some(self.redact(e.raw_code));
             }
             Ok(TokenResponse::Tokens(tokens)) if success => self.commit(now, &tokens),
-            Err(e) if success => self.fail(now, RefreshError::BadResponse(e), None),
+            Err(e) if success => {
+                // The server may have spent the old refresh token: a rotated one the refused
+                // body still carries is kept, as with an access token too large.
+                if let Some(rt) = response::rotated_refresh_token(response.body) {
+                    self.keep_refresh_token(rt);
+                }
+                self.fail(now, RefreshError::BadResponse(e), None);
+            }
             _ => self.fail(
                 now,
                 RefreshError::Status {
@@ -1065,9 +1077,8 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         if at.unescaped_len() > AT {
             // The old refresh token may be spent: a rotated one that fits is kept, so that it
             // is not lost with the access token that cannot be (the old access token stays).
-            if let Some(rt) = tokens.refresh_token.filter(|rt| rt.unescaped_len() <= RT) {
-                self.refresh_token.clear();
-                let _ = rt.write_to(&mut self.refresh_token);
+            if let Some(rt) = tokens.refresh_token {
+                self.keep_refresh_token(rt);
             }
             let error = RefreshError::AccessTokenTooLarge {
                 len: at.unescaped_len(),
@@ -1145,6 +1156,16 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
             rotated: tokens.refresh_token.is_some(),
             stale,
         });
+    }
+
+    /// Replaces the refresh token with `rt`, a rotated one from an answer that is otherwise not
+    /// committed, when it fits (otherwise the old one stays: nothing better to keep).
+    fn keep_refresh_token(&mut self, rt: JsonStr<'_>) {
+        if rt.unescaped_len() <= RT {
+            self.refresh_token.clear();
+            // Room was checked above.
+            let _ = rt.write_to(&mut self.refresh_token);
+        }
     }
 
     fn fail(&mut self, now: i64, error: RefreshError, retry_after: Option<u32>) {

@@ -23,7 +23,9 @@
 //!   success clears it (issue #7025); transient failures back off instead of retrying on every
 //!   read, terminal ones stop.
 //! - `refresh_token` absent from the response keeps the old one (as the guide does); a response
-//!   that cannot be stored keeps the whole old state and is reported, never half-applied.
+//!   that cannot be stored keeps the old state and is reported, never half-applied, except
+//!   that a valid rotated refresh token in it that fits replaces the old one (which the
+//!   server may have spent).
 //! - Client authentication defaults to nothing: the caller picks `client_secret_basic`
 //!   (RFC 6749's default) or `client_secret_post` (what the guide sends).
 //!

@@ -502,6 +502,32 @@ pub fn parse(body: &[u8]) -> Result<TokenResponse<'_>, ResponseError> {
     fields.finish(text)
 }
 
+/// The `refresh_token` that a body [`parse`] refused still reliably carries, for the machine to
+/// keep: the server may have spent the old refresh token on that answer.
+///
+/// `Some` only when the body is a whole valid JSON object (UTF-8, nothing after it), without
+/// an `error` member (the server then issued no token), whose `refresh_token` appears once and
+/// passes the checks of a successful answer ([`Tokens::refresh_token`]: a non-empty string of
+/// `%x20-7E` once unescaped). Whatever else in the body was refused does not matter.
+pub(crate) fn rotated_refresh_token(body: &[u8]) -> Option<JsonStr<'_>> {
+    let text = core::str::from_utf8(body).ok()?;
+    let mut refresh_token = None;
+    let mut repeated = false;
+    for member in json::object_members(body).ok()? {
+        let (key, value) = member.ok()?;
+        if key.matches("error") && value.kind() != ValueKind::Null {
+            return None;
+        }
+        if key.matches("refresh_token") {
+            repeated |= refresh_token.replace(value).is_some();
+        }
+    }
+    if repeated {
+        return None;
+    }
+    JsonStr::from_value(text, &refresh_token?).filter(JsonStr::is_vschar)
+}
+
 /// Sorts a [`json::Error`] from [`json::object_members`] into a [`ResponseError`].
 fn json_error(e: json::Error) -> ResponseError {
     match e {

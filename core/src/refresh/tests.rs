@@ -914,3 +914,90 @@ fn a_wall_clock_stepped_back_does_not_stretch_the_backoff() {
     assert_eq!(m.poll_request(due - 1, &client, &mut buf), Ok(None));
     assert!(m.poll_request(due, &client, &mut buf).unwrap().is_some());
 }
+
+/// "A rotated refresh token is never dropped": a 2xx body refused for a member other than
+/// `refresh_token` (an `expires_in` that is not bare digits, an `access_token` that is not
+/// VSCHAR, a repeated `scope`, a `token_type` other than `Bearer`, no `access_token`) still
+/// ends the session, but a valid
+/// `refresh_token` in it that fits is kept, as for an access token too large: the server may
+/// have spent `r1`.
+#[test]
+fn a_refused_2xx_body_keeps_its_rotated_refresh_token() {
+    for body in [
+        r#"{"access_token":"a2","refresh_token":"r2","expires_in":"3600.0"}"#,
+        r#"{"access_token":"a2","refresh_token":"r2","expires_in":" 3600"}"#,
+        r#"{"access_token":"a\u00e92","refresh_token":"r2","expires_in":3600}"#,
+        r#"{"access_token":"a2","refresh_token":"r2","scope":"a","scope":"a"}"#,
+        r#"{"access_token":"a2","scope":"a","scope":"a","refresh_token":"r2"}"#,
+        r#"{"access_token":"a2","token_type":"DPoP","refresh_token":"r2"}"#,
+        r#"{"refresh_token":"r\u0032","token_type":"mac"}"#,
+        r#"{"refresh_token":"r2"}"#,
+    ] {
+        let mut m: RefreshMachine<64, 16> = RefreshMachine::new(Config::default().jitter_max(0), 7);
+        m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+        send_and_answer(&mut m, 3540, 200, body);
+        let Some(Event::RefreshFailed {
+            error: RefreshError::BadResponse(_),
+            terminal: true,
+            retry_at: None,
+        }) = m.poll_event()
+        else {
+            panic!("{body}: not a terminal bad response: {:?}", m.last_error());
+        };
+        assert_eq!(m.refresh_token(), Some("r2"), "{body}");
+        assert_eq!(m.access_token(3540), Ok("a1"), "{body}");
+        assert!(m.is_terminal());
+    }
+}
+
+/// Only a refresh token the body really carries is kept: not when it is itself the problem
+/// (not VSCHAR, repeated, too large), when the body is not a whole valid JSON object, or when
+/// it is an error response (the server issued nothing).
+#[test]
+fn a_refused_2xx_body_keeps_no_doubtful_refresh_token() {
+    for body in [
+        r#"{"access_token":"a2","refresh_token":"r\u00e92","expires_in":"x"}"#,
+        r#"{"access_token":"a2","refresh_token":"","expires_in":"x"}"#,
+        r#"{"access_token":"a2","refresh_token":7,"expires_in":"x"}"#,
+        r#"{"access_token":"a2","refresh_token":"r2","refresh_token":"r2"}"#,
+        r#"{"access_token":"a2","refresh_token":"r2","refresh_\u0074oken":"r3"}"#,
+        r#"{"access_token":"a2","refresh_token":"r2-is-far-too-long","expires_in":"x"}"#,
+        r#"{"access_token":"a2","refresh_token":"r2","scope":"a","scope":"a",}"#,
+        r#"{"access_token":"a2","refresh_token":"r2","scope":"a","scope":"a"} x"#,
+        r#"{"access_token":"a2","refresh_token":"r2","expires_in":"x""#,
+        r#"{"error":7,"refresh_token":"r2"}"#,
+        r#"{"access_token":"a2","refresh_token":null,"expires_in":"x"}"#,
+    ] {
+        let mut m: RefreshMachine<64, 16> = RefreshMachine::new(Config::default().jitter_max(0), 7);
+        m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+        send_and_answer(&mut m, 3540, 200, body);
+        assert!(
+            matches!(m.last_error(), Some(RefreshError::BadResponse(_))),
+            "{body}: {:?}",
+            m.last_error()
+        );
+        assert_eq!(m.refresh_token(), Some("r1"), "{body}");
+        assert!(m.is_terminal());
+    }
+    // Not UTF-8.
+    let mut m: RefreshMachine<64, 16> = RefreshMachine::new(Config::default().jitter_max(0), 7);
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    let mut buf = [0u8; 256];
+    m.poll_request(3540, &Client::public("c"), &mut buf)
+        .unwrap()
+        .unwrap();
+    m.handle_response(
+        3540,
+        HttpResponse {
+            status: 200,
+            retry_after: None,
+            body: b"{\"refresh_token\":\"r2\",\"x\":\"\xff\"}",
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        m.last_error(),
+        Some(RefreshError::BadResponse(ResponseError::NotUtf8))
+    );
+    assert_eq!(m.refresh_token(), Some("r1"));
+}
