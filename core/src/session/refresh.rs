@@ -619,9 +619,9 @@ impl<K: TokenCodec> Engine<K> {
                 Event::RefreshFailed {
                     terminal, retry_at, ..
                 } => {
-                    // A refresh token the machine kept from a failed answer (rotated, with an
-                    // access token too large for the machine) replaces the one the endpoint
-                    // may have spent, beside the old access token.
+                    // A refresh token the machine kept from a 2xx answer it could not commit
+                    // (an access token too large for it, a body refused for another member)
+                    // replaces the one the endpoint may have spent, beside the old access token.
                     keep_rotated_refresh_token(&mut open.token, &machine);
                     let state = if terminal {
                         terminal_state()
