@@ -7,7 +7,9 @@
 //!   new one and retires the old. A retired, unknown or revoked refresh token gets
 //!   `400 {"error":"invalid_grant"}`.
 //! - Clients authenticate with `client_secret_basic` or `client_secret_post`; anything else is
-//!   `401 {"error":"invalid_client"}`.
+//!   `401 {"error":"invalid_client"}` with `WWW-Authenticate: Basic realm="authcore-demo"`
+//!   (RFC 6749 §5.2, RFC 7235 §3.1).
+//! - Every response carries `Cache-Control: no-store` and `Pragma: no-cache` (§5.1).
 //! - Every request is counted and logged ([`TokenServer::log`]), so a test can assert how many
 //!   requests a step caused.
 //!
@@ -30,6 +32,9 @@ pub const TOKEN_PATH: &str = "/oauth/token";
 
 /// Largest request head or body accepted.
 const MAX_REQUEST: usize = 16 * 1024;
+
+/// The realm of the `WWW-Authenticate` challenge sent with every `401`.
+const REALM: &str = "authcore-demo";
 
 /// How the server behaves.
 #[derive(Clone)]
@@ -324,8 +329,16 @@ fn handle(mut stream: TcpStream, config: &ServerConfig, state: &Mutex<State>) ->
         404 => "Not Found",
         _ => "Method Not Allowed",
     };
+    // RFC 6749 §5.2 and RFC 7235 §3.1: a 401 carries the challenge of the scheme supported.
+    let challenge = if status == 401 {
+        format!("WWW-Authenticate: Basic realm=\"{REALM}\"\r\n")
+    } else {
+        String::new()
+    };
+    // RFC 6749 §5.1: no-store and no-cache on every response (they carry tokens or say
+    // something about them).
     let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nPragma: no-cache\r\n{challenge}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes())?;
@@ -537,6 +550,112 @@ fn base64_std(input: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sends `request` as is to `server` and returns the whole response.
+    fn raw(server: &TokenServer, request: &str) -> String {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+
+    /// A server without latency.
+    fn server() -> TokenServer {
+        TokenServer::start(ServerConfig {
+            latency: Duration::ZERO,
+            ..ServerConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn form_post(body: &str, authorization: Option<&str>) -> String {
+        let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+        format!(
+            "POST {TOKEN_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    /// `grant_type=refresh_token&refresh_token=<rt>` and the demo client's credentials
+    /// (`client_secret_post`).
+    fn refresh_post(rt: &str) -> String {
+        form_post(
+            &format!(
+                "grant_type=refresh_token&refresh_token={rt}&client_id=authcore-demo&client_secret=demo-client-secret"
+            ),
+            None,
+        )
+    }
+
+    fn basic(id_and_secret: &str) -> String {
+        format!("Basic {}", base64_std(id_and_secret.as_bytes()))
+    }
+
+    /// The status line, or the whole response when it is not `status` with `error`.
+    #[track_caller]
+    fn assert_answer(resp: &str, status: &str, error: Option<&str>) {
+        assert!(resp.starts_with(&format!("HTTP/1.1 {status} ")), "{resp}");
+        if let Some(error) = error {
+            assert!(
+                resp.ends_with(&format!(r#"{{"error":"{error}"}}"#)),
+                "{resp}"
+            );
+        }
+    }
+
+    /// The response head, lower-cased.
+    fn head(resp: &str) -> String {
+        resp[..resp.find("\r\n\r\n").unwrap_or(resp.len())].to_ascii_lowercase()
+    }
+
+    /// RFC 6749 §5.2: a client that failed to authenticate with the Authorization header
+    /// MUST get 401 with a `WWW-Authenticate` of its scheme; RFC 7235 §3.1: every 401 has
+    /// one (also for `client_secret_post`).
+    #[test]
+    fn invalid_client_gets_a_basic_challenge() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let body = format!("grant_type=refresh_token&refresh_token={}", g.refresh_token);
+        let by_basic = form_post(&body, Some(&basic("authcore-demo:wrong")));
+        let by_post = form_post(
+            &format!("{body}&client_id=authcore-demo&client_secret=x"),
+            None,
+        );
+        for request in [by_basic, by_post] {
+            let resp = raw(&server, &request);
+            assert_answer(&resp, "401", Some("invalid_client"));
+            assert!(
+                head(&resp).contains("\r\nwww-authenticate: basic realm=\"authcore-demo\"\r\n"),
+                "401 without WWW-Authenticate: {resp}"
+            );
+        }
+        // Other statuses carry no challenge.
+        let resp = raw(&server, &refresh_post(&g.refresh_token));
+        assert_answer(&resp, "200", None);
+        assert!(!head(&resp).contains("www-authenticate"), "{resp}");
+    }
+
+    /// RFC 6749 §5.1: a response with tokens carries `Cache-Control: no-store` and
+    /// `Pragma: no-cache`; the server sends both on every response.
+    #[test]
+    fn every_response_has_no_store_and_no_cache() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let ok = raw(&server, &refresh_post(&g.refresh_token));
+        let spent = raw(&server, &refresh_post(&g.refresh_token));
+        assert_answer(&ok, "200", None);
+        assert_answer(&spent, "400", Some("invalid_grant"));
+        for resp in [ok, spent] {
+            let head = head(&resp);
+            assert!(head.contains("\r\ncache-control: no-store\r\n"), "{head}");
+            assert!(
+                head.contains("\r\npragma: no-cache\r\n"),
+                "no Pragma: {head}"
+            );
+        }
+    }
 
     #[test]
     fn base64_and_form() {
