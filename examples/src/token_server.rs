@@ -8,7 +8,13 @@
 //!   `400 {"error":"invalid_grant"}`.
 //! - Clients authenticate with `client_secret_basic` or `client_secret_post`; anything else is
 //!   `401 {"error":"invalid_client"}` with `WWW-Authenticate: Basic realm="authcore-demo"`
-//!   (RFC 6749 §5.2, RFC 7235 §3.1).
+//!   (RFC 6749 §5.2, RFC 7235 §3.1). The Basic scheme is matched in any case (RFC 7235 §2.1),
+//!   its credentials are Base64-decoded, split at the first `:` and form-decoded (RFC 6749
+//!   §2.3.1). A request that uses both methods is `400 invalid_request` (RFC 6749 §2.3).
+//! - Strict requests (RFC 6749 §3.2, §5.2): a missing `grant_type` or `refresh_token`, or a
+//!   parameter given more than once, is `400 invalid_request` and rotates nothing; a
+//!   `grant_type` other than `refresh_token` is `400 unsupported_grant_type`. A parameter with
+//!   an empty value counts as omitted (§3.1); unknown parameters are ignored.
 //! - Every response carries `Cache-Control: no-store` and `Pragma: no-cache` (§5.1).
 //! - Every request is counted and logged ([`TokenServer::log`]), so a test can assert how many
 //!   requests a step caused.
@@ -35,6 +41,15 @@ const MAX_REQUEST: usize = 16 * 1024;
 
 /// The realm of the `WWW-Authenticate` challenge sent with every `401`.
 const REALM: &str = "authcore-demo";
+
+/// The request parameters the server reads (RFC 6749 §6 and §2.3.1); none may be repeated.
+const PARAMETERS: [&str; 5] = [
+    "grant_type",
+    "refresh_token",
+    "scope",
+    "client_id",
+    "client_secret",
+];
 
 /// How the server behaves.
 #[derive(Clone)]
@@ -374,10 +389,22 @@ fn answer(req: &HttpRequest, config: &ServerConfig, state: &Mutex<State>) -> (u1
     )
 }
 
+/// The first non-empty value of parameter `name` (RFC 6749 §3.1: a parameter without a value
+/// counts as omitted).
 fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
     form.iter()
-        .find(|(k, _)| k == name)
+        .find(|(k, v)| k == name && !v.is_empty())
         .map(|(_, v)| v.as_str())
+}
+
+/// Whether one of [`PARAMETERS`] has a value more than once (RFC 6749 §3.2).
+fn repeated(form: &[(String, String)]) -> bool {
+    PARAMETERS.iter().any(|&name| {
+        form.iter()
+            .filter(|(k, v)| k == name && !v.is_empty())
+            .nth(1)
+            .is_some()
+    })
 }
 
 /// (status, OAuth error, success body).
@@ -394,11 +421,22 @@ fn decide(
     if !form_ok {
         return (400, Some("invalid_request"), None);
     }
+    // RFC 6749 §3.2 / §5.2: "includes a parameter more than once".
+    if repeated(form) {
+        return (400, Some("invalid_request"), None);
+    }
+    // RFC 6749 §2.3 / §5.2: "utilizes more than one mechanism for authenticating the client".
+    if req.authorization.is_some() && field(form, "client_secret").is_some() {
+        return (400, Some("invalid_request"), None);
+    }
     if !client_ok(req.authorization.as_deref(), form, config) {
         return (401, Some("invalid_client"), None);
     }
-    if field(form, "grant_type") != Some("refresh_token") {
-        return (400, Some("unsupported_grant_type"), None);
+    match field(form, "grant_type") {
+        Some("refresh_token") => {}
+        // RFC 6749 §5.2: "missing a required parameter".
+        None => return (400, Some("invalid_request"), None),
+        Some(_) => return (400, Some("unsupported_grant_type"), None),
     }
     let Some(rt) = field(form, "refresh_token") else {
         return (400, Some("invalid_request"), None);
@@ -432,27 +470,29 @@ fn client_ok(
     config: &ServerConfig,
 ) -> bool {
     match authorization {
-        // client_secret_basic: the form-encoded id and secret, joined by ':' (RFC 6749 §2.3.1).
-        Some(value) => {
-            let expected = format!(
-                "Basic {}",
-                base64_std(
-                    format!(
-                        "{}:{}",
-                        form_encode(&config.client_id),
-                        form_encode(&config.client_secret)
-                    )
-                    .as_bytes()
-                )
-            );
-            value == expected && field(form, "client_secret").is_none()
-        }
+        // client_secret_basic (a client_secret in the body as well was refused before).
+        Some(value) => basic_credentials(value)
+            .is_some_and(|(id, secret)| id == config.client_id && secret == config.client_secret),
         // client_secret_post.
         None => {
             field(form, "client_id") == Some(config.client_id.as_str())
                 && field(form, "client_secret") == Some(config.client_secret.as_str())
         }
     }
+}
+
+/// The client id and secret of a `Basic` `Authorization` value: the scheme in any case (RFC
+/// 7235 §2.1), one or more spaces, the Base64 (RFC 4648 §4, padded) of `id:secret` split at
+/// the first `:` (RFC 7617 §2), each form-decoded (RFC 6749 §2.3.1). `None` for anything else.
+fn basic_credentials(value: &str) -> Option<(String, String)> {
+    let (scheme, credentials) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64_std_decode(credentials.trim_start_matches(' '))?;
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    let (id, secret) = decoded.split_at(colon);
+    Some((form_decode(id), form_decode(secret.get(1..)?)))
 }
 
 /// Mints the tokens of `generation` for `grant`. Tokens are readable (`at_<grant>_<gen>_…`,
@@ -509,7 +549,9 @@ fn form_decode(s: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// WHATWG `URLSearchParams` encoding (what authcore sends).
+/// WHATWG `URLSearchParams` encoding (what authcore sends); the tests build Basic
+/// credentials with it.
+#[cfg(test)]
 fn form_encode(s: &str) -> String {
     let mut out = String::new();
     for &b in s.as_bytes() {
@@ -524,7 +566,8 @@ fn form_encode(s: &str) -> String {
     out
 }
 
-/// Standard Base64 with padding (RFC 4648 §4), for the Basic header.
+/// Standard Base64 with padding (RFC 4648 §4): the tests build Basic headers with it.
+#[cfg(test)]
 fn base64_std(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
@@ -545,6 +588,47 @@ fn base64_std(input: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Strict standard Base64 decoding (RFC 4648 §4): padded to a multiple of 4, `=` only at the
+/// end, unused bits zero. `None` for anything else.
+fn base64_std_decode(input: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        Some(u32::from(v))
+    }
+    let bytes = input.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let quads = bytes.len() / 4;
+    for (i, quad) in bytes.chunks(4).enumerate() {
+        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && i + 1 != quads) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in quad.iter().take(4 - pad) {
+            n = (n << 6) | value(c)?;
+        }
+        n <<= 6 * pad;
+        let [_, a, b, c] = n.to_be_bytes();
+        let decoded = [a, b, c];
+        let (data, unused) = decoded.split_at(3 - pad);
+        if unused.iter().any(|&x| x != 0) {
+            return None;
+        }
+        out.extend_from_slice(data);
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -654,6 +738,174 @@ mod tests {
                 head.contains("\r\npragma: no-cache\r\n"),
                 "no Pragma: {head}"
             );
+        }
+    }
+
+    /// Whether `rt` is still the grant's live refresh token (it refreshes; it rotates then).
+    fn still_live(server: &TokenServer, rt: &str) -> bool {
+        raw(server, &refresh_post(rt)).starts_with("HTTP/1.1 200 ")
+    }
+
+    /// RFC 6749 §5.2: a missing required parameter (grant_type; an empty one counts as
+    /// missing, §3.1) is `invalid_request`; `unsupported_grant_type` is for a grant type the
+    /// server does not support. Neither rotates the grant.
+    #[test]
+    fn missing_grant_type_is_invalid_request() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let creds = "client_id=authcore-demo&client_secret=demo-client-secret";
+        let rt = &g.refresh_token;
+        for (body, error) in [
+            (format!("refresh_token={rt}&{creds}"), "invalid_request"),
+            (
+                format!("grant_type=&refresh_token={rt}&{creds}"),
+                "invalid_request",
+            ),
+            (
+                format!("grant_type=password&refresh_token={rt}&{creds}"),
+                "unsupported_grant_type",
+            ),
+            // The same for a missing refresh token.
+            (
+                format!("grant_type=refresh_token&{creds}"),
+                "invalid_request",
+            ),
+            (
+                format!("grant_type=refresh_token&refresh_token=&{creds}"),
+                "invalid_request",
+            ),
+        ] {
+            assert_answer(&raw(&server, &form_post(&body, None)), "400", Some(error));
+        }
+        assert!(still_live(&server, rt));
+    }
+
+    /// RFC 6749 §3.2 (parameters MUST NOT be included more than once) and §5.2
+    /// (`invalid_request`: "includes a parameter more than once"): a repeated parameter is
+    /// refused and the grant is not rotated, even when the first value is the live token.
+    #[test]
+    fn repeated_parameter_is_invalid_request_and_does_not_rotate() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let rt = &g.refresh_token;
+        let creds = "client_id=authcore-demo&client_secret=demo-client-secret";
+        for body in [
+            format!("grant_type=refresh_token&refresh_token={rt}&refresh_token=other&{creds}"),
+            format!("grant_type=refresh_token&refresh_token={rt}&refresh_token={rt}&{creds}"),
+            format!("grant_type=refresh_token&grant_type=refresh_token&refresh_token={rt}&{creds}"),
+            format!("grant_type=refresh_token&refresh_token={rt}&{creds}&client_id=authcore-demo"),
+            format!("grant_type=refresh_token&refresh_token={rt}&{creds}&scope=a&scope=a"),
+        ] {
+            assert_answer(
+                &raw(&server, &form_post(&body, None)),
+                "400",
+                Some("invalid_request"),
+            );
+        }
+        // An empty repeat counts as omitted (§3.1), an unknown parameter is ignored (§3.2).
+        let body =
+            format!("grant_type=refresh_token&refresh_token={rt}&refresh_token=&x=1&x=2&{creds}");
+        let resp = raw(&server, &form_post(&body, None));
+        assert_answer(&resp, "200", None);
+        assert!(
+            !still_live(&server, rt),
+            "rotated by the request that was answered"
+        );
+    }
+
+    /// RFC 6749 §2.3 ("The client MUST NOT use more than one authentication method in each
+    /// request") and §5.2 (`invalid_request`: "utilizes more than one mechanism for
+    /// authenticating the client"): Basic plus client_secret in the body is `invalid_request`
+    /// (not `invalid_client`, not a success), and nothing rotates.
+    #[test]
+    fn two_client_auth_methods_is_invalid_request() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let body = format!(
+            "grant_type=refresh_token&refresh_token={}&client_id=authcore-demo&client_secret=demo-client-secret",
+            g.refresh_token
+        );
+        let good = basic("authcore-demo:demo-client-secret");
+        assert_answer(
+            &raw(&server, &form_post(&body, Some(&good))),
+            "400",
+            Some("invalid_request"),
+        );
+        assert!(still_live(&server, &g.refresh_token));
+    }
+
+    /// RFC 7235 §2.1 / RFC 7617 §2: the auth-scheme is case-insensitive and may be followed
+    /// by several spaces; RFC 6749 §2.3.1: the id and secret are form-encoded before
+    /// Base64, so they are compared decoded, not as header text.
+    #[test]
+    fn basic_credentials_are_decoded_and_the_scheme_has_any_case() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let mut rt = g.refresh_token;
+        let b64 = |s: &str| base64_std(s.as_bytes());
+        for authorization in [
+            format!("basic {}", b64("authcore-demo:demo-client-secret")),
+            format!("BASIC  {}", b64("authcore-demo:demo-client-secret")),
+            // `-` percent-encoded, still the same id.
+            format!("Basic {}", b64("authcore%2Ddemo:demo%2Dclient%2Dsecret")),
+        ] {
+            let body = format!("grant_type=refresh_token&refresh_token={rt}");
+            let resp = raw(&server, &form_post(&body, Some(&authorization)));
+            assert_answer(&resp, "200", None);
+            let json: serde_json::Value =
+                serde_json::from_str(&resp[resp.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+            rt = json["refresh_token"].as_str().unwrap().to_owned();
+        }
+        for authorization in [
+            "Bearer x".to_owned(),
+            "Basic".to_owned(),
+            format!("Basic {}", b64("authcore-demo")),
+            format!("Basic {}", b64("authcore-demo:demo-client-secret:x")),
+            format!(
+                "Basic {}",
+                b64("authcore-demo:demo-client-secret").trim_end_matches('=')
+            ),
+            format!("Basic {}!", b64("authcore-demo:demo-client-secret")),
+        ] {
+            let body = format!("grant_type=refresh_token&refresh_token={rt}");
+            let resp = raw(&server, &form_post(&body, Some(&authorization)));
+            assert_answer(&resp, "401", Some("invalid_client"));
+        }
+    }
+
+    #[test]
+    fn basic_credentials_split_at_the_first_colon() {
+        let b64 = |s: &str| format!("basic {}", base64_std(s.as_bytes()));
+        assert_eq!(
+            basic_credentials(&b64("a%3Ab:c:d+e%2B")),
+            Some(("a:b".to_owned(), "c:d e+".to_owned()))
+        );
+        assert_eq!(
+            basic_credentials(&b64(":")),
+            Some((String::new(), String::new()))
+        );
+        assert_eq!(basic_credentials(&b64("no colon")), None);
+        assert_eq!(basic_credentials("Basic"), None);
+        assert_eq!(basic_credentials("Basicx YTpi"), None);
+    }
+
+    #[test]
+    fn base64_decoding_is_strict() {
+        for s in [
+            "",
+            "YQ==",
+            "YWI=",
+            "YWJj",
+            "YXBwK2lkOnMzJTNBY3IlMkJ0",
+            "+/+/",
+        ] {
+            let decoded = base64_std_decode(s).unwrap();
+            assert_eq!(base64_std(&decoded), s);
+        }
+        for s in [
+            "Y", "YQ", "YQ=", "YQ===", "Y===", "YQ==YQ==", "YR==", "YWJ=", "YW J", "YW-_",
+        ] {
+            assert_eq!(base64_std_decode(s), None, "{s}");
         }
     }
 
