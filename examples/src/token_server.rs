@@ -16,6 +16,8 @@
 //!   `grant_type` other than `refresh_token` is `400 unsupported_grant_type`. A parameter with
 //!   an empty value counts as omitted (§3.1); unknown parameters are ignored.
 //! - Every response carries `Cache-Control: no-store` and `Pragma: no-cache` (§5.1).
+//! - The request head (request line and headers) is limited to 16 KiB while it is read, the
+//!   body to 16 KiB: a longer request is dropped unanswered.
 //! - Every request is counted and logged ([`TokenServer::log`]), so a test can assert how many
 //!   requests a step caused.
 //!
@@ -277,26 +279,55 @@ struct HttpRequest {
     body: Vec<u8>,
 }
 
+fn bad(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
+}
+
+/// Reads one line of the request head into `line` (replacing it), counting its bytes into
+/// `head`; never more than [`MAX_REQUEST`] for the whole head, newline or not. Returns `false`
+/// at the end of the stream before any byte.
+fn read_head_line(
+    reader: &mut impl BufRead,
+    line: &mut String,
+    head: &mut usize,
+) -> io::Result<bool> {
+    let room = MAX_REQUEST.saturating_sub(*head);
+    let mut bytes = Vec::new();
+    let n = reader
+        .by_ref()
+        .take(u64::try_from(room).unwrap_or(u64::MAX))
+        .read_until(b'\n', &mut bytes)?;
+    *head += n;
+    if n == 0 && room > 0 {
+        return Ok(false);
+    }
+    if !bytes.ends_with(b"\n") {
+        return Err(bad(if n == room {
+            "head too large"
+        } else {
+            "truncated head"
+        }));
+    }
+    *line = String::from_utf8(bytes).map_err(|_| bad("head is not UTF-8"))?;
+    Ok(true)
+}
+
 fn read_request(stream: &TcpStream) -> io::Result<HttpRequest> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    let mut head = 0;
+    if !read_head_line(&mut reader, &mut line, &mut head)? {
+        return Err(bad("no request"));
+    }
     let mut parts = line.split_whitespace();
     let method = parts.next().ok_or_else(|| bad("no method"))?.to_owned();
     let path = parts.next().ok_or_else(|| bad("no path"))?.to_owned();
     let mut length = 0usize;
     let mut authorization = None;
     let mut content_type = None;
-    let mut head = line.len();
     loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
+        if !read_head_line(&mut reader, &mut line, &mut head)? {
             return Err(bad("truncated head"));
-        }
-        head += line.len();
-        if head > MAX_REQUEST {
-            return Err(bad("head too large"));
         }
         let l = line.trim_end();
         if l.is_empty() {
@@ -907,6 +938,45 @@ mod tests {
         ] {
             assert_eq!(base64_std_decode(s), None, "{s}");
         }
+    }
+
+    /// The request head is limited to 16 KiB while it is read: a request line or a header
+    /// line without a newline is not buffered without end (the connection is dropped).
+    #[test]
+    fn head_limit_applies_within_a_line() {
+        let server = server();
+        for start in ["", "POST /oauth/token HTTP/1.1\r\nX-Long: "] {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(start.as_bytes()).unwrap();
+            let chunk = vec![b'A'; 1024 * 1024];
+            let mut sent = 0usize;
+            let refused = (0..64).any(|_| match s.write_all(&chunk) {
+                Ok(()) => {
+                    sent += chunk.len();
+                    false
+                }
+                Err(_) => true,
+            });
+            assert!(refused, "the server kept reading: {sent} bytes of one line");
+        }
+        // A head of exactly the limit is still read (and answered).
+        let filler = "X-Filler: ".to_owned();
+        let request = form_post("", None);
+        let pad = MAX_REQUEST - request.len() - filler.len() - 2;
+        let request = request.replacen(
+            "Host: x\r\n",
+            &format!("Host: x\r\n{filler}{}\r\n", "a".repeat(pad)),
+            1,
+        );
+        assert_eq!(request.len(), MAX_REQUEST);
+        assert_answer(&raw(&server, &request), "401", Some("invalid_client"));
+        let over = request.replacen("X-Filler: ", "X-Filler: a", 1);
+        assert_eq!(
+            raw(&server, &over),
+            "",
+            "one byte over the limit is dropped"
+        );
     }
 
     #[test]
