@@ -20,6 +20,8 @@
 //!   body to 16 KiB: a longer request is dropped unanswered.
 //! - Every request is counted and logged ([`TokenServer::log`]), so a test can assert how many
 //!   requests a step caused.
+//! - `Debug` never prints a token: refresh tokens show as their label, `rt_<grant>_<generation>`
+//!   (see [`Seen`]), access tokens and the client secret not at all.
 //!
 //! The sign-in itself (the authorization-code exchange) is outside authcore; the demo stands in
 //! for it with [`TokenServer::issue_grant`], which creates a grant and returns its first tokens.
@@ -114,8 +116,9 @@ impl fmt::Debug for Issued {
     }
 }
 
-/// One request the server received, and how it answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One request the server received, and how it answered. `Debug` shows the refresh token's
+/// label only ([`token_label`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Seen {
     /// The refresh token sent, if any.
     pub refresh_token: Option<String>,
@@ -125,13 +128,51 @@ pub struct Seen {
     pub error: Option<&'static str>,
 }
 
-#[derive(Debug)]
+impl fmt::Debug for Seen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Seen")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_deref().map(token_label),
+            )
+            .field("status", &self.status)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// What `Debug` shows of a refresh token: `rt_<grant>_<generation>` for one shaped like this
+/// server's (`rt_<grant>_<generation>_<random>`), without the random part; `<redacted>` for
+/// anything else a client sent.
+#[must_use]
+pub fn token_label(token: &str) -> String {
+    let mut parts = token.splitn(4, '_');
+    let digits = |p: Option<&str>| {
+        p.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_owned)
+    };
+    match (parts.next(), digits(parts.next()), digits(parts.next())) {
+        (Some("rt"), Some(grant), Some(generation)) => format!("rt_{grant}_{generation}"),
+        _ => "<redacted>".to_owned(),
+    }
+}
+
 struct Grant {
     /// The only refresh token currently valid for this grant.
     refresh_token: String,
     /// How many token pairs this grant has issued.
     generation: u32,
     revoked: bool,
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grant")
+            .field("refresh_token", &token_label(&self.refresh_token))
+            .field("generation", &self.generation)
+            .field("revoked", &self.revoked)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -977,6 +1018,37 @@ mod tests {
             "",
             "one byte over the limit is dropped"
         );
+    }
+
+    /// Secrets never print: `Debug` of a grant, of the server and of its log (also inside
+    /// the demo's `Summary`) shows refresh tokens as `rt_<grant>_<generation>` only, as
+    /// `Issued` and `ServerConfig` already did.
+    #[test]
+    fn debug_redacts_refresh_tokens() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        assert!(!format!("{g:?}").contains(&g.refresh_token));
+        let before = format!("{server:?}");
+        let resp = raw(&server, &refresh_post(&g.refresh_token));
+        assert_answer(&resp, "200", None);
+        let after = format!("{server:?}");
+        let log = format!("{:?}", server.log());
+        for text in [&before, &after, &log] {
+            assert!(!text.contains(&g.refresh_token), "{text}");
+            assert!(!text.contains("demo-client-secret"), "{text}");
+        }
+        let rotated = lock(&server.state).grants[&g.grant].refresh_token.clone();
+        assert!(!after.contains(&rotated), "{after}");
+        // The labels are still there.
+        assert!(before.contains(r#"refresh_token: "rt_1_1""#), "{before}");
+        assert!(after.contains(r#"refresh_token: "rt_1_2""#), "{after}");
+        assert!(log.contains(r#"refresh_token: Some("rt_1_1")"#), "{log}");
+        // What a client sent that does not look like ours is not shown at all.
+        assert_eq!(token_label("my-secret"), "<redacted>");
+        assert_eq!(token_label("rt_1_x_secret"), "<redacted>");
+        assert_eq!(token_label("rt__1_secret"), "<redacted>");
+        assert_eq!(token_label("rt_12_3"), "rt_12_3");
+        assert_eq!(token_label("rt_12_3_abc"), "rt_12_3");
     }
 
     #[test]
