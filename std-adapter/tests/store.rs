@@ -274,3 +274,28 @@ fn a_save_that_cannot_open_its_directory_keeps_the_previous_set() {
         Err(e) => panic!("cannot run setpriv: {e}"),
     }
 }
+
+/// What `save` accepts, `load` gives back. The file store used to save a set with an empty
+/// access token, then read it as `Corrupt`: the refresh token in it, and the set it replaced,
+/// were gone. It now refuses such a set before touching the file (`MemoryStore`, which gives
+/// any set back, still takes it).
+#[test]
+fn a_set_the_file_store_cannot_load_is_refused_by_save() {
+    let dir = temp_dir("store-empty-at");
+    let store = FileStore::new(dir.path()).unwrap();
+    let only_rt = TokenSet::new("", Some(Secret::new("rt-live")), 0);
+    let memory = authcore_std::store::MemoryStore::new();
+    memory.save("k", &only_rt).unwrap();
+    assert_eq!(memory.load("k").unwrap(), Some(only_rt.clone()));
+    // Nothing saved yet: nothing is written.
+    let saved = store.save("k", &only_rt);
+    assert_eq!(store.load("k"), Ok(None), "save -> {saved:?}");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    // A set saved before stays.
+    store.save("k", &set("old")).unwrap();
+    let saved = store.save("k", &only_rt);
+    assert_eq!(store.load("k"), Ok(Some(set("old"))), "save -> {saved:?}");
+    assert_eq!(saved, Err(StoreError::EmptyAccessToken));
+    assert_eq!(saved.unwrap_err().kind(), "store_empty_access_token");
+    assert_eq!(leftovers(&store), Vec::<String>::new());
+}

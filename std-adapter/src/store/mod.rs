@@ -94,6 +94,10 @@ pub enum StoreError {
     Corrupt,
     /// The store refused the write (test stores, full quotas...).
     Unavailable,
+    /// The set has an empty access token, which a [`FileStore`] cannot give back (it reads
+    /// such a file as [`Corrupt`](Self::Corrupt)): refused before anything is written; the
+    /// previous set is kept.
+    EmptyAccessToken,
     /// The new set replaced the previous one (a `load` returns it), but making that durable
     /// failed (`fsync` of a [`FileStore`]'s directory): after a crash or power loss the store
     /// may hold the previous set again. The only error after which the previous set is *not*
@@ -112,6 +116,7 @@ impl StoreError {
             Self::Io { .. } => "store_io",
             Self::Corrupt => "store_corrupt",
             Self::Unavailable => "store_unavailable",
+            Self::EmptyAccessToken => "store_empty_access_token",
             Self::NotDurable { .. } => "store_not_durable",
         }
     }
@@ -130,6 +135,9 @@ impl fmt::Display for StoreError {
             Self::Io { kind, operation } => write!(f, "token store {operation} failed: {kind}"),
             Self::Corrupt => f.write_str("token store holds unreadable data"),
             Self::Unavailable => f.write_str("token store is unavailable"),
+            Self::EmptyAccessToken => {
+                f.write_str("token store refused a set with an empty access token")
+            }
             Self::NotDurable { kind } => write!(
                 f,
                 "token store replaced the set but could not make it durable: {kind}"
