@@ -27,8 +27,9 @@ use crate::secret::Secret;
 /// Temporary files are named `.token.tmp-<32 random hex digits>`; leftovers (from a crash
 /// mid-write) are ignored and may be deleted.
 ///
-/// `save` refuses a set that `load` could not give back: one with an empty access token
-/// ([`StoreError::EmptyAccessToken`], before anything is written).
+/// `save` refuses a set that `load` could not give back, before anything is written: one
+/// with an empty access token ([`StoreError::EmptyAccessToken`]) or whose `token_type` is not
+/// `Bearer` ([`StoreError::NotBearer`]).
 ///
 /// Files are created with mode `0600` on Unix. Several processes may share the directory,
 /// also from different hosts or containers (where process ids repeat): temporary names are
@@ -240,14 +241,17 @@ impl TokenStore for FileStore {
 
     /// # Errors
     ///
-    /// [`StoreError::EmptyAccessToken`]: `load` would read the set as corrupt; nothing was
-    /// written. [`StoreError::Io`] with the step that failed (`create`, `write`, `fsync`,
+    /// [`StoreError::EmptyAccessToken`], [`StoreError::NotBearer`]: `load` would read the set
+    /// as corrupt; nothing was written. [`StoreError::Io`] with the step that failed (`create`, `write`, `fsync`,
     /// `open_dir`, `rename`): nothing was replaced. [`StoreError::NotDurable`]: the `fsync`
     /// of the directory after the rename failed; the new set is in place.
     fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError> {
         // What `load` refuses is not written (it would replace a readable set).
         if set.access_token.expose().is_empty() {
             return Err(StoreError::EmptyAccessToken);
+        }
+        if !set.is_bearer() {
+            return Err(StoreError::NotBearer);
         }
         let record = Record {
             v: 1,

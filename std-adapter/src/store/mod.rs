@@ -32,8 +32,8 @@ pub struct TokenSet {
     /// When the access token expires (Unix seconds).
     pub expires_at: i64,
     /// `token_type`: `Bearer` (any case). The core refuses other types in token responses, and
-    /// [`Refresher::set_tokens`](crate::refresh::Refresher::set_tokens) and the stores refuse
-    /// sets of another type (see [`TokenSet::is_bearer`]).
+    /// [`Refresher::set_tokens`](crate::refresh::Refresher::set_tokens) and [`FileStore`]
+    /// (on save and on load) refuse sets of another type (see [`TokenSet::is_bearer`]).
     pub token_type: String,
     /// The granted `scope`, when the server said.
     pub scope: Option<String>,
@@ -98,6 +98,10 @@ pub enum StoreError {
     /// such a file as [`Corrupt`](Self::Corrupt)): refused before anything is written; the
     /// previous set is kept.
     EmptyAccessToken,
+    /// The set's `token_type` is not `Bearer` ([`TokenSet::is_bearer`]), which a
+    /// [`FileStore`] does not give back (it reads such a file as [`Corrupt`](Self::Corrupt)):
+    /// refused before anything is written; the previous set is kept.
+    NotBearer,
     /// The new set replaced the previous one (a `load` returns it), but making that durable
     /// failed (`fsync` of a [`FileStore`]'s directory): after a crash or power loss the store
     /// may hold the previous set again. The only error after which the previous set is *not*
@@ -117,6 +121,7 @@ impl StoreError {
             Self::Corrupt => "store_corrupt",
             Self::Unavailable => "store_unavailable",
             Self::EmptyAccessToken => "store_empty_access_token",
+            Self::NotBearer => "store_not_bearer",
             Self::NotDurable { .. } => "store_not_durable",
         }
     }
@@ -138,6 +143,7 @@ impl fmt::Display for StoreError {
             Self::EmptyAccessToken => {
                 f.write_str("token store refused a set with an empty access token")
             }
+            Self::NotBearer => f.write_str("token store refused a set whose type is not Bearer"),
             Self::NotDurable { kind } => write!(
                 f,
                 "token store replaced the set but could not make it durable: {kind}"
