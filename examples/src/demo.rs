@@ -479,15 +479,19 @@ fn read_session<K: TokenCodec>(
                 let request = pending
                     .request(&ctx.client, &mut buf)
                     .map_err(|e| format!("refresh request: {e}"))?;
-                // The form body names the refresh token: equal bodies, same refresh token.
-                let (answer, r) = ctx.flight.run(
-                    request.body,
-                    || {
-                        ctx.sent.fetch_add(1, Ordering::SeqCst);
-                        ctx.sender.post(&request, now_ms())
-                    },
-                    Answer::is_success,
-                );
+                // The form body names the refresh token: equal bodies, same refresh token. A
+                // leader that panicked left no answer to resume with: this read fails.
+                let (answer, r) = ctx
+                    .flight
+                    .run(
+                        request.body,
+                        || {
+                            ctx.sent.fetch_add(1, Ordering::SeqCst);
+                            ctx.sender.post(&request, now_ms())
+                        },
+                        Answer::is_success,
+                    )
+                    .map_err(|e| format!("refresh: {e}"))?;
                 role = Some(r);
                 exchanges.push(describe_answer(&answer));
                 step = match ctx.engine.resume(

@@ -11,6 +11,10 @@
 //! the browser) still gets the refreshed credential instead of `invalid_grant`. Failures are
 //! not kept: the next read may try again.
 //!
+//! A leader that panics (a transport bug) frees its key on the way out and wakes the readers
+//! waiting for it with [`Abandoned`]: nobody blocks forever, nobody gets an answer that never
+//! came, and the next read sends again.
+//!
 //! Each in-flight request is an authcore-std [`Flight`] (a one-shot result that any number of
 //! threads wait on); this module adds the map from key to flight and the reuse window.
 
@@ -34,7 +38,8 @@ pub enum Role {
 
 #[derive(Debug)]
 struct Entry<T: Clone> {
-    flight: Arc<Flight<T>>,
+    /// `None` once published means the leader panicked (see [`Abandoned`]).
+    flight: Arc<Flight<Option<T>>>,
     started: Instant,
 }
 
@@ -44,6 +49,20 @@ pub struct SingleFlight<T: Clone> {
     flights: Mutex<HashMap<String, Entry<T>>>,
 }
 
+/// The leader a caller waited for panicked (in `send`, `keep` or cloning the value) before it
+/// had an answer: the request may or may not have reached the server, and there is no answer
+/// to share. The key is free again, so the next call sends its own request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Abandoned;
+
+impl std::fmt::Display for Abandoned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the request this read waited for was abandoned (its sender panicked)")
+    }
+}
+
+impl std::error::Error for Abandoned {}
+
 impl<T: Clone> Default for SingleFlight<T> {
     fn default() -> Self {
         Self {
@@ -52,10 +71,50 @@ impl<T: Clone> Default for SingleFlight<T> {
     }
 }
 
+/// Ends a leader's flight if the leader unwinds before publishing: removes its key (only its
+/// own entry) and wakes the followers with `None`; the panic then goes on.
+struct Unwind<'a, T: Clone> {
+    flights: &'a Mutex<HashMap<String, Entry<T>>>,
+    key: &'a str,
+    flight: Arc<Flight<Option<T>>>,
+    armed: bool,
+}
+
+impl<T: Clone> Drop for Unwind<'_, T> {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        {
+            let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
+            if flights
+                .get(self.key)
+                .is_some_and(|e| Arc::ptr_eq(&e.flight, &self.flight))
+            {
+                flights.remove(self.key);
+            }
+        }
+        self.flight.finish(None);
+    }
+}
+
 impl<T: Clone> SingleFlight<T> {
     /// Runs `send` unless a call with the same `key` is in flight or recently succeeded, in
     /// which case its result is returned. `keep` says whether a result may be reused.
-    pub fn run(&self, key: &str, send: impl FnOnce() -> T, keep: impl Fn(&T) -> bool) -> (T, Role) {
+    ///
+    /// A panic in `send` or `keep` (or in `T::clone`) reaches the leader's caller; the key is
+    /// freed first, so later calls send again, and callers that were waiting for this leader
+    /// get [`Abandoned`] instead of blocking forever.
+    ///
+    /// # Errors
+    ///
+    /// [`Abandoned`]: this caller waited for a leader that panicked. Only followers get it.
+    pub fn run(
+        &self,
+        key: &str,
+        send: impl FnOnce() -> T,
+        keep: impl Fn(&T) -> bool,
+    ) -> Result<(T, Role), Abandoned> {
         let (flight, leader) = {
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
             flights
@@ -76,16 +135,23 @@ impl<T: Clone> SingleFlight<T> {
             }
         };
         if !leader {
-            return (flight.wait(), Role::Follower);
+            return flight.wait().map(|v| (v, Role::Follower)).ok_or(Abandoned);
         }
+        let mut unwind = Unwind {
+            flights: &self.flights,
+            key,
+            flight,
+            armed: true,
+        };
         let value = send();
         if !keep(&value) {
             let mut flights = self.flights.lock().unwrap_or_else(PoisonError::into_inner);
             flights.remove(key);
         }
         // Waiters already holding this flight get the value even when it is not kept.
-        flight.finish(value.clone());
-        (value, Role::Leader)
+        unwind.flight.finish(Some(value.clone()));
+        unwind.armed = false;
+        Ok((value, Role::Leader))
     }
 }
 
@@ -93,7 +159,81 @@ impl<T: Clone> SingleFlight<T> {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Barrier;
+    use std::sync::{mpsc, Barrier};
+
+    /// A leader whose `send` panics frees its key: a later caller with the same key sends its
+    /// own request instead of waiting forever for the abandoned one.
+    #[test]
+    fn a_panicking_leader_frees_its_key() {
+        let flight = Arc::new(SingleFlight::<u32>::default());
+        let f = Arc::clone(&flight);
+        let leader =
+            std::thread::spawn(move || f.run("k", || panic!("transport panicked"), |_| true));
+        assert!(leader.join().is_err(), "the leader's panic goes on");
+        let (tx, rx) = mpsc::channel();
+        let f = Arc::clone(&flight);
+        std::thread::spawn(move || {
+            let r = f.run("k", || 9, |_| true);
+            let _ = tx.send(format!("{r:?}"));
+        });
+        let got = rx.recv_timeout(Duration::from_secs(3));
+        assert_eq!(
+            got.as_deref(),
+            Ok("Ok((9, Leader))"),
+            "the next caller for the key is still blocked after 3 s, or did not send"
+        );
+    }
+
+    /// A follower waiting for a leader whose `send` panics is woken with [`Abandoned`]: it
+    /// neither blocks forever nor gets a value nobody received.
+    #[test]
+    fn followers_of_a_panicking_leader_get_abandoned() {
+        let flight = Arc::new(SingleFlight::<u32>::default());
+        let (release, released) = mpsc::channel::<()>();
+        let f = Arc::clone(&flight);
+        let leader = std::thread::spawn(move || {
+            f.run(
+                "k",
+                || {
+                    let _ = released.recv();
+                    panic!("transport panicked")
+                },
+                |_| true,
+            )
+        });
+        // Holders of the leader's flight: the map, the leader, and then the follower.
+        let holders = || {
+            let flights = flight
+                .flights
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            flights.get("k").map(|e| Arc::strong_count(&e.flight))
+        };
+        let wait_for = |n: usize| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while holders() != Some(n) {
+                assert!(Instant::now() < deadline, "holders: {:?}", holders());
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
+        wait_for(2);
+        let (tx, rx) = mpsc::channel();
+        let f = Arc::clone(&flight);
+        std::thread::spawn(move || {
+            let r = f.run("k", || 9, |_| true);
+            let _ = tx.send(format!("{r:?}"));
+        });
+        wait_for(3);
+        release.send(()).unwrap();
+        assert!(leader.join().is_err(), "the leader's panic goes on");
+        let got = rx.recv_timeout(Duration::from_secs(3));
+        assert_eq!(
+            got.as_deref(),
+            Ok("Err(Abandoned)"),
+            "the follower is still blocked after 3 s, or got a value"
+        );
+        assert_eq!(holders(), None, "the key is free");
+    }
 
     #[test]
     fn one_call_per_key() {
@@ -120,11 +260,17 @@ mod tests {
             hs.into_iter().map(|h| h.join().unwrap()).collect()
         });
         assert_eq!(calls.load(Ordering::SeqCst), 1);
-        assert!(roles.iter().all(|(v, _)| *v == 7));
-        assert_eq!(roles.iter().filter(|(_, r)| *r == Role::Leader).count(), 1);
+        assert!(roles.iter().all(|r| matches!(r, Ok((7, _)))));
+        assert_eq!(
+            roles
+                .iter()
+                .filter(|r| matches!(r, Ok((_, Role::Leader))))
+                .count(),
+            1
+        );
         // Kept: a late caller reuses it; a failure is not kept.
-        assert_eq!(flight.run("k", || 8, |_| true), (7, Role::Follower));
-        assert_eq!(flight.run("f", || 1, |_| false), (1, Role::Leader));
-        assert_eq!(flight.run("f", || 2, |_| false), (2, Role::Leader));
+        assert_eq!(flight.run("k", || 8, |_| true), Ok((7, Role::Follower)));
+        assert_eq!(flight.run("f", || 1, |_| false), Ok((1, Role::Leader)));
+        assert_eq!(flight.run("f", || 2, |_| false), Ok((2, Role::Leader)));
     }
 }

@@ -7,9 +7,21 @@
 //!   new one and retires the old. A retired, unknown or revoked refresh token gets
 //!   `400 {"error":"invalid_grant"}`.
 //! - Clients authenticate with `client_secret_basic` or `client_secret_post`; anything else is
-//!   `401 {"error":"invalid_client"}`.
+//!   `401 {"error":"invalid_client"}` with `WWW-Authenticate: Basic realm="authcore-demo"`
+//!   (RFC 6749 §5.2, RFC 7235 §3.1). The Basic scheme is matched in any case (RFC 7235 §2.1),
+//!   its credentials are Base64-decoded, split at the first `:` and form-decoded (RFC 6749
+//!   §2.3.1). A request that uses both methods is `400 invalid_request` (RFC 6749 §2.3).
+//! - Strict requests (RFC 6749 §3.2, §5.2): a missing `grant_type` or `refresh_token`, or a
+//!   parameter given more than once, is `400 invalid_request` and rotates nothing; a
+//!   `grant_type` other than `refresh_token` is `400 unsupported_grant_type`. A parameter with
+//!   an empty value counts as omitted (§3.1); unknown parameters are ignored.
+//! - Every response carries `Cache-Control: no-store` and `Pragma: no-cache` (§5.1).
+//! - The request head (request line and headers) is limited to 16 KiB while it is read, the
+//!   body to 16 KiB: a longer request is dropped unanswered.
 //! - Every request is counted and logged ([`TokenServer::log`]), so a test can assert how many
 //!   requests a step caused.
+//! - `Debug` never prints a token: refresh tokens show as their label, `rt_<grant>_<generation>`
+//!   (see [`Seen`]), access tokens and the client secret not at all.
 //!
 //! The sign-in itself (the authorization-code exchange) is outside authcore; the demo stands in
 //! for it with [`TokenServer::issue_grant`], which creates a grant and returns its first tokens.
@@ -30,6 +42,18 @@ pub const TOKEN_PATH: &str = "/oauth/token";
 
 /// Largest request head or body accepted.
 const MAX_REQUEST: usize = 16 * 1024;
+
+/// The realm of the `WWW-Authenticate` challenge sent with every `401`.
+const REALM: &str = "authcore-demo";
+
+/// The request parameters the server reads (RFC 6749 §6 and §2.3.1); none may be repeated.
+const PARAMETERS: [&str; 5] = [
+    "grant_type",
+    "refresh_token",
+    "scope",
+    "client_id",
+    "client_secret",
+];
 
 /// How the server behaves.
 #[derive(Clone)]
@@ -92,8 +116,9 @@ impl fmt::Debug for Issued {
     }
 }
 
-/// One request the server received, and how it answered.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One request the server received, and how it answered. `Debug` shows the refresh token's
+/// label only ([`token_label`]).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Seen {
     /// The refresh token sent, if any.
     pub refresh_token: Option<String>,
@@ -103,13 +128,51 @@ pub struct Seen {
     pub error: Option<&'static str>,
 }
 
-#[derive(Debug)]
+impl fmt::Debug for Seen {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Seen")
+            .field(
+                "refresh_token",
+                &self.refresh_token.as_deref().map(token_label),
+            )
+            .field("status", &self.status)
+            .field("error", &self.error)
+            .finish()
+    }
+}
+
+/// What `Debug` shows of a refresh token: `rt_<grant>_<generation>` for one shaped like this
+/// server's (`rt_<grant>_<generation>_<random>`), without the random part; `<redacted>` for
+/// anything else a client sent.
+#[must_use]
+pub fn token_label(token: &str) -> String {
+    let mut parts = token.splitn(4, '_');
+    let digits = |p: Option<&str>| {
+        p.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .map(str::to_owned)
+    };
+    match (parts.next(), digits(parts.next()), digits(parts.next())) {
+        (Some("rt"), Some(grant), Some(generation)) => format!("rt_{grant}_{generation}"),
+        _ => "<redacted>".to_owned(),
+    }
+}
+
 struct Grant {
     /// The only refresh token currently valid for this grant.
     refresh_token: String,
     /// How many token pairs this grant has issued.
     generation: u32,
     revoked: bool,
+}
+
+impl fmt::Debug for Grant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Grant")
+            .field("refresh_token", &token_label(&self.refresh_token))
+            .field("generation", &self.generation)
+            .field("revoked", &self.revoked)
+            .finish()
+    }
 }
 
 #[derive(Debug, Default)]
@@ -257,26 +320,55 @@ struct HttpRequest {
     body: Vec<u8>,
 }
 
+fn bad(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, what.to_owned())
+}
+
+/// Reads one line of the request head into `line` (replacing it), counting its bytes into
+/// `head`; never more than [`MAX_REQUEST`] for the whole head, newline or not. Returns `false`
+/// at the end of the stream before any byte.
+fn read_head_line(
+    reader: &mut impl BufRead,
+    line: &mut String,
+    head: &mut usize,
+) -> io::Result<bool> {
+    let room = MAX_REQUEST.saturating_sub(*head);
+    let mut bytes = Vec::new();
+    let n = reader
+        .by_ref()
+        .take(u64::try_from(room).unwrap_or(u64::MAX))
+        .read_until(b'\n', &mut bytes)?;
+    *head += n;
+    if n == 0 && room > 0 {
+        return Ok(false);
+    }
+    if !bytes.ends_with(b"\n") {
+        return Err(bad(if n == room {
+            "head too large"
+        } else {
+            "truncated head"
+        }));
+    }
+    *line = String::from_utf8(bytes).map_err(|_| bad("head is not UTF-8"))?;
+    Ok(true)
+}
+
 fn read_request(stream: &TcpStream) -> io::Result<HttpRequest> {
-    let bad = |what: &str| io::Error::new(io::ErrorKind::InvalidData, what.to_owned());
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    let mut head = 0;
+    if !read_head_line(&mut reader, &mut line, &mut head)? {
+        return Err(bad("no request"));
+    }
     let mut parts = line.split_whitespace();
     let method = parts.next().ok_or_else(|| bad("no method"))?.to_owned();
     let path = parts.next().ok_or_else(|| bad("no path"))?.to_owned();
     let mut length = 0usize;
     let mut authorization = None;
     let mut content_type = None;
-    let mut head = line.len();
     loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
+        if !read_head_line(&mut reader, &mut line, &mut head)? {
             return Err(bad("truncated head"));
-        }
-        head += line.len();
-        if head > MAX_REQUEST {
-            return Err(bad("head too large"));
         }
         let l = line.trim_end();
         if l.is_empty() {
@@ -324,8 +416,16 @@ fn handle(mut stream: TcpStream, config: &ServerConfig, state: &Mutex<State>) ->
         404 => "Not Found",
         _ => "Method Not Allowed",
     };
+    // RFC 6749 §5.2 and RFC 7235 §3.1: a 401 carries the challenge of the scheme supported.
+    let challenge = if status == 401 {
+        format!("WWW-Authenticate: Basic realm=\"{REALM}\"\r\n")
+    } else {
+        String::new()
+    };
+    // RFC 6749 §5.1: no-store and no-cache on every response (they carry tokens or say
+    // something about them).
     let response = format!(
-        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nPragma: no-cache\r\n{challenge}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     stream.write_all(response.as_bytes())?;
@@ -361,10 +461,22 @@ fn answer(req: &HttpRequest, config: &ServerConfig, state: &Mutex<State>) -> (u1
     )
 }
 
+/// The first non-empty value of parameter `name` (RFC 6749 §3.1: a parameter without a value
+/// counts as omitted).
 fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f str> {
     form.iter()
-        .find(|(k, _)| k == name)
+        .find(|(k, v)| k == name && !v.is_empty())
         .map(|(_, v)| v.as_str())
+}
+
+/// Whether one of [`PARAMETERS`] has a value more than once (RFC 6749 §3.2).
+fn repeated(form: &[(String, String)]) -> bool {
+    PARAMETERS.iter().any(|&name| {
+        form.iter()
+            .filter(|(k, v)| k == name && !v.is_empty())
+            .nth(1)
+            .is_some()
+    })
 }
 
 /// (status, OAuth error, success body).
@@ -381,11 +493,22 @@ fn decide(
     if !form_ok {
         return (400, Some("invalid_request"), None);
     }
+    // RFC 6749 §3.2 / §5.2: "includes a parameter more than once".
+    if repeated(form) {
+        return (400, Some("invalid_request"), None);
+    }
+    // RFC 6749 §2.3 / §5.2: "utilizes more than one mechanism for authenticating the client".
+    if req.authorization.is_some() && field(form, "client_secret").is_some() {
+        return (400, Some("invalid_request"), None);
+    }
     if !client_ok(req.authorization.as_deref(), form, config) {
         return (401, Some("invalid_client"), None);
     }
-    if field(form, "grant_type") != Some("refresh_token") {
-        return (400, Some("unsupported_grant_type"), None);
+    match field(form, "grant_type") {
+        Some("refresh_token") => {}
+        // RFC 6749 §5.2: "missing a required parameter".
+        None => return (400, Some("invalid_request"), None),
+        Some(_) => return (400, Some("unsupported_grant_type"), None),
     }
     let Some(rt) = field(form, "refresh_token") else {
         return (400, Some("invalid_request"), None);
@@ -419,27 +542,29 @@ fn client_ok(
     config: &ServerConfig,
 ) -> bool {
     match authorization {
-        // client_secret_basic: the form-encoded id and secret, joined by ':' (RFC 6749 §2.3.1).
-        Some(value) => {
-            let expected = format!(
-                "Basic {}",
-                base64_std(
-                    format!(
-                        "{}:{}",
-                        form_encode(&config.client_id),
-                        form_encode(&config.client_secret)
-                    )
-                    .as_bytes()
-                )
-            );
-            value == expected && field(form, "client_secret").is_none()
-        }
+        // client_secret_basic (a client_secret in the body as well was refused before).
+        Some(value) => basic_credentials(value)
+            .is_some_and(|(id, secret)| id == config.client_id && secret == config.client_secret),
         // client_secret_post.
         None => {
             field(form, "client_id") == Some(config.client_id.as_str())
                 && field(form, "client_secret") == Some(config.client_secret.as_str())
         }
     }
+}
+
+/// The client id and secret of a `Basic` `Authorization` value: the scheme in any case (RFC
+/// 7235 §2.1), one or more spaces, the Base64 (RFC 4648 §4, padded) of `id:secret` split at
+/// the first `:` (RFC 7617 §2), each form-decoded (RFC 6749 §2.3.1). `None` for anything else.
+fn basic_credentials(value: &str) -> Option<(String, String)> {
+    let (scheme, credentials) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64_std_decode(credentials.trim_start_matches(' '))?;
+    let colon = decoded.iter().position(|&b| b == b':')?;
+    let (id, secret) = decoded.split_at(colon);
+    Some((form_decode(id), form_decode(secret.get(1..)?)))
 }
 
 /// Mints the tokens of `generation` for `grant`. Tokens are readable (`at_<grant>_<gen>_…`,
@@ -496,7 +621,9 @@ fn form_decode(s: &[u8]) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// WHATWG `URLSearchParams` encoding (what authcore sends).
+/// WHATWG `URLSearchParams` encoding (what authcore sends); the tests build Basic
+/// credentials with it.
+#[cfg(test)]
 fn form_encode(s: &str) -> String {
     let mut out = String::new();
     for &b in s.as_bytes() {
@@ -511,7 +638,8 @@ fn form_encode(s: &str) -> String {
     out
 }
 
-/// Standard Base64 with padding (RFC 4648 §4), for the Basic header.
+/// Standard Base64 with padding (RFC 4648 §4): the tests build Basic headers with it.
+#[cfg(test)]
 fn base64_std(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
@@ -534,9 +662,394 @@ fn base64_std(input: &[u8]) -> String {
     out
 }
 
+/// Strict standard Base64 decoding (RFC 4648 §4): padded to a multiple of 4, `=` only at the
+/// end, unused bits zero. `None` for anything else.
+fn base64_std_decode(input: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        Some(u32::from(v))
+    }
+    let bytes = input.as_bytes();
+    if !bytes.len().is_multiple_of(4) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(bytes.len() / 4 * 3);
+    let quads = bytes.len() / 4;
+    for (i, quad) in bytes.chunks(4).enumerate() {
+        let pad = quad.iter().rev().take_while(|&&c| c == b'=').count();
+        if pad > 2 || (pad > 0 && i + 1 != quads) {
+            return None;
+        }
+        let mut n = 0u32;
+        for &c in quad.iter().take(4 - pad) {
+            n = (n << 6) | value(c)?;
+        }
+        n <<= 6 * pad;
+        let [_, a, b, c] = n.to_be_bytes();
+        let decoded = [a, b, c];
+        let (data, unused) = decoded.split_at(3 - pad);
+        if unused.iter().any(|&x| x != 0) {
+            return None;
+        }
+        out.extend_from_slice(data);
+    }
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Sends `request` as is to `server` and returns the whole response.
+    fn raw(server: &TokenServer, request: &str) -> String {
+        let mut s = TcpStream::connect(server.addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    }
+
+    /// A server without latency.
+    fn server() -> TokenServer {
+        TokenServer::start(ServerConfig {
+            latency: Duration::ZERO,
+            ..ServerConfig::default()
+        })
+        .unwrap()
+    }
+
+    fn form_post(body: &str, authorization: Option<&str>) -> String {
+        let auth = authorization.map_or(String::new(), |a| format!("Authorization: {a}\r\n"));
+        format!(
+            "POST {TOKEN_PATH} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n{auth}Content-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    /// `grant_type=refresh_token&refresh_token=<rt>` and the demo client's credentials
+    /// (`client_secret_post`).
+    fn refresh_post(rt: &str) -> String {
+        form_post(
+            &format!(
+                "grant_type=refresh_token&refresh_token={rt}&client_id=authcore-demo&client_secret=demo-client-secret"
+            ),
+            None,
+        )
+    }
+
+    fn basic(id_and_secret: &str) -> String {
+        format!("Basic {}", base64_std(id_and_secret.as_bytes()))
+    }
+
+    /// The status line, or the whole response when it is not `status` with `error`.
+    #[track_caller]
+    fn assert_answer(resp: &str, status: &str, error: Option<&str>) {
+        assert!(resp.starts_with(&format!("HTTP/1.1 {status} ")), "{resp}");
+        if let Some(error) = error {
+            assert!(
+                resp.ends_with(&format!(r#"{{"error":"{error}"}}"#)),
+                "{resp}"
+            );
+        }
+    }
+
+    /// The response head, lower-cased.
+    fn head(resp: &str) -> String {
+        resp[..resp.find("\r\n\r\n").unwrap_or(resp.len())].to_ascii_lowercase()
+    }
+
+    /// RFC 6749 §5.2: a client that failed to authenticate with the Authorization header
+    /// MUST get 401 with a `WWW-Authenticate` of its scheme; RFC 7235 §3.1: every 401 has
+    /// one (also for `client_secret_post`).
+    #[test]
+    fn invalid_client_gets_a_basic_challenge() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let body = format!("grant_type=refresh_token&refresh_token={}", g.refresh_token);
+        let by_basic = form_post(&body, Some(&basic("authcore-demo:wrong")));
+        let by_post = form_post(
+            &format!("{body}&client_id=authcore-demo&client_secret=x"),
+            None,
+        );
+        for request in [by_basic, by_post] {
+            let resp = raw(&server, &request);
+            assert_answer(&resp, "401", Some("invalid_client"));
+            assert!(
+                head(&resp).contains("\r\nwww-authenticate: basic realm=\"authcore-demo\"\r\n"),
+                "401 without WWW-Authenticate: {resp}"
+            );
+        }
+        // Other statuses carry no challenge.
+        let resp = raw(&server, &refresh_post(&g.refresh_token));
+        assert_answer(&resp, "200", None);
+        assert!(!head(&resp).contains("www-authenticate"), "{resp}");
+    }
+
+    /// RFC 6749 §5.1: a response with tokens carries `Cache-Control: no-store` and
+    /// `Pragma: no-cache`; the server sends both on every response.
+    #[test]
+    fn every_response_has_no_store_and_no_cache() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let ok = raw(&server, &refresh_post(&g.refresh_token));
+        let spent = raw(&server, &refresh_post(&g.refresh_token));
+        assert_answer(&ok, "200", None);
+        assert_answer(&spent, "400", Some("invalid_grant"));
+        for resp in [ok, spent] {
+            let head = head(&resp);
+            assert!(head.contains("\r\ncache-control: no-store\r\n"), "{head}");
+            assert!(
+                head.contains("\r\npragma: no-cache\r\n"),
+                "no Pragma: {head}"
+            );
+        }
+    }
+
+    /// Whether `rt` is still the grant's live refresh token (it refreshes; it rotates then).
+    fn still_live(server: &TokenServer, rt: &str) -> bool {
+        raw(server, &refresh_post(rt)).starts_with("HTTP/1.1 200 ")
+    }
+
+    /// RFC 6749 §5.2: a missing required parameter (grant_type; an empty one counts as
+    /// missing, §3.1) is `invalid_request`; `unsupported_grant_type` is for a grant type the
+    /// server does not support. Neither rotates the grant.
+    #[test]
+    fn missing_grant_type_is_invalid_request() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let creds = "client_id=authcore-demo&client_secret=demo-client-secret";
+        let rt = &g.refresh_token;
+        for (body, error) in [
+            (format!("refresh_token={rt}&{creds}"), "invalid_request"),
+            (
+                format!("grant_type=&refresh_token={rt}&{creds}"),
+                "invalid_request",
+            ),
+            (
+                format!("grant_type=password&refresh_token={rt}&{creds}"),
+                "unsupported_grant_type",
+            ),
+            // The same for a missing refresh token.
+            (
+                format!("grant_type=refresh_token&{creds}"),
+                "invalid_request",
+            ),
+            (
+                format!("grant_type=refresh_token&refresh_token=&{creds}"),
+                "invalid_request",
+            ),
+        ] {
+            assert_answer(&raw(&server, &form_post(&body, None)), "400", Some(error));
+        }
+        assert!(still_live(&server, rt));
+    }
+
+    /// RFC 6749 §3.2 (parameters MUST NOT be included more than once) and §5.2
+    /// (`invalid_request`: "includes a parameter more than once"): a repeated parameter is
+    /// refused and the grant is not rotated, even when the first value is the live token.
+    #[test]
+    fn repeated_parameter_is_invalid_request_and_does_not_rotate() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let rt = &g.refresh_token;
+        let creds = "client_id=authcore-demo&client_secret=demo-client-secret";
+        for body in [
+            format!("grant_type=refresh_token&refresh_token={rt}&refresh_token=other&{creds}"),
+            format!("grant_type=refresh_token&refresh_token={rt}&refresh_token={rt}&{creds}"),
+            format!("grant_type=refresh_token&grant_type=refresh_token&refresh_token={rt}&{creds}"),
+            format!("grant_type=refresh_token&refresh_token={rt}&{creds}&client_id=authcore-demo"),
+            format!("grant_type=refresh_token&refresh_token={rt}&{creds}&scope=a&scope=a"),
+        ] {
+            assert_answer(
+                &raw(&server, &form_post(&body, None)),
+                "400",
+                Some("invalid_request"),
+            );
+        }
+        // An empty repeat counts as omitted (§3.1), an unknown parameter is ignored (§3.2).
+        let body =
+            format!("grant_type=refresh_token&refresh_token={rt}&refresh_token=&x=1&x=2&{creds}");
+        let resp = raw(&server, &form_post(&body, None));
+        assert_answer(&resp, "200", None);
+        assert!(
+            !still_live(&server, rt),
+            "rotated by the request that was answered"
+        );
+    }
+
+    /// RFC 6749 §2.3 ("The client MUST NOT use more than one authentication method in each
+    /// request") and §5.2 (`invalid_request`: "utilizes more than one mechanism for
+    /// authenticating the client"): Basic plus client_secret in the body is `invalid_request`
+    /// (not `invalid_client`, not a success), and nothing rotates.
+    #[test]
+    fn two_client_auth_methods_is_invalid_request() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let body = format!(
+            "grant_type=refresh_token&refresh_token={}&client_id=authcore-demo&client_secret=demo-client-secret",
+            g.refresh_token
+        );
+        let good = basic("authcore-demo:demo-client-secret");
+        assert_answer(
+            &raw(&server, &form_post(&body, Some(&good))),
+            "400",
+            Some("invalid_request"),
+        );
+        assert!(still_live(&server, &g.refresh_token));
+    }
+
+    /// RFC 7235 §2.1 / RFC 7617 §2: the auth-scheme is case-insensitive and may be followed
+    /// by several spaces; RFC 6749 §2.3.1: the id and secret are form-encoded before
+    /// Base64, so they are compared decoded, not as header text.
+    #[test]
+    fn basic_credentials_are_decoded_and_the_scheme_has_any_case() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        let mut rt = g.refresh_token;
+        let b64 = |s: &str| base64_std(s.as_bytes());
+        for authorization in [
+            format!("basic {}", b64("authcore-demo:demo-client-secret")),
+            format!("BASIC  {}", b64("authcore-demo:demo-client-secret")),
+            // `-` percent-encoded, still the same id.
+            format!("Basic {}", b64("authcore%2Ddemo:demo%2Dclient%2Dsecret")),
+        ] {
+            let body = format!("grant_type=refresh_token&refresh_token={rt}");
+            let resp = raw(&server, &form_post(&body, Some(&authorization)));
+            assert_answer(&resp, "200", None);
+            let json: serde_json::Value =
+                serde_json::from_str(&resp[resp.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+            rt = json["refresh_token"].as_str().unwrap().to_owned();
+        }
+        for authorization in [
+            "Bearer x".to_owned(),
+            "Basic".to_owned(),
+            format!("Basic {}", b64("authcore-demo")),
+            format!("Basic {}", b64("authcore-demo:demo-client-secret:x")),
+            format!(
+                "Basic {}",
+                b64("authcore-demo:demo-client-secret").trim_end_matches('=')
+            ),
+            format!("Basic {}!", b64("authcore-demo:demo-client-secret")),
+        ] {
+            let body = format!("grant_type=refresh_token&refresh_token={rt}");
+            let resp = raw(&server, &form_post(&body, Some(&authorization)));
+            assert_answer(&resp, "401", Some("invalid_client"));
+        }
+    }
+
+    #[test]
+    fn basic_credentials_split_at_the_first_colon() {
+        let b64 = |s: &str| format!("basic {}", base64_std(s.as_bytes()));
+        assert_eq!(
+            basic_credentials(&b64("a%3Ab:c:d+e%2B")),
+            Some(("a:b".to_owned(), "c:d e+".to_owned()))
+        );
+        assert_eq!(
+            basic_credentials(&b64(":")),
+            Some((String::new(), String::new()))
+        );
+        assert_eq!(basic_credentials(&b64("no colon")), None);
+        assert_eq!(basic_credentials("Basic"), None);
+        assert_eq!(basic_credentials("Basicx YTpi"), None);
+    }
+
+    #[test]
+    fn base64_decoding_is_strict() {
+        for s in [
+            "",
+            "YQ==",
+            "YWI=",
+            "YWJj",
+            "YXBwK2lkOnMzJTNBY3IlMkJ0",
+            "+/+/",
+        ] {
+            let decoded = base64_std_decode(s).unwrap();
+            assert_eq!(base64_std(&decoded), s);
+        }
+        for s in [
+            "Y", "YQ", "YQ=", "YQ===", "Y===", "YQ==YQ==", "YR==", "YWJ=", "YW J", "YW-_",
+        ] {
+            assert_eq!(base64_std_decode(s), None, "{s}");
+        }
+    }
+
+    /// The request head is limited to 16 KiB while it is read: a request line or a header
+    /// line without a newline is not buffered without end (the connection is dropped).
+    #[test]
+    fn head_limit_applies_within_a_line() {
+        let server = server();
+        for start in ["", "POST /oauth/token HTTP/1.1\r\nX-Long: "] {
+            let mut s = TcpStream::connect(server.addr).unwrap();
+            s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
+            s.write_all(start.as_bytes()).unwrap();
+            let chunk = vec![b'A'; 1024 * 1024];
+            let mut sent = 0usize;
+            let refused = (0..64).any(|_| match s.write_all(&chunk) {
+                Ok(()) => {
+                    sent += chunk.len();
+                    false
+                }
+                Err(_) => true,
+            });
+            assert!(refused, "the server kept reading: {sent} bytes of one line");
+        }
+        // A head of exactly the limit is still read (and answered).
+        let filler = "X-Filler: ".to_owned();
+        let request = form_post("", None);
+        let pad = MAX_REQUEST - request.len() - filler.len() - 2;
+        let request = request.replacen(
+            "Host: x\r\n",
+            &format!("Host: x\r\n{filler}{}\r\n", "a".repeat(pad)),
+            1,
+        );
+        assert_eq!(request.len(), MAX_REQUEST);
+        assert_answer(&raw(&server, &request), "401", Some("invalid_client"));
+        let over = request.replacen("X-Filler: ", "X-Filler: a", 1);
+        assert_eq!(
+            raw(&server, &over),
+            "",
+            "one byte over the limit is dropped"
+        );
+    }
+
+    /// Secrets never print: `Debug` of a grant, of the server and of its log (also inside
+    /// the demo's `Summary`) shows refresh tokens as `rt_<grant>_<generation>` only, as
+    /// `Issued` and `ServerConfig` already did.
+    #[test]
+    fn debug_redacts_refresh_tokens() {
+        let server = server();
+        let g = server.issue_grant().unwrap();
+        assert!(!format!("{g:?}").contains(&g.refresh_token));
+        let before = format!("{server:?}");
+        let resp = raw(&server, &refresh_post(&g.refresh_token));
+        assert_answer(&resp, "200", None);
+        let after = format!("{server:?}");
+        let log = format!("{:?}", server.log());
+        for text in [&before, &after, &log] {
+            assert!(!text.contains(&g.refresh_token), "{text}");
+            assert!(!text.contains("demo-client-secret"), "{text}");
+        }
+        let rotated = lock(&server.state).grants[&g.grant].refresh_token.clone();
+        assert!(!after.contains(&rotated), "{after}");
+        // The labels are still there.
+        assert!(before.contains(r#"refresh_token: "rt_1_1""#), "{before}");
+        assert!(after.contains(r#"refresh_token: "rt_1_2""#), "{after}");
+        assert!(log.contains(r#"refresh_token: Some("rt_1_1")"#), "{log}");
+        // What a client sent that does not look like ours is not shown at all.
+        assert_eq!(token_label("my-secret"), "<redacted>");
+        assert_eq!(token_label("rt_1_x_secret"), "<redacted>");
+        assert_eq!(token_label("rt__1_secret"), "<redacted>");
+        assert_eq!(token_label("rt_12_3"), "rt_12_3");
+        assert_eq!(token_label("rt_12_3_abc"), "rt_12_3");
+    }
 
     #[test]
     fn base64_and_form() {

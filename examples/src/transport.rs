@@ -56,7 +56,12 @@ impl Endpoint {
     ///
     /// [`EndpointError`].
     pub fn parse(url: &str) -> Result<Self, EndpointError> {
-        if url.len() >= 8 && url[..8].eq_ignore_ascii_case("https://") {
+        // Bytes, not `str` slicing: the 8th byte may fall inside a multi-byte character.
+        if url
+            .as_bytes()
+            .get(..8)
+            .is_some_and(|scheme| scheme.eq_ignore_ascii_case(b"https://"))
+        {
             return Err(EndpointError::Https);
         }
         let rest = url
@@ -294,6 +299,36 @@ fn post_inner(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// No panic on any input: URLs whose 8th byte is inside a multi-byte character, and
+    /// non-ASCII hosts, paths and schemes, are parsed or refused.
+    #[test]
+    fn parse_does_not_panic_on_non_ascii() {
+        for url in [
+            "http://\u{e9}x/token",
+            "https:/\u{e9}",
+            "\u{e9}\u{e9}\u{e9}\u{e9}\u{e9}",
+            "http://h/\u{e9}?\u{e9}#\u{e9}",
+            "http://[\u{e9}]:\u{e9}",
+            "http://\u{e9}:80",
+            "\u{e9}ttps://x",
+        ] {
+            let r = std::panic::catch_unwind(|| Endpoint::parse(url));
+            assert!(r.is_ok(), "Endpoint::parse({url:?}) panicked");
+        }
+        assert_eq!(
+            Endpoint::parse("http://\u{e9}x/token").unwrap().connect,
+            "\u{e9}x:80"
+        );
+        assert_eq!(
+            Endpoint::parse("HTTPS://x/\u{e9}"),
+            Err(EndpointError::Https)
+        );
+        assert!(matches!(
+            Endpoint::parse("https:/\u{e9}"),
+            Err(EndpointError::Invalid(_))
+        ));
+    }
 
     #[test]
     fn endpoints() {

@@ -714,7 +714,8 @@ impl Refresher {
     /// # Errors
     ///
     /// [`Error::Credential`] when the tokens do not fit; [`Error::UnsupportedTokenType`] when
-    /// the set is not `Bearer`; [`Error::Persist`] when saving failed (nothing changes then).
+    /// the set is not `Bearer`; [`Error::Persist`] when saving failed (nothing changes in the
+    /// refresher then; after [`StoreError::NotDurable`] the store already holds the new set).
     pub fn set_tokens(&self, set: TokenSet) -> Result<AccessToken, Error> {
         let inner = &self.inner;
         if !set.is_bearer() {

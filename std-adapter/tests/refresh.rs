@@ -660,7 +660,14 @@ fn only_bearer_sets_are_taken() {
     lower.token_type = "bearer".to_owned();
     let token = s.refresher.set_tokens(lower).unwrap();
     assert_eq!(token.token_set().access_token.expose(), "at-lower");
-    // The file store saves what it is given, but does not read back a non-Bearer set.
-    s.store.save("dpop", &dpop).unwrap();
+    // The file store does not save a non-Bearer set (it would not read it back), and reads
+    // one written by other means as corrupt.
+    assert_eq!(s.store.save("dpop", &dpop), Err(StoreError::NotBearer));
+    assert_eq!(s.store.load("dpop"), Ok(None));
+    std::fs::write(
+        s.store.path_for("dpop"),
+        r#"{"v":1,"access_token":"at","refresh_token":"rt","expires_at":1,"token_type":"DPoP","scope":null}"#,
+    )
+    .unwrap();
     assert_eq!(s.store.load("dpop"), Err(StoreError::Corrupt));
 }

@@ -118,10 +118,19 @@ fn timeline_against_the_in_process_provider() {
         assert!(text.contains(needle), "{needle:?} missing from:\n{text}");
     }
     assert!(text.matches("\n     ok  ").count() >= 25, "{text}");
+    // Nor through `Debug` of the summary (its server log shows labels only).
+    let debug = format!("{s:?}");
     for seen in &s.server_log {
-        assert!(!text.contains(seen.refresh_token.as_deref().unwrap()));
+        let rt = seen.refresh_token.as_deref().unwrap();
+        assert!(!text.contains(rt));
+        assert!(!debug.contains(rt), "{debug}");
     }
+    assert!(
+        debug.contains(r#"refresh_token: Some("rt_1_3")"#),
+        "{debug}"
+    );
     assert!(!text.contains("demo-client-secret"));
+    assert!(!debug.contains("demo-client-secret"));
 }
 
 fn send(endpoint: &str, client: &Client<'_>, refresh_token: &str) -> (u16, String) {

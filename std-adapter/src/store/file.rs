@@ -19,10 +19,17 @@ use crate::secret::Secret;
 /// `token-sha256-<hex of SHA-256(k)>.json` for longer keys, so that no name exceeds 245
 /// bytes (the usual limit is 255); the two forms cannot collide, a hex name has no `s`.
 /// [`save`](TokenStore::save) writes the new set to a temporary file in the same directory,
-/// `fsync`s it, renames it over the old file and `fsync`s the directory: on POSIX file systems
-/// a crash at any point leaves either the complete old file or the complete new one.
+/// `fsync`s it, opens the directory, renames the file over the old one and `fsync`s the
+/// directory: on POSIX file systems a crash at any point leaves either the complete old file
+/// or the complete new one. Every step that can fail comes before the rename, so an error
+/// leaves the old set in place, except a failure of that last `fsync`, reported as
+/// [`StoreError::NotDurable`]: the new set is in place then, but may not survive a crash.
 /// Temporary files are named `.token.tmp-<32 random hex digits>`; leftovers (from a crash
 /// mid-write) are ignored and may be deleted.
+///
+/// `save` refuses a set that `load` could not give back, before anything is written: one
+/// with an empty access token ([`StoreError::EmptyAccessToken`]) or whose `token_type` is not
+/// `Bearer` ([`StoreError::NotBearer`]).
 ///
 /// Files are created with mode `0600` on Unix. Several processes may share the directory,
 /// also from different hosts or containers (where process ids repeat): temporary names are
@@ -232,7 +239,20 @@ impl TokenStore for FileStore {
         Ok(Some(set))
     }
 
+    /// # Errors
+    ///
+    /// [`StoreError::EmptyAccessToken`], [`StoreError::NotBearer`]: `load` would read the set
+    /// as corrupt; nothing was written. [`StoreError::Io`] with the step that failed (`create`, `write`, `fsync`,
+    /// `open_dir`, `rename`): nothing was replaced. [`StoreError::NotDurable`]: the `fsync`
+    /// of the directory after the rename failed; the new set is in place.
     fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError> {
+        // What `load` refuses is not written (it would replace a readable set).
+        if set.access_token.expose().is_empty() {
+            return Err(StoreError::EmptyAccessToken);
+        }
+        if !set.is_bearer() {
+            return Err(StoreError::NotBearer);
+        }
         let record = Record {
             v: 1,
             access_token: set.access_token.expose().to_owned(),
@@ -245,15 +265,25 @@ impl TokenStore for FileStore {
         drop(record);
         let target = self.path_for(key);
         let (temp, file) = self.create_temp()?;
-        // From here on the temporary file is ours: on failure, delete it (and only it).
-        let result = self
+        // From here on the temporary file is ours: on failure, delete it (and only it). All
+        // that can fail happens before the rename, so the old set is kept on any error here.
+        let renamed = self
             .write_temp(file, bytes.expose().as_bytes())
-            .and_then(|()| fs::rename(&temp, &target).map_err(StoreError::io("rename")));
-        if result.is_err() {
-            let _ = fs::remove_file(&temp);
-        }
-        result?;
-        sync_dir(&self.dir)
+            .and_then(|()| open_dir(&self.dir).map_err(StoreError::io("open_dir")))
+            .and_then(|dir| {
+                fs::rename(&temp, &target).map_err(StoreError::io("rename"))?;
+                Ok(dir)
+            });
+        let dir = match renamed {
+            Ok(dir) => dir,
+            Err(e) => {
+                let _ = fs::remove_file(&temp);
+                return Err(e);
+            }
+        };
+        // The new set is in place; only making the rename durable is left, and its failure
+        // cannot bring the old set back.
+        sync_opened_dir(dir).map_err(|e| StoreError::NotDurable { kind: e.kind() })
     }
 
     fn remove(&self, key: &str) -> Result<(), StoreError> {
@@ -267,11 +297,29 @@ impl TokenStore for FileStore {
 
 /// Makes a rename in `dir` durable (POSIX: `fsync` on the directory). A no-op elsewhere.
 pub(crate) fn sync_dir_io(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
+    sync_opened_dir(open_dir(dir)?)
+}
+
+/// `dir` opened for [`sync_opened_dir`] (`None` where directories are not synced): opened
+/// before a rename, so that a directory that cannot be opened fails before anything changed.
+fn open_dir(dir: &Path) -> io::Result<Option<File>> {
+    if cfg!(unix) {
+        File::open(dir).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// `fsync`s a directory [`open_dir`] opened.
+fn sync_opened_dir(dir: Option<File>) -> io::Result<()> {
+    #[cfg(test)]
+    if let Some(kind) = tests::FAIL_DIR_SYNC.with(std::cell::Cell::take) {
+        return Err(io::Error::from(kind));
+    }
+    match dir {
+        Some(dir) => dir.sync_all(),
+        None => Ok(()),
+    }
 }
 
 fn sync_dir(dir: &Path) -> Result<(), StoreError> {
@@ -289,6 +337,9 @@ mod tests {
         /// Names [`temp_name`] returns (first in, first out) before drawing random ones.
         pub(super) static FORCED_TEMP_NAMES: RefCell<VecDeque<String>> =
             const { RefCell::new(VecDeque::new()) };
+        /// Makes the next directory `fsync` on this thread fail with this kind.
+        pub(super) static FAIL_DIR_SYNC: std::cell::Cell<Option<io::ErrorKind>> =
+            const { std::cell::Cell::new(None) };
     }
 
     fn force_temp_names(names: &[&str]) {
@@ -432,6 +483,29 @@ mod tests {
         for name in &taken {
             assert_eq!(fs::read(dir.join(name)).unwrap(), name.as_bytes());
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// A failed `fsync` of the directory comes after the rename: the new set is in place, and
+    /// the error says so ([`StoreError::NotDurable`]) instead of claiming the old set is kept.
+    #[test]
+    fn a_failed_directory_sync_after_the_rename_is_not_durable() {
+        let dir = temp_dir("notDurable");
+        let store = FileStore::new(&dir).unwrap();
+        let old = TokenSet::new("old", Some(Secret::new("rt-old")), 1);
+        let new = TokenSet::new("new", Some(Secret::new("rt-new")), 2);
+        store.save("k", &old).unwrap();
+        FAIL_DIR_SYNC.with(|f| f.set(Some(io::ErrorKind::Other)));
+        let saved = store.save("k", &new);
+        assert_eq!(
+            saved,
+            Err(StoreError::NotDurable {
+                kind: io::ErrorKind::Other
+            })
+        );
+        assert_eq!(saved.unwrap_err().kind(), "store_not_durable");
+        assert_eq!(store.load("k").unwrap(), Some(new));
+        assert_eq!(names_in(&dir), [file_name("k")], "no temporary file left");
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -32,8 +32,8 @@ pub struct TokenSet {
     /// When the access token expires (Unix seconds).
     pub expires_at: i64,
     /// `token_type`: `Bearer` (any case). The core refuses other types in token responses, and
-    /// [`Refresher::set_tokens`](crate::refresh::Refresher::set_tokens) and the stores refuse
-    /// sets of another type (see [`TokenSet::is_bearer`]).
+    /// [`Refresher::set_tokens`](crate::refresh::Refresher::set_tokens) and [`FileStore`]
+    /// (on save and on load) refuse sets of another type (see [`TokenSet::is_bearer`]).
     pub token_type: String,
     /// The granted `scope`, when the server said.
     pub scope: Option<String>,
@@ -94,6 +94,22 @@ pub enum StoreError {
     Corrupt,
     /// The store refused the write (test stores, full quotas...).
     Unavailable,
+    /// The set has an empty access token, which a [`FileStore`] cannot give back (it reads
+    /// such a file as [`Corrupt`](Self::Corrupt)): refused before anything is written; the
+    /// previous set is kept.
+    EmptyAccessToken,
+    /// The set's `token_type` is not `Bearer` ([`TokenSet::is_bearer`]), which a
+    /// [`FileStore`] does not give back (it reads such a file as [`Corrupt`](Self::Corrupt)):
+    /// refused before anything is written; the previous set is kept.
+    NotBearer,
+    /// The new set replaced the previous one (a `load` returns it), but making that durable
+    /// failed (`fsync` of a [`FileStore`]'s directory): after a crash or power loss the store
+    /// may hold the previous set again. The only error after which the previous set is *not*
+    /// kept; save the set again to be sure.
+    NotDurable {
+        /// The I/O error kind.
+        kind: io::ErrorKind,
+    },
 }
 
 impl StoreError {
@@ -104,6 +120,9 @@ impl StoreError {
             Self::Io { .. } => "store_io",
             Self::Corrupt => "store_corrupt",
             Self::Unavailable => "store_unavailable",
+            Self::EmptyAccessToken => "store_empty_access_token",
+            Self::NotBearer => "store_not_bearer",
+            Self::NotDurable { .. } => "store_not_durable",
         }
     }
 
@@ -121,6 +140,14 @@ impl fmt::Display for StoreError {
             Self::Io { kind, operation } => write!(f, "token store {operation} failed: {kind}"),
             Self::Corrupt => f.write_str("token store holds unreadable data"),
             Self::Unavailable => f.write_str("token store is unavailable"),
+            Self::EmptyAccessToken => {
+                f.write_str("token store refused a set with an empty access token")
+            }
+            Self::NotBearer => f.write_str("token store refused a set whose type is not Bearer"),
+            Self::NotDurable { kind } => write!(
+                f,
+                "token store replaced the set but could not make it durable: {kind}"
+            ),
         }
     }
 }
@@ -138,11 +165,13 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
 
     /// Replaces the set under `key`. Access token, refresh token and expiry are written
     /// together: when this returns `Ok` the whole new set is durable (as far as the store
-    /// promises durability); when it fails or the process dies, the old set is still there.
+    /// promises durability); when it fails (but see [`StoreError::NotDurable`]) or the
+    /// process dies, the old set is still there.
     ///
     /// # Errors
     ///
     /// [`StoreError`] when the set could not be written; the previous set is kept then.
+    /// Except [`StoreError::NotDurable`]: the new set is in place but may not survive a crash.
     fn save(&self, key: &str, set: &TokenSet) -> Result<(), StoreError>;
 
     /// Deletes the set under `key` (sign-out). Deleting a missing key is not an error.
