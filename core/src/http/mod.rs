@@ -391,8 +391,9 @@ fn read_response<'b, T: Read>(
         }
     };
     let start = head.len;
+    // A 1xx, 204 or 304 ends at its head whatever its framing headers say (RFC 9112 §6.3
+    // item 1), refused ones included.
     let framing = match head.framing {
-        Framing::Refused(_) => head.framing,
         _ if matches!(head.status, 101 | 204 | 304) => Framing::Length(0),
         framing => framing,
     };

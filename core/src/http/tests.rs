@@ -736,3 +736,34 @@ fn http10_with_transfer_encoding_is_faulty_framing() {
     let mut buf = [0u8; 256];
     assert_eq!(run(&input, 1000, &mut buf), Ok((503, Some(9), Vec::new())));
 }
+
+/// RFC 9112 §6.3 item 1: "any response with a 1xx, 204, or 304 status code is always
+/// terminated by the first empty line after the header fields, regardless of the header
+/// fields present in the header section". A 204 whose framing headers would be refused is
+/// still a complete 204 with no body (as an interim 1xx is, and a 304).
+#[test]
+fn a_204_ends_at_its_head_whatever_its_framing_headers_say() {
+    for head in [
+        &b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n"[..],
+        b"HTTP/1.1 204 No Content\r\nContent-Length: x\r\n\r\n",
+        b"HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip\r\n\r\n",
+        b"HTTP/1.0 204 No Content\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ] {
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            run(head, 1000, &mut buf),
+            Ok((204, None, Vec::new())),
+            "{:?}",
+            core::str::from_utf8(head)
+        );
+    }
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(
+            b"HTTP/1.1 304 Not Modified\r\nContent-Length: x\r\n\r\n",
+            1000,
+            &mut buf
+        ),
+        Ok((304, None, Vec::new()))
+    );
+}
