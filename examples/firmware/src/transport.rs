@@ -7,14 +7,26 @@ use authcore::http::embedded_io::{ErrorKind, ErrorType, Read, Write};
 ///
 /// It stands in for the device's TCP/TLS socket: the firmware example writes its refresh
 /// request into a static buffer and parses a canned response through exactly the code path a
-/// socket would take.
-#[derive(Debug)]
+/// socket would take. `Debug` shows lengths only: the request carries the client secret and the
+/// refresh token, the reply the new tokens.
 pub struct Loopback<'a> {
     sent: &'a mut [u8],
     sent_len: usize,
     reply: &'a [u8],
     read_pos: usize,
     max_read: usize,
+}
+
+impl core::fmt::Debug for Loopback<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Loopback")
+            .field("sent_len", &self.sent_len)
+            .field("sent_capacity", &self.sent.len())
+            .field("reply_len", &self.reply.len())
+            .field("read_pos", &self.read_pos)
+            .field("max_read", &self.max_read)
+            .finish()
+    }
 }
 
 impl<'a> Loopback<'a> {

@@ -634,3 +634,44 @@ mod cookie {
         assert_eq!(err.code(), 2);
     }
 }
+
+/// `Loopback` holds the whole refresh request (the client secret in `Authorization`, the
+/// refresh token in the body) and the token endpoint's answer (the new tokens): its `Debug`
+/// shows lengths only, as `Request` and `HttpResponse` do.
+#[test]
+fn loopback_debug_does_not_print_the_request_or_the_reply() {
+    let mut machine = loaded_machine();
+    let mut req = [0u8; demo::REQUEST_LEN];
+    let mut tx = [0u8; demo::TX_LEN];
+    let mut rx = [0u8; demo::RX_LEN];
+    let request = build_refresh_request(&mut machine, FIRST_DEADLINE, &demo::CLIENT, &mut req)
+        .unwrap()
+        .unwrap();
+    let mut wire = Loopback::new(&mut tx, demo::CANNED_RESPONSE.as_bytes());
+    exchange(
+        &mut machine,
+        FIRST_DEADLINE,
+        &mut wire,
+        &demo::TARGET,
+        &request,
+        &mut rx,
+    )
+    .unwrap();
+    let debug = format!("{wire:?}");
+    // `[u8]`'s `Debug` prints decimal bytes: look for the tokens and the credentials that way.
+    let as_debug_bytes = |s: &str| {
+        s.bytes()
+            .map(|b| b.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for secret in [
+        "rt.5b7d0a.v1",
+        "rt.c0ffee.v2",
+        "aGFsbC10aGVybW9zdGF0OmNsaWVudC1zZWNyZXQtN2MxYg==",
+    ] {
+        assert!(!debug.contains(secret), "{debug}");
+        assert!(!debug.contains(&as_debug_bytes(secret)), "{debug}");
+    }
+    assert!(debug.contains("sent_len"), "{debug}");
+}
