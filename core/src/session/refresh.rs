@@ -40,6 +40,14 @@
 //! one is not retried at all, and an access token past its expiry is never handed out
 //! ([`OAuthToken::access_token`]).
 //!
+//! Concurrent reads of one session are the caller's to coordinate: each read that finds the
+//! token due pauses with a request carrying the same refresh token, and a token endpoint that
+//! rotates refresh tokens answers only the first (the others get `invalid_grant`, a terminal
+//! failure: Auth.js issues #2071, #11240). Send one request per refresh token and resume every
+//! paused read with the same answer (`Engine::resume` with a copy of the same
+//! [`RefreshOutcome`]); each then writes the same rotated credential. `examples/src/demo.rs`
+//! does this with a single flight keyed by the refresh token (its step "concurrent reads").
+//!
 //! A session token is read from scratch on every request, so the refresh machine's schedule is
 //! kept in the token ([`RefreshState`]): after a success, when the next refresh is due (the
 //! advisory window capped at half the new token's lifetime, at least the minimum interval
