@@ -13,14 +13,14 @@
 //! Most servers spend the old refresh token on use, so the printed set is the only copy of the
 //! new one. With `--out FILE` the set goes to `FILE` instead of standard output (nothing is
 //! printed): a temporary file is created next to `FILE` (mode `0600` on Unix) *before* the
-//! server is asked, so an unwritable place fails early with a usage error; after the grant
-//! the set is written to it, `fsync`ed and renamed over `FILE` (then the directory is
-//! `fsync`ed), so `FILE` holds either its old content or the whole new set. If the set
-//! cannot be written (to `FILE` or to standard output) the tool exits 1 with
-//! `error: io: ...` saying the old refresh token may no longer work (if only the rename
-//! failed, the line names the complete temporary file instead, which is then kept); the
-//! tokens are never written to standard error. A run killed mid-way may leave a
-//! `.FILE.tmp-<random>` file behind; it never blocks a later run.
+//! server is asked, so an unwritable place (or a `FILE` ending in a path separator, which can
+//! only name a directory) fails early with a usage error; after the grant the set is written
+//! to it, `fsync`ed and renamed over `FILE` (then the directory is `fsync`ed), so `FILE` holds
+//! either its old content or the whole new set. If the set cannot be written (to `FILE` or to
+//! standard output) the tool exits 1 with `error: io: ...` saying the old refresh token may no
+//! longer work (if only the rename failed, the line names the complete temporary file
+//! instead, which is then kept); the tokens are never written to standard error. A run killed
+//! mid-way may leave a `.FILE.tmp-<random>` file behind; it never blocks a later run.
 //!
 //! Failures exit 1 with `error: <kind>: <message>`: `kind` is the OAuth error code for errors
 //! the server reported (`invalid_grant`, `invalid_client`...), `unavailable` once transient
@@ -285,6 +285,17 @@ impl PendingOut {
         let name = target
             .file_name()
             .ok_or_else(|| usage("not a file name".into()))?;
+        // `file_name` (and `parent`) ignore a trailing separator or `.`: `dir/tokens.json/`
+        // can only name a directory, and `dir/a-file/` fails at the rename after the grant.
+        if !target
+            .as_os_str()
+            .as_encoded_bytes()
+            .ends_with(name.as_encoded_bytes())
+        {
+            return Err(usage(
+                "names a directory (ends with a path separator or `.`)".into(),
+            ));
+        }
         if target.is_dir() {
             return Err(usage("is a directory".into()));
         }

@@ -550,6 +550,47 @@ fn a_refused_success_without_a_rotated_refresh_token_writes_nothing() {
     assert!(!line.contains("rotated"), "{line}");
 }
 
+#[cfg(unix)]
+#[test]
+fn out_with_a_trailing_slash_fails_before_the_grant() {
+    // "a temporary file is created next to FILE ... before the server is asked, so an
+    // unwritable place fails early with a usage error" (the module docs): a path that can
+    // only name a directory, or whose parent is a file, is such a place.
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    let dir = common::temp_dir("refresh-out-slash");
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, "x").unwrap();
+    let d = dir.path().display();
+    for target in [
+        format!("{d}/tokens.json/"),
+        format!("{d}/tokens.json/."),
+        format!("{d}/a-file/"),
+        format!("{d}/a-file/tokens.json"),
+    ] {
+        let out = refresh(
+            &args(
+                &server.token_url(),
+                &["--refresh-token-env", "RT", "--out", &target],
+            ),
+            &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+            "",
+        );
+        assert_eq!(
+            (out.status.code(), server.requests()),
+            (Some(2), 0),
+            "{target}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stderr_line(&out);
+        assert!(line.starts_with("error: usage: --out "), "{line}");
+    }
+    assert!(server.is_live_refresh(&rt));
+    // Nothing created; the file is untouched.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert_eq!(std::fs::read_to_string(&a_file).unwrap(), "x");
+}
+
 #[cfg(target_os = "linux")]
 #[test]
 fn a_rotated_refresh_token_that_cannot_be_printed_is_reported_lost() {
