@@ -236,6 +236,18 @@ pub enum CliError {
         /// Human-readable message.
         message: String,
     },
+    /// The operation failed (exit code 1) but left a result that must not be lost, printed on
+    /// standard output before the `error: <kind>: <message>` line: `authcore refresh` when
+    /// the server rotated the refresh token in an answer that was refused (the old one may be
+    /// spent). `Debug` redacts `output`.
+    FailedWithOutput {
+        /// Stable snake_case kind.
+        kind: &'static str,
+        /// Human-readable message.
+        message: String,
+        /// What to print on standard output (a secret).
+        output: crate::secret::Secret,
+    },
 }
 
 /// `authcore session`.

@@ -52,7 +52,11 @@ impl Endpoint {
     /// `localhost`), which may use `http://` for tests and local development. A URL with
     /// user information (`https://user:pass@host/`) or a fragment is refused, and so is a host
     /// in brackets that is not an IPv6 address (`[auth.example.com]`, `[127.0.0.1]`, a zone
-    /// such as `[fe80::1%25eth0]`): [`EndpointError::InvalidUrl`].
+    /// such as `[fe80::1%25eth0]`), a host without brackets that is neither an IP address nor
+    /// a valid DNS name as rustls reads them (`auth..example.com`, `-auth.example.com`,
+    /// `*.example.com`, `auth%2eexample.com`, `127.1`: no request could ever be sent to it),
+    /// and port 0: [`EndpointError::InvalidUrl`]. A trailing dot (`localhost.`) and any case
+    /// are accepted.
     ///
     /// # Errors
     ///
@@ -138,9 +142,11 @@ impl fmt::Debug for Endpoint {
     }
 }
 
-/// Splits `host[:port]`; `None` when the host is empty, the port is not a number, or brackets
-/// hold anything but an IPv6 address (`[::1]`; no zone, no `[v1.…]`) or appear in a host
-/// without them.
+/// Splits `host[:port]`; `None` when the host is empty, the port is not a number or is 0, or
+/// brackets hold anything but an IPv6 address (`[::1]`; no zone, no `[v1.…]`) or appear in a
+/// host without them, or a host without brackets is neither an IP address nor a DNS name
+/// rustls accepts ([`ServerName`]: labels of 1 to 63 letters, digits, `-` and `_`, no `-` at
+/// either end, the last not all digits; the transport uses the same check before TLS).
 fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
     let (host, port) = if authority.starts_with('[') {
         let end = authority.find(']')?;
@@ -158,10 +164,15 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
         if host.is_empty() || host.contains([':', '[', ']']) {
             return None;
         }
+        // The transport names the host to rustls with the same check: a host it refuses
+        // would make every request fail `NotSent`, which the machine retries forever.
+        ServerName::try_from(host).ok()?;
         (host, port)
     };
     let port = match port {
-        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => Some(p.parse().ok()?),
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse().ok().filter(|&p: &u16| p != 0)?)
+        }
         Some(_) => return None,
         None => None,
     };
@@ -875,6 +886,71 @@ mod tests {
         }
         let addrs = lookup(&endpoint, Duration::from_secs(10)).unwrap();
         assert_eq!(addrs, [SocketAddr::from(([127, 0, 0, 1], 443))]);
+    }
+
+    #[test]
+    fn hosts_the_transport_can_never_use_are_refused() {
+        // Each of these used to parse, then every request failed `NotSent` (rustls refuses the
+        // name, or nothing listens on port 0), which the machine takes as transient: the
+        // refresh backed off and retried forever instead of the URL being refused up front.
+        for url in [
+            "https://auth..example.com/token",
+            "https://.auth.example.com/token",
+            "https://-auth-.example.com/token",
+            "https://auth-.example.com/token",
+            "https://*.example.com/token",
+            "https://auth%2eexample.com/token",
+            "https://auth.example.123/token",
+            "https://127.1/token",
+            "https://127.0.0.01/token",
+            "https://0x7f.0.0.1/token",
+            "https://auth.example.com:0/token",
+            "https://auth.example.com:00/token",
+            "http://127.0.0.1:0/token",
+            "http://[::1]:0/token",
+            "http://127.1/token",
+            "http://localhost:0/token",
+        ] {
+            assert_eq!(
+                Endpoint::parse(url),
+                Err(EndpointError::InvalidUrl),
+                "{url}"
+            );
+        }
+        let long_label = format!("https://{}.example.com/token", "a".repeat(64));
+        assert_eq!(Endpoint::parse(&long_label), Err(EndpointError::InvalidUrl));
+        // What rustls can name still parses, as before.
+        for (url, host, port) in [
+            ("https://localhost/token", "localhost", 443),
+            ("http://localhost:9/token", "localhost", 9),
+            ("http://LOCALHOST:9/token", "LOCALHOST", 9),
+            ("https://localhost./token", "localhost.", 443),
+            ("https://auth.example.com./token", "auth.example.com.", 443),
+            ("https://127.0.0.1/token", "127.0.0.1", 443),
+            ("http://127.0.0.1:65535/token", "127.0.0.1", 65535),
+            ("https://[::1]:8443/token", "::1", 8443),
+            ("https://[2001:db8::1]/token", "2001:db8::1", 443),
+            (
+                "https://Auth-1.Example.COM/token",
+                "Auth-1.Example.COM",
+                443,
+            ),
+            ("https://my_host.internal/token", "my_host.internal", 443),
+            ("https://123.example.com/token", "123.example.com", 443),
+            (
+                "https://xn--bcher-kva.example/token",
+                "xn--bcher-kva.example",
+                443,
+            ),
+            (
+                "https://auth.example.com:00443/token",
+                "auth.example.com",
+                443,
+            ),
+        ] {
+            let e = Endpoint::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!((e.host(), e.port()), (host, port), "{url}");
+        }
     }
 
     #[test]

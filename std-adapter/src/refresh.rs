@@ -37,6 +37,10 @@
 //! - **Persist first.** A new token set is saved to the store before any caller sees the new
 //!   access token. If saving fails (after [`RetryPolicy::persist_attempts`] tries), the new set
 //!   stays in memory, callers get [`Error::Persist`], and the next call tries to save again.
+//!   A terminal failure on a 2xx answer that was refused but carried a valid rotated refresh
+//!   token (the old one may be spent) saves that token in place of the stored one; a
+//!   credential installed with [`Refresher::set_refresh_token`] has no set to save it with,
+//!   and [`Refresher::refresh_token`] is then its only copy.
 //! - **Logs.** One `tracing` event per refresh (target `authcore_std::refresh`: credential key,
 //!   reason, outcome, attempts, latency). Tokens, secrets and headers are never logged, and
 //!   every `Debug` and `Display` here redacts them.
@@ -239,7 +243,11 @@ pub enum Error {
     /// No credential: sign in first.
     NoCredential,
     /// The refresh failed for good (OAuth error such as `invalid_grant`, an unusable success
-    /// response, no response twice): sign in again. The stored set is unchanged.
+    /// response, no response twice): sign in again. The stored set is unchanged, except that a
+    /// valid rotated refresh token in a 2xx answer that was refused (the old one may be spent)
+    /// replaces the stored refresh token; with a refresh-token-only credential
+    /// ([`Refresher::set_refresh_token`]) there is no set to store it with, and
+    /// [`Refresher::refresh_token`] is its only copy.
     Refresh {
         /// The machine's classification.
         error: RefreshError,
@@ -813,6 +821,25 @@ impl Refresher {
         state.current.as_ref().map(|(s, _)| (**s).clone())
     }
 
+    /// The refresh token this refresher holds now: after a refresh the new one (also while its
+    /// set waits to be saved, [`Error::Persist`]); after a terminal failure whose 2xx answer
+    /// was refused but carried a valid rotated refresh token, that kept token (the server may
+    /// have spent the old one); `None` before the credential is loaded (the first
+    /// [`access_token`](Self::access_token) or [`refresh`](Self::refresh)) or installed, and
+    /// after [`sign_out`](Self::sign_out). Secret: do not log it.
+    ///
+    /// A kept token normally replaces the stored set's refresh token. A credential installed
+    /// with [`set_refresh_token`](Self::set_refresh_token) has no set yet, and a store only
+    /// holds whole sets (with an access token): a token kept before its first successful
+    /// refresh cannot be stored, and this is its only copy (the process ending loses it). A
+    /// caller with such a credential should read it here after [`Error::Refresh`] and keep it
+    /// where the user can find it (`authcore refresh` writes it out).
+    #[must_use]
+    pub fn refresh_token(&self) -> Option<Secret> {
+        let state = self.inner.lock();
+        state.machine.refresh_token().map(Secret::new)
+    }
+
     /// Where the credential stands now, as the machine sees it.
     #[must_use]
     pub fn status(&self) -> Status {
@@ -1131,7 +1158,7 @@ impl Inner {
             if let Err(retry_in) = self.breaker.allow(self.clock.monotonic()) {
                 return (Err(Error::CircuitOpen { retry_in }), sends);
             }
-            let (body, authorization) = {
+            let (body, authorization, sent_rt) = {
                 let mut state = self.lock();
                 let now = self.clock.unix_now();
                 state.machine.handle_timeout(now);
@@ -1166,12 +1193,15 @@ impl Inner {
                         return (Err(Error::Request(e)), sends);
                     }
                 };
-                let owned = (
+                let (body, authorization) = (
                     Secret::new(request.body),
                     request.authorization.map(Secret::new),
                 );
                 buf.fill(0);
-                owned
+                // The refresh token this request spends: a different one after a terminal
+                // failure was kept from the answer (see `save_kept_refresh_token`).
+                let sent_rt = state.machine.refresh_token().map(Secret::new);
+                (body, authorization, sent_rt)
             };
             self.hook(Step::BeforeSend);
             let sent_at = self.clock.unix_now();
@@ -1279,7 +1309,7 @@ impl Inner {
                 } else {
                     self.breaker.record_success();
                 }
-                self.save_kept_refresh_token();
+                self.save_kept_refresh_token(sent_rt.as_ref());
                 return (Err(Error::Refresh { error, code }), sends);
             }
             let opened = self.breaker.record_failure(self.clock.monotonic());
@@ -1369,15 +1399,21 @@ impl Inner {
         )
     }
 
-    /// Saves the set the machine just committed, then hands it out.
     /// After a terminal failure: a refresh token the machine kept from the answer (rotated, in
     /// an answer whose access token is larger than [`MAX_ACCESS_TOKEN`], or whose body was
     /// refused for another member) replaces the spent one
     /// in the store and in the set handed out, beside the old access token. Under the same
     /// rules as [`Self::commit`]'s save (the writes lock; not after a sign-in or sign-out).
-    fn save_kept_refresh_token(&self) {
+    /// Without a set (a credential from [`Refresher::set_refresh_token`]) there is nothing to
+    /// store it with (a set needs an access token): it stays in the machine only, for
+    /// [`Refresher::refresh_token`], and a warning says so.
+    fn save_kept_refresh_token(&self, sent: Option<&Secret>) {
         let state = self.lock();
         let Some((current, generation)) = state.current.as_ref() else {
+            let kept = state.machine.refresh_token();
+            if kept.is_some() && kept != sent.map(Secret::expose) {
+                tracing::warn!(target: "authcore_std::refresh", credential = %self.key, "a rotated refresh token was kept from a refused answer but cannot be stored (refresh-token-only credential, no access token): it is only in memory, see Refresher::refresh_token");
+            }
             return;
         };
         let kept = state.machine.refresh_token();
@@ -1425,6 +1461,7 @@ impl Inner {
         }
     }
 
+    /// Saves the set the machine just committed, then hands it out.
     fn commit(&self, mut state: MutexGuard<'_, State>, sent_at: i64) -> Outcome {
         let generation = state.machine.generation();
         let epoch = state.epoch;

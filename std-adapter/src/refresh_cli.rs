@@ -13,19 +13,28 @@
 //! Most servers spend the old refresh token on use, so the printed set is the only copy of the
 //! new one. With `--out FILE` the set goes to `FILE` instead of standard output (nothing is
 //! printed): a temporary file is created next to `FILE` (mode `0600` on Unix) *before* the
-//! server is asked, so an unwritable place fails early with a usage error; after the grant
-//! the set is written to it, `fsync`ed and renamed over `FILE` (then the directory is
-//! `fsync`ed), so `FILE` holds either its old content or the whole new set. If the set
-//! cannot be written (to `FILE` or to standard output) the tool exits 1 with
-//! `error: io: ...` saying the old refresh token may no longer work (if only the rename
-//! failed, the line names the complete temporary file instead, which is then kept); the
-//! tokens are never written to standard error. A run killed mid-way may leave a
-//! `.FILE.tmp-<random>` file behind; it never blocks a later run.
+//! server is asked, so an unwritable place (or a `FILE` ending in a path separator, which can
+//! only name a directory) fails early with a usage error; after the grant the set is written
+//! to it, `fsync`ed and renamed over `FILE` (then the directory is `fsync`ed), so `FILE` holds
+//! either its old content or the whole new set. If the set cannot be written (to `FILE` or to
+//! standard output) the tool exits 1 with `error: io: ...` saying the old refresh token may no
+//! longer work (if only the rename failed, the line names the complete temporary file
+//! instead, which is then kept); the tokens are never written to standard error. A run killed
+//! mid-way may leave a `.FILE.tmp-<random>` file behind; it never blocks a later run.
 //!
 //! Failures exit 1 with `error: <kind>: <message>`: `kind` is the OAuth error code for errors
 //! the server reported (`invalid_grant`, `invalid_client`...), `unavailable` once transient
 //! failures have used up the retries (or the server never answered), and the adapter's kind
 //! otherwise (`bad_response` for an unusable success response). Usage errors exit 2.
+//!
+//! A refused 2xx answer (a `token_type` other than `Bearer`, an unusable `expires_in`, an
+//! access token too large...) may still carry a rotated refresh token while the server has
+//! spent the old one. The refresher keeps it ([`Refresher::refresh_token`]) but has no set to
+//! store it with, so the tool writes
+//! `{"access_token":null,"refresh_token":"<new>","expires_at":null,"token_type":null,"scope":null}`
+//! where a set would go (standard output, or `FILE` through the same temporary file and
+//! rename) and still exits 1; the error line adds that the server rotated the refresh token
+//! and where the new one was written (a failure to write it is `error: io: ...` as above).
 
 use std::ffi::OsString;
 use std::fs::File;
@@ -135,7 +144,8 @@ impl RefreshArgs {
 ///
 /// [`CliError::Usage`] for bad arguments (and an `--out` file that cannot be created),
 /// [`CliError::Failed`] when the refresh failed or its result could not be written to `--out`
-/// (kind `io`).
+/// (kind `io`), [`CliError::FailedWithOutput`] when the refresh failed after the server
+/// rotated the refresh token and the new one is to be printed (no `--out`).
 pub fn run(args: &RefreshArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let endpoint = Endpoint::parse(&args.token_endpoint)
         .map_err(|e| CliError::Usage(format!("--token-endpoint: {e}")))?;
@@ -186,7 +196,10 @@ pub fn run(args: &RefreshArgs, stdin: &str, env: &dyn Environment) -> Result<Str
         .map_err(|e| CliError::Usage(format!("refresh token: {e}")))?;
     // Dropped (removing its temporary file) on every early return below.
     let pending = args.out.as_deref().map(PendingOut::create).transpose()?;
-    let token = refresher.refresh().map_err(failed)?;
+    let token = match refresher.refresh() {
+        Ok(token) => token,
+        Err(e) => return Err(failed_refresh(e, &refresher, &refresh_token, pending)),
+    };
     let set = token.token_set();
     let out = serde_json::json!({
         "access_token": set.access_token.expose(),
@@ -197,10 +210,61 @@ pub fn run(args: &RefreshArgs, stdin: &str, env: &dyn Environment) -> Result<Str
     });
     match pending {
         Some(pending) => {
-            pending.commit(format!("{out}\n").as_bytes())?;
+            pending.commit(format!("{out}\n").as_bytes(), "the new token set")?;
             Ok(String::new())
         }
         None => Ok(out.to_string()),
+    }
+}
+
+/// The error for a failed refresh. When the refresher kept a rotated refresh token from a
+/// refused answer (the server may have spent `given`), that token is also written where a set
+/// would have gone, as `{"access_token":null,"refresh_token":"...",...}`: to the `--out` file
+/// now, or to standard output by the caller ([`CliError::FailedWithOutput`]); the message says
+/// where (never the token itself).
+fn failed_refresh(
+    e: Error,
+    refresher: &Refresher,
+    given: &Secret,
+    pending: Option<PendingOut>,
+) -> CliError {
+    let failure = failed(e);
+    let kept = refresher.refresh_token().filter(|rt| rt != given);
+    let (Some(kept), CliError::Failed { kind, message }) = (kept, &failure) else {
+        // Nothing to write: `pending` is dropped, removing its temporary file.
+        return failure;
+    };
+    let kind = *kind;
+    let out = serde_json::json!({
+        "access_token": null,
+        "refresh_token": kept.expose(),
+        "expires_at": null,
+        "token_type": null,
+        "scope": null,
+    });
+    let rotated = "the server rotated the refresh token in that answer";
+    let spent = "the old one may no longer work";
+    let Some(pending) = pending else {
+        return CliError::FailedWithOutput {
+            kind,
+            message: format!("{message}; {rotated}: the new one is on standard output ({spent})"),
+            output: Secret::new(out.to_string()),
+        };
+    };
+    let target = pending.target.display().to_string();
+    match pending.commit(format!("{out}\n").as_bytes(), "the rotated refresh token") {
+        Ok(()) => CliError::Failed {
+            kind,
+            message: format!("{message}; {rotated}: the new one was written to {target} ({spent})"),
+        },
+        Err(CliError::Failed {
+            kind: io,
+            message: why,
+        }) => CliError::Failed {
+            kind: io,
+            message: format!("{why} (the refresh failed: {kind}: {message})"),
+        },
+        Err(other) => other,
     }
 }
 
@@ -221,6 +285,17 @@ impl PendingOut {
         let name = target
             .file_name()
             .ok_or_else(|| usage("not a file name".into()))?;
+        // `file_name` (and `parent`) ignore a trailing separator or `.`: `dir/tokens.json/`
+        // can only name a directory, and `dir/a-file/` fails at the rename after the grant.
+        if !target
+            .as_os_str()
+            .as_encoded_bytes()
+            .ends_with(name.as_encoded_bytes())
+        {
+            return Err(usage(
+                "names a directory (ends with a path separator or `.`)".into(),
+            ));
+        }
         if target.is_dir() {
             return Err(usage("is a directory".into()));
         }
@@ -247,13 +322,14 @@ impl PendingOut {
         })
     }
 
-    /// Writes `bytes`, `fsync`s, renames over the target and `fsync`s the directory.
-    fn commit(mut self, bytes: &[u8]) -> Result<(), CliError> {
+    /// Writes `bytes` (`what`, for messages), `fsync`s, renames over the target and `fsync`s
+    /// the directory.
+    fn commit(mut self, bytes: &[u8], what: &str) -> Result<(), CliError> {
         let lost = |step: &str, e: std::io::Error| CliError::Failed {
             kind: "io",
             message: format!(
-                "cannot write the new token set to {} ({step}: {e}); the old refresh token \
-                 may no longer work",
+                "cannot write {what} to {} ({step}: {e}); the old refresh token may no longer \
+                 work",
                 self.target.display()
             ),
         };
@@ -272,7 +348,7 @@ impl PendingOut {
         renamed.map_err(|e| CliError::Failed {
             kind: "io",
             message: format!(
-                "cannot rename the new token set over {} ({e}); it is in {} (mode 0600)",
+                "cannot rename {what} over {} ({e}); it is in {} (mode 0600)",
                 self.target.display(),
                 temp.display()
             ),
@@ -280,7 +356,7 @@ impl PendingOut {
         sync_dir_io(&self.dir).map_err(|e| CliError::Failed {
             kind: "io",
             message: format!(
-                "the new token set is in {} but its directory could not be synced: {e}",
+                "{what} is in {} but its directory could not be synced: {e}",
                 self.target.display()
             ),
         })

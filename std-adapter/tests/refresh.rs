@@ -671,3 +671,39 @@ fn only_bearer_sets_are_taken() {
     .unwrap();
     assert_eq!(s.store.load("dpop"), Err(StoreError::Corrupt));
 }
+
+/// `Refresher::refresh_token` is the refresh token held now: none before the credential is
+/// loaded or installed, the rotated one after a refresh, one kept from a refused answer, the
+/// signed-in one, none after sign-out.
+#[test]
+fn refresh_token_is_the_one_held_now() {
+    let s = setup("rt-accessor");
+    let r = &s.refresher;
+    let held = || r.refresh_token().map(|t| t.expose().to_owned());
+    assert_eq!(held(), None, "nothing loaded yet");
+    // A refused 2xx answer that rotated the token: the kept one replaces the stored one.
+    s.server.push_fault(Fault::SpendAndAnswer(
+        r#"{"access_token":"at-x","refresh_token":"rt-kept","expires_in":3600,"token_type":"DPoP"}"#,
+    ));
+    assert!(matches!(r.access_token(), Err(Error::Refresh { .. })));
+    assert_eq!(held().as_deref(), Some("rt-kept"));
+    let stored = s.store.load("user").unwrap().unwrap();
+    assert_eq!(stored.refresh_token, Some(Secret::new("rt-kept")));
+    assert_eq!(r.current().unwrap().refresh_token, stored.refresh_token);
+    // A sign-in installs its own.
+    let (at, rt) = s.server.sign_in();
+    r.set_tokens(TokenSet::new(at, Some(Secret::new(rt.clone())), NOW - 5))
+        .unwrap();
+    assert_eq!(held(), Some(rt.clone()));
+    // A refresh rotates it: the new one, as stored and handed out.
+    let token = r.access_token().unwrap();
+    let new = token.token_set().refresh_token.clone();
+    assert!(new.is_some() && new != Some(Secret::new(rt.clone())));
+    assert_eq!(r.refresh_token(), new);
+    assert_eq!(s.store.load("user").unwrap().unwrap().refresh_token, new);
+    // A refresh-token-only credential holds that token before any request.
+    r.set_refresh_token(&Secret::new("rt-only")).unwrap();
+    assert_eq!(held().as_deref(), Some("rt-only"));
+    r.sign_out().unwrap();
+    assert_eq!(held(), None);
+}

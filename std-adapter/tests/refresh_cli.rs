@@ -465,3 +465,162 @@ fn out_after_a_failed_grant_leaves_nothing() {
     assert!(stderr_line(&out).starts_with("error: invalid_grant: "));
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }
+
+/// The JSON written for a refused answer whose rotated refresh token was kept.
+fn kept_token_json(rt: &str) -> serde_json::Value {
+    serde_json::json!({
+        "access_token": null,
+        "refresh_token": rt,
+        "expires_at": null,
+        "token_type": null,
+        "scope": null,
+    })
+}
+
+#[test]
+fn a_rotated_refresh_token_in_a_refused_success_is_written_out() {
+    // The server spends the old refresh token and answers 200 with a rotated one, in a body the
+    // adapter refuses (a `token_type` other than Bearer; an `expires_in` that is no number).
+    // The tool's store is in memory and dies with the process: the rotated token must reach
+    // the user where a set would have gone (standard output, or --out), with exit 1.
+    for body in [
+        r#"{"access_token":"at-x","token_type":"DPoP","expires_in":3600,"refresh_token":"rt-rotated-42"}"#,
+        r#"{"access_token":"at-x","token_type":"Bearer","expires_in":"soon","refresh_token":"rt-rotated-42"}"#,
+    ] {
+        for to_file in [false, true] {
+            let server = TokenServer::start();
+            let (_, rt) = server.sign_in();
+            server.push_fault(Fault::SpendAndAnswer(body));
+            let dir = common::temp_dir("refresh-out-kept");
+            let target = dir.path().join("tokens.json");
+            let mut extra = vec!["--refresh-token-env", "RT"];
+            if to_file {
+                extra.extend(["--out", target.to_str().unwrap()]);
+            }
+            let out = refresh(
+                &args(&server.token_url(), &extra),
+                &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+                "",
+            );
+            // The old token was spent by the server.
+            assert!(!server.is_live_refresh(&rt));
+            assert_eq!(out.status.code(), Some(1), "{body} {to_file}: {out:?}");
+            let written = if to_file {
+                assert!(out.stdout.is_empty(), "{out:?}");
+                std::fs::read(&target).unwrap()
+            } else {
+                assert!(!target.exists());
+                out.stdout.clone()
+            };
+            let v: serde_json::Value = serde_json::from_slice(&written)
+                .unwrap_or_else(|e| panic!("{body} {to_file}: {e}: {out:?}"));
+            assert_eq!(v, kept_token_json("rt-rotated-42"), "{body} {to_file}");
+            let line = stderr_line(&out);
+            assert!(line.starts_with("error: bad_response: "), "{line}");
+            assert!(line.contains("rotated the refresh token"), "{line}");
+            let place = if to_file {
+                target.display().to_string()
+            } else {
+                "standard output".to_owned()
+            };
+            assert!(line.contains(&place), "{line}");
+            // Never on standard error.
+            assert!(!line.contains("rt-rotated-42"), "{line}");
+        }
+    }
+}
+
+#[test]
+fn a_refused_success_without_a_rotated_refresh_token_writes_nothing() {
+    // Nothing was kept: no token set to write, as for any failure.
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    server.push_fault(Fault::SpendAndAnswer(
+        r#"{"access_token":"at-x","token_type":"DPoP","expires_in":3600}"#,
+    ));
+    let out = refresh(
+        &args(&server.token_url(), &["--refresh-token-env", "RT"]),
+        &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(out.stdout.is_empty(), "{out:?}");
+    let line = stderr_line(&out);
+    assert!(line.starts_with("error: bad_response: "), "{line}");
+    assert!(!line.contains("rotated"), "{line}");
+}
+
+#[cfg(unix)]
+#[test]
+fn out_with_a_trailing_slash_fails_before_the_grant() {
+    // "a temporary file is created next to FILE ... before the server is asked, so an
+    // unwritable place fails early with a usage error" (the module docs): a path that can
+    // only name a directory, or whose parent is a file, is such a place.
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    let dir = common::temp_dir("refresh-out-slash");
+    let a_file = dir.path().join("a-file");
+    std::fs::write(&a_file, "x").unwrap();
+    let d = dir.path().display();
+    for target in [
+        format!("{d}/tokens.json/"),
+        format!("{d}/tokens.json/."),
+        format!("{d}/a-file/"),
+        format!("{d}/a-file/tokens.json"),
+    ] {
+        let out = refresh(
+            &args(
+                &server.token_url(),
+                &["--refresh-token-env", "RT", "--out", &target],
+            ),
+            &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+            "",
+        );
+        assert_eq!(
+            (out.status.code(), server.requests()),
+            (Some(2), 0),
+            "{target}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line = stderr_line(&out);
+        assert!(line.starts_with("error: usage: --out "), "{line}");
+    }
+    assert!(server.is_live_refresh(&rt));
+    // Nothing created; the file is untouched.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    assert_eq!(std::fs::read_to_string(&a_file).unwrap(), "x");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_rotated_refresh_token_that_cannot_be_printed_is_reported_lost() {
+    let server = TokenServer::start();
+    let (_, rt) = server.sign_in();
+    server.push_fault(Fault::SpendAndAnswer(
+        r#"{"access_token":"at-x","token_type":"DPoP","expires_in":3600,"refresh_token":"rt-rotated-42"}"#,
+    ));
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = refresh_to(
+        &args(&server.token_url(), &["--refresh-token-env", "RT"]),
+        &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+        "",
+        Stdio::from(full),
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let line = stderr_line(&out);
+    assert!(
+        line.starts_with("error: io: cannot write the rotated refresh token to stdout: "),
+        "{line}"
+    );
+    assert!(
+        line.contains("the old refresh token may no longer work") && line.contains("bad_response"),
+        "{line}"
+    );
+    assert!(
+        !line.contains("rt-") && !line.contains(&rt) && !line.contains("panicked"),
+        "{line}"
+    );
+}

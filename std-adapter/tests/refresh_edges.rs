@@ -1,7 +1,8 @@
 //! The refresher's edges, against the loopback token server on a manual clock: a sign-out
 //! during a back-off, the circuit breaker's half-open probe when an attempt sends nothing,
 //! a breaker that opens during a refresh, `Retry-After` after a slow answer, `max_wait` with
-//! jitter, and a rotated refresh token kept from an answer whose access token is too large.
+//! jitter, and a rotated refresh token kept from an answer whose access token is too large (or,
+//! for a credential known only by its refresh token, from a refused answer).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -389,4 +390,54 @@ fn a_wall_clock_stepped_back_does_not_make_a_backoff_last_for_hours() {
         Err(e) => panic!("{e:?}"),
     }
     assert_eq!(server.requests(), 2);
+}
+
+#[test]
+fn a_rotated_refresh_token_is_kept_after_set_refresh_token() {
+    // As `a_rotated_refresh_token_with_a_too_large_access_token_is_not_lost`, but the
+    // credential was installed with `set_refresh_token` (the CLI's way): no current set, so
+    // nothing to store the kept token with. `Refresher::refresh_token` is then its only copy.
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, store, b) = setup("rt-only-kept", clock);
+    let r = b.build();
+    let (_, rt) = server.sign_in();
+    r.set_refresh_token(&Secret::new(rt.clone())).unwrap();
+    assert_eq!(r.refresh_token().as_ref().map(Secret::expose), Some(&*rt));
+    let stored_before = store.load("user").unwrap();
+    server.push_fault(Fault::SpendAndAnswer(
+        r#"{"access_token":"at-x","refresh_token":"rt-rotated","expires_in":3600,"token_type":"DPoP"}"#,
+    ));
+    let err = r.refresh().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Refresh {
+                error: RefreshError::BadResponse(_),
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        !server.is_live_refresh(&rt),
+        "the server spent the old token"
+    );
+    assert_eq!(
+        r.refresh_token().as_ref().map(Secret::expose),
+        Some("rt-rotated"),
+        "the rotated refresh token was dropped"
+    );
+    // Still no set to hand out, and the store is as it was (no set without an access token).
+    assert_eq!(r.current(), None);
+    assert_eq!(store.load("user").unwrap(), stored_before);
+    // A later call does not send the spent token again, and the kept one stays.
+    assert!(matches!(
+        r.access_token(),
+        Err(Error::SignInRequired { .. })
+    ));
+    assert_eq!(
+        r.refresh_token().as_ref().map(Secret::expose),
+        Some("rt-rotated")
+    );
+    assert_eq!(server.requests(), 1);
 }

@@ -5,9 +5,10 @@
 //!
 //! A failure to read stdin (an I/O error, or bytes that are not UTF-8) or to write the result on
 //! stdout (a full disk, a closed pipe) is a failed operation: `error: io: ...`, exit 1; for
-//! `refresh` a failed write says that the new token set was lost and the old refresh token may
-//! no longer work. Nothing here panics on an input or output error, and a failure to write on
-//! stderr is ignored (there is nowhere left to report it).
+//! `refresh` a failed write says that the new token set (or the rotated refresh token a failed
+//! refresh writes) was lost and the old refresh token may no longer work. Nothing here panics
+//! on an input or output error, and a failure to write on stderr is ignored (there is nowhere
+//! left to report it).
 
 use std::io::{self, Read as _, Write as _};
 use std::process::ExitCode;
@@ -52,6 +53,23 @@ fn main() -> ExitCode {
         }
         Err(CliError::Failed { kind, message }) => {
             report(format_args!("error: {kind}: {message}"));
+            ExitCode::from(1)
+        }
+        // `refresh`: a rotated refresh token kept from a refused answer, printed where the
+        // set would have been.
+        Err(CliError::FailedWithOutput {
+            kind,
+            message,
+            output,
+        }) => {
+            match print_line(output.expose()) {
+                Ok(()) => report(format_args!("error: {kind}: {message}")),
+                Err(e) => report(format_args!(
+                    "error: io: cannot write the rotated refresh token to stdout: {e}; the old \
+                     refresh token may no longer work (the refresh failed: {kind}; --out FILE \
+                     writes the token to a file)"
+                )),
+            }
             ExitCode::from(1)
         }
     }
