@@ -35,8 +35,8 @@ pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec, MAX_SESSION_TOKEN_LEN
 #[cfg(feature = "jwe")]
 pub use codec::{AuthJsCodec, NextAuthV4Codec};
 pub use refresh::{
-    refresh_due, OAuthCallbacks, OAuthFields, OAuthToken, PendingRefresh, ReadStep, RefreshOutcome,
-    RefreshState, RefreshableToken, ResumeError, Unfinished, ACCESS_TOKEN_CAPACITY,
+    refresh_due, sign_in_state, OAuthCallbacks, OAuthFields, OAuthToken, PendingRefresh, ReadStep,
+    RefreshOutcome, RefreshState, RefreshableToken, ResumeError, Unfinished, ACCESS_TOKEN_CAPACITY,
     REFRESH_TOKEN_CAPACITY,
 };
 

@@ -49,9 +49,10 @@
 //! does this with a single flight keyed by the refresh token (its step "concurrent reads").
 //!
 //! A session token is read from scratch on every request, so the refresh machine's schedule is
-//! kept in the token ([`RefreshState`]): after a success, when the next refresh is due (the
-//! advisory window capped at half the new token's lifetime, at least the minimum interval
-//! later); after a failure, the back-off, its streak, and whether it was terminal. A token
+//! kept in the token ([`RefreshState`]): after sign-in and after a success, when the next
+//! refresh is due (the advisory window capped at half the token's lifetime; after a success
+//! also at least the minimum interval later); after a failure, the back-off, its streak, and
+//! whether it was terminal. A token
 //! that carries Auth.js's `error` without that state (as the guide writes after any failure)
 //! is refreshed again when due.
 
@@ -102,8 +103,9 @@ pub struct RefreshState {
     /// No refresh before this time (Unix seconds): after a transient failure, the end of its
     /// back-off (and any `Retry-After`); after a success, when the next refresh is due by the
     /// refresh machine's schedule (the advisory window capped at half the new token's lifetime,
-    /// the minimum interval, the stale back-off). `None`: due inside the advisory margin of
-    /// `expires_at` (a token from sign-in, or one Auth.js wrote).
+    /// the minimum interval, the stale back-off); after sign-in, half the access token's
+    /// lifetime ([`sign_in_state`]). A refresh also waits for the advisory margin of
+    /// `expires_at` ([`refresh_due`]); `None` (a token Auth.js wrote): that margin alone.
     pub not_before: Option<i64>,
     /// Consecutive transient failures so far (the back-off doubles with each).
     pub failures: u32,
@@ -361,6 +363,7 @@ impl<const N: usize> Callbacks for OAuthCallbacks<N> {
                     refresh_token: a.refresh_token,
                     expires_at,
                 })?;
+                token.set_refresh_state(sign_in_state(params.now, expires_at));
             }
         }
         Ok(Some(token))
@@ -695,6 +698,22 @@ enum Started<'b, T> {
     NotDue(OpenSession<'b, T>),
 }
 
+/// The schedule of a credential issued at `now` (sign-in): not refreshed before half its
+/// lifetime, the cap a refresh machine puts on the advisory margin.
+///
+/// For custom callbacks whose tokens implement [`RefreshableToken`]: store this with
+/// [`RefreshableToken::set_refresh_state`] after the sign-in credential, as
+/// [`OAuthCallbacks`] does. Without it, an access token that lives less than twice the
+/// advisory margin is refreshed on the first read after sign-in.
+#[must_use]
+pub fn sign_in_state(now: i64, expires_at: i64) -> RefreshState {
+    let half = expires_at.saturating_sub(now).max(0) / 2;
+    RefreshState {
+        not_before: Some(now.saturating_add(half)),
+        ..RefreshState::default()
+    }
+}
+
 /// The state after a terminal failure: nothing is retried.
 const fn terminal_state() -> RefreshState {
     RefreshState {
@@ -736,14 +755,11 @@ fn start_request<'b, T>(
 }
 
 /// Whether a session read should refresh `token` now: it has a refresh token, the last refresh
-/// did not fail terminally, and it is due by the schedule the token carries
-/// ([`RefreshState::not_before`]: the back-off after a failure, the refresh machine's schedule
-/// after a success) or, without one, the access token is within the advisory margin of its
-/// expiry (or past it). No jitter applies to the margin here; the schedule after a success
-/// has the machine's. A schedule in the token was made with the configuration of the read that
-/// wrote it: a changed margin applies from the next refresh on. A token from sign-in has no
-/// schedule yet, so an access token that lives less than twice the margin is refreshed on the
-/// first read that finds it inside the margin.
+/// did not fail terminally, the access token is within the advisory margin of its expiry (or
+/// past it), and the schedule the token carries allows it ([`RefreshState::not_before`]: the
+/// back-off after a failure; after a success the refresh machine's schedule, which caps the
+/// margin at half the new token's lifetime and keeps the minimum interval; after sign-in
+/// through [`OAuthCallbacks`], half the lifetime, [`sign_in_state`]). No jitter applies here.
 #[must_use]
 pub fn refresh_due<T: RefreshableToken>(token: &T, now: i64, config: &refresh::Config) -> bool {
     let Some(c) = token.credential() else {
@@ -756,12 +772,8 @@ pub fn refresh_due<T: RefreshableToken>(token: &T, now: i64, config: &refresh::C
     if state.terminal {
         return false;
     }
-    match state.not_before {
-        Some(not_before) => now >= not_before,
-        None => {
-            now >= c
-                .expires_at
-                .saturating_sub(i64::from(config.advisory_margin_secs()))
-        }
-    }
+    let window = c
+        .expires_at
+        .saturating_sub(i64::from(config.advisory_margin_secs()));
+    now >= window.max(state.not_before.unwrap_or(i64::MIN))
 }

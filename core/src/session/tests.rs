@@ -1400,6 +1400,40 @@ mod refresh {
     }
 
     #[test]
+    fn a_short_lived_access_token_from_sign_in_is_refreshed_at_half_its_lifetime() {
+        // Signed in with an access token that lives 30 s (the account's `expires_at`): not due
+        // on the reads of the next 14 s, although all of its life is inside the 60 s margin.
+        let header = signed_in(NOW_MS / 1000 + 30, Some("r1"));
+        let mut sent = StdVec::new();
+        for later_ms in [1_000, 14_000] {
+            let (_, _, t) = read(&header, NOW_MS + later_ms, &mut StdVec::new(), &mut sent);
+            assert_eq!(sent.len(), 0, "refreshed {later_ms} ms after sign-in");
+            assert_eq!(t.access_token.as_deref(), Some("a1"));
+        }
+        let answer = r#"{"access_token":"a2","refresh_token":"r2","expires_in":30}"#;
+        let (_, _, t) = read(
+            &header,
+            NOW_MS + 15_000,
+            &mut vec![Ok((200, answer))],
+            &mut sent,
+        );
+        assert_eq!(sent.len(), 1);
+        assert_eq!(t.access_token.as_deref(), Some("a2"));
+        // A long-lived one is still refreshed in its advisory window, not at half its life.
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        read(&header, NOW_MS + 1_800_000, &mut StdVec::new(), &mut sent);
+        assert_eq!(sent.len(), 1);
+        let answer = r#"{"access_token":"a2","expires_in":3600}"#;
+        read(
+            &header,
+            NOW_MS + 3_540_000,
+            &mut vec![Ok((200, answer))],
+            &mut sent,
+        );
+        assert_eq!(sent.len(), 2);
+    }
+
+    #[test]
     fn the_minimum_interval_and_the_stale_back_off_hold_across_reads() {
         // Tokens that live 4 s would be due again within the 10 s minimum interval: each such
         // answer is stale, and the stale back-off (30 s) doubles from one read to the next.
@@ -1445,8 +1479,10 @@ mod refresh {
         let answer = r#"{"access_token":"a2","expires_in":3600}"#;
         let (h, _, t) = read(&header, at, &mut vec![Ok((200, answer))], &mut sent);
         assert_eq!((t.error, t.refresh_failures), (None, None));
-        // The next failure starts from the first delay again.
-        let due = t.refresh_retry_at.unwrap() * 1000;
+        // The next failure starts from the first delay again (due in the advisory window: the
+        // schedule's jitter only brings the stored time earlier).
+        assert!(t.refresh_retry_at.unwrap() <= t.expires_at.unwrap() - 60);
+        let due = (t.expires_at.unwrap() - 60) * 1000;
         let (_, _, t) = read(&h, due, &mut vec![Ok((503, ""))], &mut sent);
         assert_eq!(t.refresh_failures, Some(1));
         assert!(t.refresh_retry_at.unwrap() - due / 1000 <= 5);
