@@ -715,12 +715,10 @@ pub fn sign_in_state(now: i64, expires_at: i64) -> RefreshState {
 }
 
 /// The state after a terminal failure: nothing is retried.
-const fn terminal_state() -> RefreshState {
+fn terminal_state() -> RefreshState {
     RefreshState {
-        not_before: None,
-        failures: 0,
-        stale: 0,
         terminal: true,
+        ..RefreshState::default()
     }
 }
 
