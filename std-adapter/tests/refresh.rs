@@ -140,6 +140,7 @@ fn thousand_concurrent_callers_cause_one_request() {
 #[test]
 fn async_callers_share_one_refresh_without_blocking_the_runtime() {
     let s = setup("async");
+    // The token endpoint holds its answer for 300 ms (the set-up's read timeout is 400 ms).
     s.server
         .push_fault(Fault::Delay(Duration::from_millis(300)));
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -147,31 +148,43 @@ fn async_callers_share_one_refresh_without_blocking_the_runtime() {
         .build()
         .unwrap();
     let refresher = s.refresher.clone();
-    let (tokens, ticks) = rt.block_on(async move {
-        // A ticker on the same (single) thread: it only runs if nobody blocks it.
-        let ticker = tokio::spawn(async {
-            let mut ticks = 0;
+    let ticks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let (results, ticked) = rt.block_on(async move {
+        // A ticker on the same (single) thread: it only runs while nobody blocks the thread.
+        let counter = Arc::clone(&ticks);
+        let ticker = tokio::spawn(async move {
             for _ in 0..10 {
                 tokio::time::sleep(Duration::from_millis(10)).await;
-                ticks += 1;
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
-            ticks
         });
         let tasks: Vec<_> = (0..200)
             .map(|_| {
                 let r = refresher.clone();
-                tokio::spawn(
-                    async move { r.access_token_async().await.map(|t| t.secret().to_owned()) },
-                )
+                let ticks = Arc::clone(&ticks);
+                tokio::spawn(async move {
+                    let token = r.access_token_async().await.map(|t| t.secret().to_owned());
+                    // How far the ticker got while this caller waited for the answer: a
+                    // caller that blocked the thread for the refresh sees none of its ticks.
+                    (token, ticks.load(std::sync::atomic::Ordering::SeqCst))
+                })
             })
             .collect();
-        let mut tokens = Vec::new();
+        let mut results = Vec::new();
         for t in tasks {
-            tokens.push(t.await.unwrap().unwrap());
+            results.push(t.await.unwrap());
         }
-        (tokens, ticker.await.unwrap())
+        ticker.await.unwrap();
+        (results, ticks.load(std::sync::atomic::Ordering::SeqCst))
     });
-    assert_eq!(ticks, 10);
+    assert_eq!(ticked, 10);
+    // Every caller got its token after the ticker ran on: 10 ticks take 100 ms of the 300.
+    let seen: Vec<usize> = results.iter().map(|(_, seen)| *seen).collect();
+    assert!(
+        seen.iter().all(|&n| n >= 5),
+        "ticks seen by the callers: {seen:?}"
+    );
+    let tokens: Vec<String> = results.into_iter().map(|(t, _)| t.unwrap()).collect();
     assert!(tokens.iter().all(|t| *t == tokens[0]));
     assert_eq!(s.server.requests(), 1);
 }
