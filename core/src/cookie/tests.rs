@@ -1124,18 +1124,25 @@ fn error_kinds_and_display() {
 #[test]
 fn debug_never_shows_values() {
     let secret = "SECRETVALUE";
+    // Neither as text nor as the decimal bytes a `[u8]` field's `Debug` prints.
+    let secret_bytes = secret
+        .bytes()
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let hidden = |shown: String| !shown.contains(secret) && !shown.contains(&secret_bytes);
     let header = format!("{V5}={secret}");
     let cookie = get(header.as_bytes(), V5).unwrap();
-    assert!(!format!("{cookie:?}").contains(secret));
+    assert!(hidden(format!("{cookie:?}")));
     assert!(format!("{cookie:?}").contains(V5));
     let mut out = [0; 64];
     let r = reassemble(header.as_bytes(), V5, &mut out).unwrap();
-    assert!(!format!("{r:?}").contains(secret));
+    assert!(hidden(format!("{r:?}")));
     let plan = SessionCookiePlan::<MAX_CHUNKS>::new(secret, CHUNK_SIZE_V5, &[]).unwrap();
-    assert!(!format!("{plan:?}").contains(secret));
+    assert!(hidden(format!("{plan:?}")));
     let items: Vec<_> = plan.clone().collect();
-    assert!(!format!("{items:?}").contains(secret));
-    assert!(!format!("{:?}", parse(header.as_bytes())).contains(secret));
+    assert!(hidden(format!("{items:?}")));
+    assert!(hidden(format!("{:?}", parse(header.as_bytes()))));
 }
 
 // ---------------------------------------------------------------------------------------
