@@ -303,6 +303,10 @@ pub(crate) fn sync_dir_io(dir: &Path) -> io::Result<()> {
 /// `dir` opened for [`sync_opened_dir`] (`None` where directories are not synced): opened
 /// before a rename, so that a directory that cannot be opened fails before anything changed.
 fn open_dir(dir: &Path) -> io::Result<Option<File>> {
+    #[cfg(test)]
+    if let Some(kind) = tests::FAIL_DIR_OPEN.with(std::cell::Cell::take) {
+        return Err(io::Error::from(kind));
+    }
     if cfg!(unix) {
         File::open(dir).map(Some)
     } else {
@@ -337,6 +341,9 @@ mod tests {
         /// Names [`temp_name`] returns (first in, first out) before drawing random ones.
         pub(super) static FORCED_TEMP_NAMES: RefCell<VecDeque<String>> =
             const { RefCell::new(VecDeque::new()) };
+        /// Makes the next opening of a directory on this thread fail with this kind.
+        pub(super) static FAIL_DIR_OPEN: std::cell::Cell<Option<io::ErrorKind>> =
+            const { std::cell::Cell::new(None) };
         /// Makes the next directory `fsync` on this thread fail with this kind.
         pub(super) static FAIL_DIR_SYNC: std::cell::Cell<Option<io::ErrorKind>> =
             const { std::cell::Cell::new(None) };
@@ -483,6 +490,28 @@ mod tests {
         for name in &taken {
             assert_eq!(fs::read(dir.join(name)).unwrap(), name.as_bytes());
         }
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    /// Opening the directory (for the `fsync` after the rename) comes before the rename: when
+    /// it fails, the save fails with the old set in place and no temporary file left.
+    #[test]
+    fn a_directory_that_cannot_be_opened_keeps_the_old_set() {
+        let dir = temp_dir("unopenable");
+        let store = FileStore::new(&dir).unwrap();
+        let old = TokenSet::new("old", Some(Secret::new("rt-old")), 1);
+        store.save("k", &old).unwrap();
+        FAIL_DIR_OPEN.with(|f| f.set(Some(io::ErrorKind::PermissionDenied)));
+        let saved = store.save("k", &TokenSet::new("new", Some(Secret::new("rt-new")), 2));
+        assert_eq!(
+            saved,
+            Err(StoreError::Io {
+                kind: io::ErrorKind::PermissionDenied,
+                operation: "open_dir"
+            })
+        );
+        assert_eq!(store.load("k").unwrap(), Some(old));
+        assert_eq!(names_in(&dir), [file_name("k")], "no temporary file left");
         let _ = fs::remove_dir_all(&dir);
     }
 
