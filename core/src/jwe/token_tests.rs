@@ -141,10 +141,14 @@ fn scratch_len_bound() {
 #[test]
 fn key_types_zeroize_on_drop() {
     fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
-    // What the markers on our key types rely on.
+    // What the markers on our key types rely on. `Hmac<Sha512>` (the MAC key state of
+    // `CbcHs512Key`) carries no marker itself: its parts clear themselves, the two SHA-512
+    // cores of `HmacCore` (inner and outer keyed states) and its block buffer.
     zeroized_on_drop::<aes::Aes256>();
     zeroized_on_drop::<aes_gcm::Aes256Gcm>();
     zeroized_on_drop::<Sha512>();
+    zeroized_on_drop::<<Sha512 as hmac::EagerHash>::Core>();
+    zeroized_on_drop::<hmac::digest::block_api::Buffer<hmac::block_api::HmacCore<Sha512>>>();
     zeroized_on_drop::<CbcHs512Key>();
     zeroized_on_drop::<GcmKey>();
     zeroized_on_drop::<AuthJsKey>();
