@@ -181,7 +181,9 @@ fn split_host_port(authority: &str) -> Option<(&str, Option<u16>)> {
 
 /// Whether `host` (as in a URL authority, IPv6 in brackets) is a loopback address.
 fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
+    // `localhost.` is the same name, fully qualified (RFC 6761 §6.3).
+    let name = host.strip_suffix('.').unwrap_or(host);
+    if name.eq_ignore_ascii_case("localhost") {
         return true;
     }
     let bare = host
@@ -826,6 +828,23 @@ fn classify(e: &ExchangeError<io::Error>) -> TransportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `localhost.` is `localhost`, fully qualified (RFC 6761 §6.3): loopback, so `http://`
+    /// is allowed, as the docs of `Endpoint::parse` say.
+    #[test]
+    fn localhost_with_a_trailing_dot_may_use_http() {
+        for url in ["http://localhost.:9/token", "http://LOCALHOST.:9/token"] {
+            assert!(
+                Endpoint::parse(url).is_ok(),
+                "{url}: {:?}",
+                Endpoint::parse(url)
+            );
+        }
+        assert_eq!(
+            Endpoint::parse("http://localhost..:9/token"),
+            Err(EndpointError::InvalidUrl)
+        );
+    }
     use std::sync::{Condvar, Mutex};
 
     /// Whether the test's lookups may answer yet.
