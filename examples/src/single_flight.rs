@@ -43,10 +43,23 @@ struct Entry<T: Clone> {
     started: Instant,
 }
 
-/// Single-flight by key (the refresh request, which names the refresh token).
-#[derive(Debug)]
+/// Single-flight by key (the refresh request, which names the refresh token). `Debug` shows
+/// the number of flights only: the keys hold the refresh token (and the client secret).
 pub struct SingleFlight<T: Clone> {
     flights: Mutex<HashMap<String, Entry<T>>>,
+}
+
+impl<T: Clone> std::fmt::Debug for SingleFlight<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let flights = self
+            .flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len();
+        f.debug_struct("SingleFlight")
+            .field("flights", &flights)
+            .finish()
+    }
 }
 
 /// The leader a caller waited for panicked (in `send`, `keep` or cloning the value) before it
@@ -158,6 +171,18 @@ impl<T: Clone> SingleFlight<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keys are refresh request bodies (the refresh token, the client secret with
+    /// `client_secret_post`), kept for up to [`KEEP_SUCCESS`]: `Debug` does not show them.
+    #[test]
+    fn debug_does_not_print_the_keys() {
+        let flight = SingleFlight::<u32>::default();
+        let body = "grant_type=refresh_token&refresh_token=rt-SECRET-1&client_id=app&client_secret=cs-SECRET-2";
+        assert_eq!(flight.run(body, || 7, |_| true), Ok((7, Role::Leader)));
+        let debug = format!("{flight:?}");
+        assert!(!debug.contains("SECRET"), "{debug}");
+        assert!(debug.contains("flights: 1"), "{debug}");
+    }
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{mpsc, Barrier};
 

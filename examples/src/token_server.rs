@@ -417,10 +417,11 @@ fn handle(mut stream: TcpStream, config: &ServerConfig, state: &Mutex<State>) ->
         _ => "Method Not Allowed",
     };
     // RFC 6749 §5.2 and RFC 7235 §3.1: a 401 carries the challenge of the scheme supported.
-    let challenge = if status == 401 {
-        format!("WWW-Authenticate: Basic realm=\"{REALM}\"\r\n")
-    } else {
-        String::new()
+    // RFC 9110 §15.5.6: a 405 lists the methods the resource allows.
+    let challenge = match status {
+        401 => format!("WWW-Authenticate: Basic realm=\"{REALM}\"\r\n"),
+        405 => "Allow: POST\r\n".to_owned(),
+        _ => String::new(),
     };
     // RFC 6749 §5.1: no-store and no-cache on every response (they carry tokens or say
     // something about them).
@@ -603,8 +604,11 @@ fn form_decode(s: &[u8]) -> String {
         match b {
             b'+' => out.push(b' '),
             b'%' => {
+                // Two hex digits, or the `%` stands for itself (WHATWG urlencoded parsing;
+                // `from_str_radix` alone would take `%+4` as an escape).
                 let hex = s
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok());
                 if let Some(v) = hex {
@@ -706,6 +710,37 @@ fn base64_std_decode(input: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// RFC 6749 §2.3.1 / Appendix B form decoding (the WHATWG urlencoded parser): `%` is an
+    /// escape only before two hex digits; `%+41` is `%`, a space and `41` (a bare
+    /// `from_str_radix` took `+4` as a number).
+    #[test]
+    fn a_percent_before_a_plus_is_not_an_escape() {
+        assert_eq!(form_decode(b"a%+41"), "a% 41");
+        assert_eq!(form_decode(b"a%4"), "a%4");
+        assert_eq!(form_decode(b"a%41%2b+"), "aA+ ");
+        let b64 = |s: &str| format!("Basic {}", base64_std(s.as_bytes()));
+        assert_eq!(
+            basic_credentials(&b64("id:s%+41")),
+            Some(("id".to_owned(), "s% 41".to_owned()))
+        );
+        assert_eq!(
+            parse_form(b"refresh_token=rt%+41"),
+            vec![("refresh_token".to_owned(), "rt% 41".to_owned())]
+        );
+    }
+
+    /// RFC 9110 §15.5.6: a 405 carries `Allow`.
+    #[test]
+    fn method_not_allowed_names_post() {
+        let server = server();
+        let resp = raw(
+            &server,
+            &format!("GET {TOKEN_PATH} HTTP/1.1\r\nHost: x\r\n\r\n"),
+        );
+        assert_answer(&resp, "405", None);
+        assert!(head(&resp).contains("\r\nallow: post\r\n"), "{resp}");
+    }
 
     /// Sends `request` as is to `server` and returns the whole response.
     fn raw(server: &TokenServer, request: &str) -> String {
