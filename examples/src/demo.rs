@@ -1117,11 +1117,13 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
             tokens.push(peek(&self.ctx.engine, &jar).map_err(|e| self.fail(e))?);
         }
         let first = tokens.first().cloned().unwrap_or_default();
+        // Refreshed: a new access token (and a new refresh token, where the provider
+        // rotates), the same in every reader's session.
         let refreshed = tokens
             .iter()
             .filter(|t| {
                 t.refresh_token.is_some()
-                    && t.refresh_token != before.refresh_token
+                    && t.access_token != before.access_token
                     && t.refresh_token == first.refresh_token
                     && t.access_token == first.access_token
                     && t.expires_at == first.expires_at
@@ -1275,6 +1277,9 @@ impl<'a, 's, K: TokenCodec + Sync> Timeline<'a, 's, K> {
         };
         self.sign_in(access, refresh_token, now_ms() / 1000)?;
         let t3 = self.peek()?;
+        // A provider that does not rotate gets the same request as in step 2, whose answer
+        // the single flight still keeps for late readers: ask afresh.
+        self.ctx.flight.forget_answers();
         let c = self.concurrent(&config, &t3)?;
         self.summary.concurrency = Some(c);
         self.end(None);

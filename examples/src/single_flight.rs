@@ -112,6 +112,16 @@ impl<T: Clone> Drop for Unwind<'_, T> {
 }
 
 impl<T: Clone> SingleFlight<T> {
+    /// Forgets the answers kept for late readers ([`KEEP_SUCCESS`]); flights under way stay.
+    /// For a caller that wants a fresh request for a key whose last answer is still kept (a
+    /// provider that does not rotate refresh tokens sends the same request every time).
+    pub fn forget_answers(&self) {
+        self.flights
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .retain(|_, e| e.flight.result().is_none());
+    }
+
     /// Runs `send` unless a call with the same `key` is in flight or recently succeeded, in
     /// which case its result is returned. `keep` says whether a result may be reused.
     ///

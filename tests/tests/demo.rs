@@ -278,3 +278,83 @@ fn remote_mode_against_a_provider_on_http() {
     assert!(s.refresh_chain.iter().all(|l| l.starts_with('#')));
     assert!(!text.contains(&g.refresh_token));
 }
+
+/// A token endpoint that does not rotate refresh tokens (as Google, the provider of the Auth.js
+/// refresh guide): every grant answers a new access token and no `refresh_token`. Returns its
+/// URL and the number of requests it received.
+fn start_non_rotating_provider() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let count = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = count.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(s.try_clone().unwrap());
+                let mut len = 0usize;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let l = line.trim_end().to_ascii_lowercase();
+                    if l.is_empty() {
+                        break;
+                    }
+                    if let Some(v) = l.strip_prefix("content-length:") {
+                        len = v.trim().parse().unwrap();
+                    }
+                }
+                let mut body = vec![0u8; len];
+                reader.read_exact(&mut body).unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+                let answer = format!(
+                    r#"{{"access_token":"at-{n}-0123456789abcdef","token_type":"Bearer","expires_in":3600,"scope":"openid"}}"#
+                );
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{answer}",
+                    answer.len()
+                );
+            });
+        }
+    });
+    (format!("http://{addr}/token"), count)
+}
+
+/// Remote mode supports such a provider (step 2 says "the provider kept the refresh token"),
+/// so the whole remote timeline passes against it.
+#[test]
+fn remote_mode_against_a_provider_that_does_not_rotate() {
+    let (url, count) = start_non_rotating_provider();
+    let opts = Options {
+        provider: Provider::Remote(Remote {
+            token_endpoint: url,
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            auth: ClientAuthMethod::Basic,
+            refresh_token: "rt-google-style-never-rotated".into(),
+        }),
+        readers: 4,
+        ..Options::default()
+    };
+    let mut out = Vec::new();
+    let result = run(&opts, &mut out);
+    let text = String::from_utf8(out).unwrap();
+    let requests = count.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        result.is_ok(),
+        "{:?}; requests received: {requests}\n--- output ---\n{text}",
+        result.err()
+    );
+    // Step 2 and step 4 each made one request (step 4's is the same request as step 2's).
+    assert_eq!(requests, 2, "{text}");
+    assert!(
+        text.contains("the provider kept the refresh token"),
+        "{text}"
+    );
+}
