@@ -24,7 +24,8 @@ use serde_json::Value;
 #[command(
     name = "authcore",
     version,
-    about = "Encode, decode and inspect Auth.js session tokens"
+    about = "Encode, decode and inspect Auth.js session tokens, and refresh OAuth tokens",
+    long_about = None
 )]
 pub struct Cli {
     /// What to do.

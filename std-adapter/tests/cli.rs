@@ -578,3 +578,19 @@ fn stdout_to_a_closed_pipe_is_an_io_error() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// `--help` describes the tool, not the code: without `long_about = None` clap printed the
+/// rustdoc of the `Cli` struct (about its `Debug` output) as the long help.
+#[test]
+fn help_describes_the_tool() {
+    for flag in ["-h", "--help"] {
+        let out = authcore(&[flag], "", &[]);
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.starts_with("Encode, decode and inspect Auth.js session tokens"),
+            "{flag}: {text}"
+        );
+        assert!(!text.contains("Debug"), "{flag}: {text}");
+    }
+}
