@@ -164,7 +164,9 @@ pub struct Buffers<'b> {
     /// Holds the reassembled cookie value, then the new token. A token of `n` chunks needs
     /// `n * 3936` bytes.
     pub token: &'b mut [u8],
-    /// Decoding scratch and intermediate JSON: about twice the token size.
+    /// Decoding scratch and intermediate JSON: about twice the token size. A read that pauses
+    /// for a refresh also writes the refresh request here first
+    /// ([`refresh::request::encoded_len`](crate::refresh::request::encoded_len) bytes).
     pub scratch: &'b mut [u8],
     /// The session JSON.
     pub body: &'b mut [u8],
@@ -219,8 +221,6 @@ pub enum SessionError {
     Callback(CallbackError),
     /// A time is outside what can be formatted (years 0000–9999).
     Time,
-    /// The refresh request could not be written.
-    Refresh(crate::refresh::RequestError),
 }
 
 impl SessionError {
@@ -234,7 +234,6 @@ impl SessionError {
             Self::Cookie(e) => e.kind(),
             Self::Callback(_) => "callback_failed",
             Self::Time => "time_out_of_range",
-            Self::Refresh(e) => e.kind(),
         }
     }
 }
@@ -250,7 +249,6 @@ impl fmt::Display for SessionError {
             Self::Cookie(e) => write!(f, "cannot write a cookie: {e:?}"),
             Self::Callback(e) => write!(f, "{e}"),
             Self::Time => f.write_str("time out of range"),
-            Self::Refresh(e) => write!(f, "cannot write the refresh request: {e}"),
         }
     }
 }

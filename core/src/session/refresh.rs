@@ -60,8 +60,8 @@ use heapless::String;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Account, Buffers, CallbackError, Callbacks, DefaultSession, Engine, JwtParams, OpenSession,
-    Opened, Response, SessionError, TokenCodec, User, ERROR_CAPACITY,
+    Account, BufferKind, Buffers, CallbackError, Callbacks, DefaultSession, Engine, JwtParams,
+    OpenSession, Opened, Response, SessionError, TokenCodec, User, ERROR_CAPACITY,
 };
 use crate::cookie::{self, ChunkName};
 use crate::rand::RandomSource;
@@ -748,7 +748,10 @@ fn start_request<'b, T>(
     match machine.poll_request(now, client, open.bufs.scratch) {
         Ok(Some(_)) => Ok(Started::Pending(PendingRefresh { open, machine })),
         Ok(None) => Ok(Started::NotDue(open)),
-        Err(e) => Err(SessionError::Refresh(e)),
+        Err(RequestError::BufferTooSmall { needed }) => Err(SessionError::BufferTooSmall {
+            buffer: BufferKind::Scratch,
+            needed,
+        }),
     }
 }
 

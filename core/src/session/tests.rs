@@ -1047,6 +1047,37 @@ mod refresh {
     }
 
     #[test]
+    fn a_refresh_request_too_large_for_the_scratch_buffer_names_it() {
+        // The request is written into `Buffers::scratch` (64 KiB here) when the read pauses:
+        // a client secret longer than that does not fit.
+        let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let secret = "s".repeat(70_000);
+        let client = Client::secret_post("app", &secret);
+        let mut b = Bufs::new();
+        let err = engine()
+            .session_with_refresh(
+                &mut Cb::default(),
+                header.as_bytes(),
+                NOW_MS + 3601 * 1000,
+                &config(),
+                &client,
+                &mut Counter(1),
+                b.get(),
+            )
+            .map(|_| ())
+            .unwrap_err();
+        let needed = refresh::request::encoded_len(&client, "r1");
+        assert!(needed > 64 * 1024);
+        assert_eq!(
+            err,
+            SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                needed
+            }
+        );
+    }
+
+    #[test]
     fn expired_access_token_is_refreshed_and_old_refresh_token_kept() {
         let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
         let at = NOW_MS + 3601 * 1000; // expires_at = now - 1
