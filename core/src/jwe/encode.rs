@@ -42,8 +42,11 @@ const _: () = assert!(JTI_PLACEHOLDER.len() == UUID_LEN);
 ///
 /// [`EncodeError::TimeOutOfRange`] if `now` is negative or `now + max_age` is past
 /// [`MAX_NUMERIC_DATE`]; [`EncodeError::Claims`] if `claims` does not serialize to a JSON
-/// object; [`EncodeError::BufferTooSmall`] with the exact length needed;
-/// [`EncodeError::Random`] if `rng` fails.
+/// object of its own members (a struct or a map, also inside a newtype or `Some`: an enum
+/// variant, which `json` writes as `{"Variant": ...}`, is refused here, while the session
+/// codecs take it through their fallback) or a member does not serialize;
+/// [`EncodeError::BufferTooSmall`] with the exact length needed; [`EncodeError::Random`] if
+/// `rng` fails.
 pub fn encode_authjs<'o, T: Serialize + ?Sized>(
     key: &AuthJsKey,
     claims: &T,

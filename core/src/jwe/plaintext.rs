@@ -467,8 +467,10 @@ impl<E: ser::Error> Serializer for KeyProbe<E> {
         self.serialize_str(variant)
     }
 
-    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<bool, E> {
-        value.serialize(self)
+    fn serialize_some<V: Serialize + ?Sized>(self, _value: &V) -> Result<bool, E> {
+        // An `Option` key is no JSON member name (`json`'s key serializer refuses it): not
+        // replaced, so the member goes on to that serializer, which refuses it.
+        Ok(false)
     }
 
     fn serialize_newtype_struct<V: Serialize + ?Sized>(

@@ -12,7 +12,7 @@ use sha2::Sha512;
 
 use super::*;
 use crate::base64url;
-use crate::error::{DecodeError, Malformed};
+use crate::error::{DecodeError, EncodeError, Malformed};
 
 /// HKDF output for secret `secret`, salt `authjs.session-token` (AUTHJS.md §10 item 1).
 const KEY: &str = "b1ef6cdd915c44c0a71232574a6a70546a5e16d12bb38df4638e3b96bdd32025\
@@ -153,4 +153,50 @@ fn key_types_zeroize_on_drop() {
     zeroized_on_drop::<GcmKey>();
     zeroized_on_drop::<AuthJsKey>();
     zeroized_on_drop::<NextAuthV4Key>();
+}
+
+/// A fixed random source.
+struct Nines;
+
+impl crate::rand::RandomSource for Nines {
+    fn fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), crate::rand::RandomError> {
+        dest.fill(9);
+        Ok(())
+    }
+}
+
+/// A map key `Some("iat")` is no JSON member name: the claims do not serialize, so the
+/// encoders refuse them. The one-pass filter used to read it as `iat` and drop the member,
+/// encoding a token from claims `json` itself refuses.
+#[test]
+fn an_option_map_key_is_refused_not_dropped() {
+    let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
+    let v4 = NextAuthV4Key::derive(b"secret").unwrap();
+    let mut claims = std::collections::BTreeMap::new();
+    claims.insert(Some("iat"), 1u8);
+    let mut buf = [0u8; 64];
+    assert!(crate::json::to_slice(&claims, &mut buf).is_err());
+    let mut out = [0u8; 2048];
+    let v5 = encode_authjs(&key, &claims, 1_700_000_000, 60, &mut Nines, &mut out);
+    assert!(matches!(v5, Err(EncodeError::Claims(_))), "{v5:?}");
+    let mut out = [0u8; 2048];
+    let v4 = encode_nextauth_v4(&v4, &claims, 1_700_000_000, 60, &mut Nines, &mut out);
+    assert!(matches!(v4, Err(EncodeError::Claims(_))), "{v4:?}");
+}
+
+/// As documented: an enum variant at the top level (`{"V":{...}}` in `json`) is refused by
+/// the one-pass encoders.
+#[test]
+fn a_top_level_enum_variant_is_refused() {
+    #[derive(serde::Serialize)]
+    enum Claims {
+        V { a: u8 },
+        W(u8),
+    }
+    let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
+    for claims in [Claims::V { a: 1 }, Claims::W(2)] {
+        let mut out = [0u8; 2048];
+        let r = encode_authjs(&key, &claims, 1_700_000_000, 60, &mut Nines, &mut out);
+        assert!(matches!(r, Err(EncodeError::Claims(_))), "{r:?}");
+    }
 }
