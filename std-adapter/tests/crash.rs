@@ -2,6 +2,10 @@
 //! performs a rotation against the token server and aborts at a named step. After the crash
 //! the file store must hold either the old set or the complete new set, and a restarted
 //! refresher must behave accordingly.
+//!
+//! This file has its own `main` (`harness = false`): the binary is either the child (the
+//! environment names a step) or the runner of the five cases below, so no placeholder test
+//! passes by doing nothing.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -38,12 +42,9 @@ fn refresher(url: &str, store: FileStore) -> Refresher {
     .build()
 }
 
-/// The child: does nothing unless started by [`crash_at`].
-#[test]
-fn crash_child() {
-    let Ok(step) = std::env::var(STEP) else {
-        return;
-    };
+/// The child, started by [`crash_at`]: runs a refresh and aborts at `step`.
+fn crash_child(step: &str) -> ! {
+    let step = step.to_owned();
     let url = std::env::var(URL).unwrap();
     let dir = std::env::var(DIR).unwrap();
     let abort_at = move |s: Step| {
@@ -101,7 +102,6 @@ fn crash_at(step: &str) -> Crash {
         .save("user", &old)
         .unwrap();
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash_child", "--nocapture", "--test-threads=1"])
         .env(STEP, step)
         .env(URL, server.token_url())
         .env(DIR, dir.path())
@@ -144,7 +144,6 @@ impl Crash {
     }
 }
 
-#[test]
 fn crash_before_send_keeps_the_unspent_old_set() {
     let c = crash_at("before_send");
     assert_eq!(c.server.requests(), 0);
@@ -155,7 +154,6 @@ fn crash_before_send_keeps_the_unspent_old_set() {
     assert_eq!(c.server.requests(), 1);
 }
 
-#[test]
 fn crash_after_send_keeps_the_old_set_whole() {
     let c = crash_at("after_send");
     assert_eq!(c.server.requests(), 1);
@@ -167,7 +165,6 @@ fn crash_after_send_keeps_the_old_set_whole() {
     assert_eq!(c.restart().unwrap_err().oauth_code(), Some("invalid_grant"));
 }
 
-#[test]
 fn crash_after_response_keeps_the_old_set_whole() {
     let c = crash_at("after_response");
     assert_eq!(c.server.requests(), 1);
@@ -175,7 +172,6 @@ fn crash_after_response_keeps_the_old_set_whole() {
     assert_eq!(c.restart().unwrap_err().oauth_code(), Some("invalid_grant"));
 }
 
-#[test]
 fn crash_mid_write_keeps_the_old_set_whole() {
     let c = crash_at("mid_write");
     assert_eq!(c.server.requests(), 1);
@@ -195,7 +191,6 @@ fn crash_mid_write_keeps_the_old_set_whole() {
     assert_eq!(c.restart().unwrap_err().oauth_code(), Some("invalid_grant"));
 }
 
-#[test]
 fn crash_after_write_keeps_the_complete_new_set() {
     let c = crash_at("after_write");
     assert_eq!(c.server.requests(), 1);
@@ -210,4 +205,67 @@ fn crash_after_write_keeps_the_complete_new_set() {
     // After restart the new access token is used without a request.
     assert_eq!(c.restart().unwrap(), stored.access_token.expose());
     assert_eq!(c.server.requests(), 1);
+}
+
+/// The cases, by name.
+const CASES: [(&str, fn()); 5] = [
+    (
+        "crash_before_send_keeps_the_unspent_old_set",
+        crash_before_send_keeps_the_unspent_old_set,
+    ),
+    (
+        "crash_after_send_keeps_the_old_set_whole",
+        crash_after_send_keeps_the_old_set_whole,
+    ),
+    (
+        "crash_after_response_keeps_the_old_set_whole",
+        crash_after_response_keeps_the_old_set_whole,
+    ),
+    (
+        "crash_mid_write_keeps_the_old_set_whole",
+        crash_mid_write_keeps_the_old_set_whole,
+    ),
+    (
+        "crash_after_write_keeps_the_complete_new_set",
+        crash_after_write_keeps_the_complete_new_set,
+    ),
+];
+
+/// The child when the environment names a step; otherwise runs the cases (those whose name
+/// contains a non-flag argument, or all), in parallel like libtest, and fails if any panics.
+fn main() {
+    if let Ok(step) = std::env::var(STEP) {
+        crash_child(&step);
+    }
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let selected: Vec<_> = CASES
+        .iter()
+        .filter(|(name, _)| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str())))
+        .collect();
+    println!("\nrunning {} tests", selected.len());
+    let results: Vec<(&str, bool)> = std::thread::scope(|scope| {
+        let running: Vec<_> = selected
+            .iter()
+            .map(|&&(name, case)| (name, scope.spawn(case)))
+            .collect();
+        running
+            .into_iter()
+            .map(|(name, handle)| (name, handle.join().is_ok()))
+            .collect()
+    });
+    let failed = results.iter().filter(|(_, ok)| !ok).count();
+    for (name, ok) in &results {
+        println!("test {name} ... {}", if *ok { "ok" } else { "FAILED" });
+    }
+    println!(
+        "\ntest result: {}. {} passed; {failed} failed\n",
+        if failed == 0 { "ok" } else { "FAILED" },
+        results.len() - failed
+    );
+    if failed > 0 {
+        std::process::exit(101);
+    }
 }

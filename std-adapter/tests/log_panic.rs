@@ -43,9 +43,14 @@ impl tracing::Subscriber for PanicsOnRefreshWarning {
 fn a_panicking_log_layer_does_not_block_the_waiters() {
     tracing::subscriber::set_global_default(PanicsOnRefreshWarning).unwrap();
     const NOW: i64 = 1_800_000_000;
-    // Port 1 on loopback refuses the connection: the refresh fails at once (not sent).
+    // A loopback port that was just bound and released refuses the connection: the refresh
+    // fails at once (not sent).
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
     let refresher = Refresher::builder(
-        Endpoint::parse("http://127.0.0.1:1/token").unwrap(),
+        Endpoint::parse(&format!("http://127.0.0.1:{port}/token")).unwrap(),
         ClientCredentials::basic("app", "s3cret"),
     )
     .clock(Arc::new(ManualClock::new(NOW)))

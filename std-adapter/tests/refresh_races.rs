@@ -173,12 +173,19 @@ fn sign_in_while_a_refresh_saves_keeps_the_new_sign_in_everywhere() {
     store.entered.wait();
     let (at, rt) = server.sign_in();
     let fresh = TokenSet::new(at.clone(), Some(Secret::new(rt)), NOW + 3600);
+    let (done_tx, done_rx) = mpsc::channel();
     let signing_in = {
         let r = r.clone();
         let fresh = fresh.clone();
-        std::thread::spawn(move || r.set_tokens(fresh))
+        std::thread::spawn(move || {
+            let result = r.set_tokens(fresh);
+            done_tx.send(()).unwrap();
+            result
+        })
     };
-    std::thread::sleep(Duration::from_millis(100));
+    // The sign-in waits for the save it would otherwise race (so the race is exercised, not
+    // skipped when the thread starts late)...
+    assert!(done_rx.recv_timeout(Duration::from_millis(300)).is_err());
     store.release.wait();
     signing_in.join().unwrap().unwrap();
     let _ = waiting.join().unwrap();

@@ -1,5 +1,6 @@
 //! The end-to-end demo (`cargo run -p authcore-examples --bin demo`) run as a test: every step
-//! behaves as it says, against the in-process token endpoint, in under 20 seconds.
+//! behaves as it says, against the in-process token endpoint, and finishes (well under a
+//! minute; its schedule waits about 8 seconds).
 
 #![allow(
     clippy::unwrap_used,
@@ -30,7 +31,10 @@ fn timeline_against_the_in_process_provider() {
     let start = Instant::now();
     let (s, text) = run_demo(&Options::default());
     let took = start.elapsed();
-    assert!(took < Duration::from_secs(20), "took {took:?}");
+    // Not a speed check: the demo's own schedule waits about 8 s of wall clock (token
+    // lifetimes of seconds). A bound far above that catches a step that sleeps through an
+    // extra lifetime or a retry loop, without failing on a slow, busy machine.
+    assert!(took < Duration::from_secs(60), "took {took:?}");
     assert!(s.elapsed <= took);
 
     // Token requests per step, as sent by the demo and as counted by the server.
