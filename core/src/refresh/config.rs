@@ -127,7 +127,8 @@ impl Config {
     }
 
     /// Delay before trying again when the server answered with a token that does not extend
-    /// the expiry (or would be due again within [`min_refresh_interval`](Self::min_refresh_interval)); it doubles with each consecutive such answer, up to
+    /// the expiry, or that expires before [`min_refresh_interval`](Self::min_refresh_interval)
+    /// ends; it doubles with each consecutive such answer, up to
     /// [`backoff_max`](Self::backoff_max). Default **30 s**: such a server would otherwise be
     /// asked again at once, forever.
     #[must_use]
@@ -139,6 +140,10 @@ impl Config {
     /// Never start a refresh sooner than this after a successful one. Default **10 s**: bounds the
     /// request rate against servers that issue very short-lived tokens; it equals the smallest
     /// margin trusted clients use.
+    ///
+    /// A token that lives longer than this but less than twice as long (e.g. 15 s) is
+    /// refreshed when the interval ends; between half its lifetime (its mandatory window) and
+    /// then it is not handed out. Lower this for providers with such tokens.
     #[must_use]
     pub const fn min_refresh_interval(mut self, secs: u32) -> Self {
         self.min_refresh_interval = secs;

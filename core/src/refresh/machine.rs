@@ -1135,10 +1135,12 @@ impl<const AT: usize, const RT: usize, const SC: usize> RefreshMachine<AT, RT, S
         self.forced_at = None;
         self.committed_with_bypass = self.sent_with_bypass;
         self.expired_reported = false;
-        // A token that does not move the expiry, or that would be due again before the
-        // minimum interval, means the server is not helping: back off instead of looping.
+        // A token that does not move the expiry means the server is not helping, and one that
+        // expires before the minimum interval ends cannot be kept fresh at that rate: back off
+        // instead of looping. A short-lived token that outlives the interval (due again
+        // before it ends, e.g. 15 s tokens) is refreshed when the interval ends.
         let min_next = now.saturating_add(i64::from(self.config.min_refresh_interval));
-        let stale = self.expires_at <= old_expires_at || self.advisory_at() < min_next;
+        let stale = self.expires_at <= old_expires_at || self.expires_at <= min_next;
         if stale {
             // The stale backoff replaces the minimum interval; a rejection does not lift it.
             self.stale = self.stale.saturating_add(1);

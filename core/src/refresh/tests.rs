@@ -1001,3 +1001,28 @@ fn a_refused_2xx_body_keeps_no_doubtful_refresh_token() {
     );
     assert_eq!(m.refresh_token(), Some("r1"));
 }
+
+#[test]
+fn tokens_shorter_than_twice_the_minimum_interval_are_refreshed_every_interval() {
+    // A provider that issues 15 s access tokens helps: each answer moves the expiry. The
+    // minimum interval (10 s, default) bounds the rate, so the next refresh is due 10 s after
+    // the last one, while the token still lives, and not after the 30 s stale back-off (which
+    // left the session with an expired token for most of each cycle).
+    let mut m = small();
+    m.set_credential(0, "a0", Some("r0"), 15).unwrap();
+    let mut now = m.poll_timeout().unwrap();
+    assert!(now < 15);
+    for _ in 0..6 {
+        answer(&mut m, now, 200, r#"{"access_token":"a","expires_in":15}"#);
+        assert!(!m.is_due(now + 9));
+        assert!(m.is_due(now + 10), "not due 10 s after the last refresh");
+        assert_eq!(m.poll_timeout(), Some(now + 10));
+        assert_eq!(m.streaks(), (0, 0));
+        now += 10;
+    }
+    // A token that dies before the interval ends cannot be kept fresh at that rate: that is
+    // still the stale back-off.
+    answer(&mut m, now, 200, r#"{"access_token":"a","expires_in":9}"#);
+    assert!(!m.is_due(now + 10));
+    assert_eq!(m.streaks(), (0, 1));
+}

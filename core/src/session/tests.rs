@@ -1466,8 +1466,8 @@ mod refresh {
 
     #[test]
     fn the_minimum_interval_and_the_stale_back_off_hold_across_reads() {
-        // Tokens that live 4 s would be due again within the 10 s minimum interval: each such
-        // answer is stale, and the stale back-off (30 s) doubles from one read to the next.
+        // Tokens that live 4 s expire before the 10 s minimum interval ends: each such answer
+        // is stale, and the stale back-off (30 s) doubles from one read to the next.
         let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
         let mut at = NOW_MS + 3601 * 1000;
         let answer = r#"{"access_token":"a2","expires_in":4}"#;
@@ -1485,6 +1485,24 @@ mod refresh {
         }
         assert_eq!(sent.len(), 3);
         assert_eq!(waits, [30, 60, 120]);
+    }
+
+    #[test]
+    fn tokens_that_outlive_the_minimum_interval_are_refreshed_when_it_ends() {
+        // 15 s tokens are due again (half their lifetime) before the 10 s interval ends, but
+        // the provider helps: every read after the interval refreshes, with no back-off.
+        let mut header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
+        let mut at = NOW_MS + 3601 * 1000;
+        let answer = r#"{"access_token":"a2","expires_in":15}"#;
+        let mut sent = StdVec::new();
+        for _ in 0..3 {
+            let (h, _, t) = read(&header, at, &mut vec![Ok((200, answer))], &mut sent);
+            assert_eq!(t.refresh_stale, None);
+            assert_eq!(t.refresh_retry_at, Some(at.div_euclid(1000) + 10));
+            header = h;
+            at += 10_000;
+        }
+        assert_eq!(sent.len(), 3);
     }
 
     #[test]
