@@ -152,18 +152,23 @@ pub struct TimeClaims {
 ///
 /// # Errors
 ///
-/// [`DecodeError::BadJson`] if `payload` is not a JSON object; the claim errors listed in the
-/// module documentation otherwise.
+/// [`DecodeError::BadJson`] if `payload` is not a JSON object, even when a bad claim comes
+/// before the syntax error (payload JSON is checked before the claims); the claim errors listed
+/// in the module documentation otherwise.
 pub fn validate(payload: &[u8], v: &Validation<'_>, now: i64) -> Result<TimeClaims, DecodeError> {
     let bad_json = |error| DecodeError::BadJson {
         part: crate::error::Part::Payload,
         error,
     };
     let mut checker = Checker::new(v);
-    for member in json::object_members(payload).map_err(bad_json)? {
+    let mut members = json::object_members(payload).map_err(bad_json)?;
+    while let Some(member) = members.next() {
         let (key, value) = member.map_err(bad_json)?;
         if Checker::wants(key.raw()) {
-            checker.check_member(&key, &value)?;
+            if let Err(claim_error) = checker.check_member(&key, &value) {
+                // The rest of the payload must still be JSON: its syntax error comes first.
+                return Err(members.find_map(Result::err).map_or(claim_error, bad_json));
+            }
         }
     }
     checker.finish(now)
@@ -540,5 +545,19 @@ mod tests {
             check("{}", &req, 0),
             Err(DecodeError::MissingClaim { claim: "exp" })
         );
+    }
+
+    /// `validate`'s docs: `BadJson` if the payload is not a JSON object, even when a bad claim
+    /// comes before the syntax error (it was `InvalidClaim`).
+    #[test]
+    fn validate_reports_bad_json_before_a_bad_claim() {
+        let v = Validation::new();
+        for p in [r#"{"exp":"1",}"#, r#"{"exp":"1"}x"#, r#"{"iat":-5"#] {
+            assert!(
+                matches!(check(p, &v, 0), Err(DecodeError::BadJson { .. })),
+                "{p}: {:?}",
+                check(p, &v, 0)
+            );
+        }
     }
 }

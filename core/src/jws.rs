@@ -1031,7 +1031,8 @@ fn finish_with<'s, T: Deserialize<'s>>(
             })
         }
         Err(e) => {
-            // Claim errors come first, as in the two-pass order.
+            // Claim errors come first, as in the two-pass order (`validate` gives a payload
+            // that is not JSON as `BadJson`, even after a bad claim).
             claims::validate(payload, validation, now)?;
             if let Some(claim_error) = checker.error {
                 // Unreachable: the checker failed where `validate` did not.
@@ -1409,6 +1410,10 @@ mod tests {
             r#"{"jti":{"x":[1,2]},"sub":[true],"iss":"me","exp":9}"#,
             r#"{"jti":"a","jti":"b","sub":7,"iss":null}"#,
             r#"{"sub":"4\u00","jti":"\ud800","iss":"m\u0065"}"#,
+            // Not JSON after a bad claim: the syntax error wins.
+            r#"{"exp":"1","sub":"42"}x"#,
+            r#"{"exp":-1,"iss":"me",}"#,
+            r#"{"aud":"x","exp":1,"exp":2 }]"#,
             "7",
             "null",
         ];
@@ -1988,6 +1993,43 @@ mod tests {
             assert_eq!(
                 base64url::decode(p.as_bytes(), &mut buf).unwrap(),
                 expect.as_bytes()
+            );
+        }
+    }
+
+    /// Decodes `payload` signed under `header` with the RFC 7515 key, claims ignored.
+    fn decode_raw(header: &[u8], payload: &[u8]) -> Result<(), DecodeError> {
+        let key = rfc7515_key();
+        let token = sign_raw(&key, header, payload);
+        let mut scratch = std::vec![0u8; scratch_len(token.len())];
+        decode::<serde::de::IgnoredAny>(
+            token.as_bytes(),
+            &key,
+            &DecodeOptions::new(),
+            0,
+            &mut scratch,
+        )
+        .map(|_| ())
+    }
+
+    /// `DecodeError`'s order is "... payload JSON, claims": a payload that is not JSON is
+    /// `bad_json` whatever its members hold (a bad claim before the syntax error made it
+    /// `invalid_claim`, since the claim checks stopped there).
+    #[test]
+    fn payload_syntax_error_wins_over_a_claim_error() {
+        let h = br#"{"alg":"HS256"}"#;
+        for payload in [
+            &br#"{"exp":"1"}x"#[..],
+            br#"{"exp":"1",}"#,
+            br#"{"exp":-1,"#,
+            br#"{"exp":1,"exp":2 garbage"#,
+        ] {
+            let got = decode_raw(h, payload).unwrap_err();
+            assert_eq!(
+                got.kind(),
+                "bad_json",
+                "{:?}: {got:?}",
+                core::str::from_utf8(payload)
             );
         }
     }

@@ -119,6 +119,40 @@ fn empty_plaintext_with_full_padding_block_is_not_json() {
     assert_eq!(err.kind(), "bad_json");
 }
 
+/// A plaintext that is not JSON is `bad_json` even when a bad claim comes before the syntax
+/// error (the decode shares `jws::finish`; it was `invalid_claim`).
+#[test]
+fn a_plaintext_syntax_error_wins_over_a_claim_error() {
+    let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
+    for plaintext in [
+        &br#"{"exp":"1"}x"#[..],
+        br#"{"exp":"1",}"#,
+        br#"{"exp":-1,"#,
+    ] {
+        // PKCS#7 padding to whole blocks.
+        let pad = 16 - plaintext.len() % 16;
+        let mut padded = plaintext.to_vec();
+        padded.resize(plaintext.len() + pad, u8::try_from(pad).unwrap());
+        let blocks: Vec<[u8; 16]> = padded.chunks(16).map(|c| c.try_into().unwrap()).collect();
+        let token = raw_token(&key, &blocks);
+        let mut scratch = [0u8; 1024];
+        let err = decode_authjs::<serde::de::IgnoredAny>(
+            token.as_bytes(),
+            core::slice::from_ref(&key),
+            &DecodeOptions::new(),
+            0,
+            &mut scratch,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.kind(),
+            "bad_json",
+            "{:?}: {err:?}",
+            core::str::from_utf8(plaintext)
+        );
+    }
+}
+
 #[test]
 fn scratch_len_bound() {
     let sizes = [
