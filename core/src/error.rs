@@ -65,9 +65,11 @@ pub enum Malformed {
     BadLength,
     /// The decrypted JWE plaintext has invalid padding.
     Padding,
-    /// The header has the same member twice (`alg`, `enc`, `kid` or `crit`).
+    /// The header has the same member twice (`alg`, `enc`, `kid` or `crit`). Only for a header
+    /// that is valid JSON: otherwise [`DecodeError::BadJson`].
     DuplicateHeader,
-    /// A header member has the wrong type (e.g. a non-string `kid`).
+    /// A header member has the wrong type (e.g. a non-string `kid`). Only for a header that is
+    /// valid JSON: otherwise [`DecodeError::BadJson`].
     HeaderType,
 }
 

@@ -566,41 +566,58 @@ pub(crate) struct HeaderFields<'h> {
 
 /// Parses a protected header: a JSON object; `alg`, `enc`, `kid` when present must be strings
 /// and appear once; `crit` and `zip` (in any form) are recorded.
+///
+/// A header that is not JSON is [`DecodeError::BadJson`] even when a member before the syntax
+/// error is already wrong (the header JSON is checked before its members): the first
+/// [`Malformed`] member is returned only once the whole header has been read.
 pub(crate) fn parse_header(header: &[u8]) -> Result<HeaderFields<'_>, DecodeError> {
     let bad_json = |error| DecodeError::BadJson {
         part: Part::Header,
         error,
     };
     let mut f = HeaderFields::default();
-    for member in json::object_members(header).map_err(bad_json)? {
+    let mut members = json::object_members(header).map_err(bad_json)?;
+    while let Some(member) = members.next() {
         let (key, value) = member.map_err(bad_json)?;
-        let slot = if key.matches("alg") {
-            &mut f.alg
-        } else if key.matches("enc") {
-            &mut f.enc
-        } else if key.matches("kid") {
-            &mut f.kid
-        } else if key.matches("crit") {
-            if f.crit {
-                return Err(DecodeError::Malformed(Malformed::DuplicateHeader));
-            }
-            f.crit = true;
-            continue;
-        } else if key.matches("zip") {
-            f.zip = true;
-            continue;
-        } else {
-            continue;
-        };
-        if slot.is_some() {
-            return Err(DecodeError::Malformed(Malformed::DuplicateHeader));
+        if let Err(malformed) = f.take(&key, value) {
+            // The rest of the header must still be JSON: its syntax error comes first.
+            return Err(members
+                .find_map(Result::err)
+                .map_or(DecodeError::Malformed(malformed), bad_json));
         }
-        if value.kind() != json::ValueKind::String {
-            return Err(DecodeError::Malformed(Malformed::HeaderType));
-        }
-        *slot = Some(value);
     }
     Ok(f)
+}
+
+impl<'h> HeaderFields<'h> {
+    /// Records one member of the header.
+    fn take(&mut self, key: &json::Key<'h>, value: json::Value<'h>) -> Result<(), Malformed> {
+        let slot = if key.matches("alg") {
+            &mut self.alg
+        } else if key.matches("enc") {
+            &mut self.enc
+        } else if key.matches("kid") {
+            &mut self.kid
+        } else if key.matches("crit") {
+            if core::mem::replace(&mut self.crit, true) {
+                return Err(Malformed::DuplicateHeader);
+            }
+            return Ok(());
+        } else {
+            if key.matches("zip") {
+                self.zip = true;
+            }
+            return Ok(());
+        };
+        if slot.is_some() {
+            return Err(Malformed::DuplicateHeader);
+        }
+        if value.kind() != json::ValueKind::String {
+            return Err(Malformed::HeaderType);
+        }
+        *slot = Some(value);
+        Ok(())
+    }
 }
 
 fn check_alg(alg: Option<&json::Value<'_>>, expected: Algorithm) -> Result<(), DecodeError> {
@@ -2030,6 +2047,26 @@ mod tests {
                 "bad_json",
                 "{:?}: {got:?}",
                 core::str::from_utf8(payload)
+            );
+        }
+    }
+
+    /// The same for the header: "header JSON" comes before `alg`, so a header that is not
+    /// JSON is `bad_json` even when `alg`/`kid` has the wrong type or is repeated before the
+    /// syntax error (that was `malformed`).
+    #[test]
+    fn header_syntax_error_wins_over_a_header_member_error() {
+        for header in [
+            &br#"{"alg":1,}"#[..],
+            br#"{"alg":"HS256","alg":"HS256",}"#,
+            br#"{"kid":7} trailing"#,
+        ] {
+            let got = decode_raw(header, br#"{}"#).unwrap_err();
+            assert_eq!(
+                got.kind(),
+                "bad_json",
+                "{:?}: {got:?}",
+                core::str::from_utf8(header)
             );
         }
     }
