@@ -282,6 +282,9 @@ fn total_len(key_alg: Algorithm, header_json: usize, payload_json: usize) -> Opt
 
 /// Exact length of the token [`encode`] writes for these claims.
 ///
+/// The nesting depth is not checked here: [`encode`] refuses claims nested deeper than
+/// [`json::MAX_DEPTH`] once they fit in its buffer.
+///
 /// # Errors
 ///
 /// [`EncodeError::Claims`] if `claims` cannot be serialized.
@@ -303,15 +306,35 @@ pub fn encoded_len<T: Serialize + ?Sized>(
 ///
 /// # Errors
 ///
-/// [`EncodeError::BufferTooSmall`] with the exact length needed, or [`EncodeError::Claims`] when
-/// `claims` does not serialize to a JSON object.
+/// - [`EncodeError::BufferTooSmall`] with the exact length needed;
+/// - [`EncodeError::Claims`] when `claims` does not serialize to a JSON object, or, once they
+///   fit in `out`, with [`json::Error::TooDeep`] (at the offset in the payload JSON) when they
+///   nest more than [`json::MAX_DEPTH`] arrays/objects: [`decode`] would refuse that token.
 pub fn encode<'o, T: Serialize + ?Sized>(
     key: &HmacKey,
     header: &Header<'_>,
     claims: &T,
     out: &'o mut [u8],
 ) -> Result<&'o str, EncodeError> {
-    encode_with(key, header, out, |dst| json::to_slice(claims, dst))
+    encode_with(key, header, out, |dst| {
+        let (len, depth) = json::to_slice_measured(claims, dst)?;
+        if depth > json::MAX_DEPTH {
+            return Err(too_deep(dst.get(..len).unwrap_or_default()));
+        }
+        Ok(len)
+    })
+}
+
+/// The error [`json::validate`] gives for serialized JSON nested deeper than
+/// [`json::MAX_DEPTH`] (a [`json::Error::TooDeep`] at the bracket that opens one level too
+/// many).
+#[cold]
+fn too_deep(written: &[u8]) -> json::Error {
+    // The serializer writes valid JSON, so the only error `validate` finds is the depth; the
+    // fallback is never taken.
+    json::validate(written)
+        .err()
+        .unwrap_or(json::Error::TooDeep { offset: 0 })
 }
 
 /// Exact length of the token [`encode_json`] writes for a payload of `payload_json.len()` bytes.
@@ -2068,6 +2091,64 @@ mod tests {
                 "{:?}: {got:?}",
                 core::str::from_utf8(header)
             );
+        }
+    }
+
+    /// `encode` never writes a token that `decode` with the same key refuses as nested too
+    /// deep: claims deeper than `json::MAX_DEPTH` are `EncodeError::Claims(TooDeep)` (they were
+    /// written, and the decode then failed with `BadJson(TooDeep)`).
+    #[test]
+    fn encode_never_writes_a_token_decode_refuses_as_too_deep() {
+        struct Nest(usize);
+        impl Serialize for Nest {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeSeq;
+                let mut seq = s.serialize_seq(Some(1))?;
+                if self.0 > 0 {
+                    seq.serialize_element(&Nest(self.0 - 1))?;
+                }
+                seq.end()
+            }
+        }
+        #[derive(Serialize)]
+        struct Claims {
+            sub: &'static str,
+            deep: Nest,
+        }
+        let key = rfc7515_key();
+        // The object is one level, `Nest(n)` is n + 1 arrays.
+        for (n, fits) in [
+            (json::MAX_DEPTH - 2, true),
+            (json::MAX_DEPTH - 1, false),
+            (json::MAX_DEPTH, false),
+        ] {
+            let claims = Claims {
+                sub: "42",
+                deep: Nest(n),
+            };
+            let mut out = [0u8; 1024];
+            let encoded = encode(&key, &Header::default(), &claims, &mut out);
+            if !fits {
+                assert!(
+                    matches!(
+                        encoded,
+                        Err(EncodeError::Claims(json::Error::TooDeep { .. }))
+                    ),
+                    "{n}: {encoded:?}"
+                );
+                continue;
+            }
+            let token = std::string::String::from(encoded.unwrap());
+            let mut scratch = std::vec![0u8; scratch_len(token.len())];
+            let got = decode::<serde::de::IgnoredAny>(
+                token.as_bytes(),
+                &key,
+                &DecodeOptions::new(),
+                0,
+                &mut scratch,
+            )
+            .map(|_| ());
+            assert_eq!(got, Ok(()), "{n}: encode wrote a token that decode refuses");
         }
     }
 }
