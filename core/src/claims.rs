@@ -4,7 +4,10 @@
 //!
 //! - `exp`, `nbf`, `iat`, when present, must be JSON numbers (integer or fractional) between 0
 //!   and [`MAX_NUMERIC_DATE`] (the end of year 9999); anything else is
-//!   [`DecodeError::InvalidClaim`]. A fractional value counts as the next whole second.
+//!   [`DecodeError::InvalidClaim`]. A fractional value counts as the next whole second. Both
+//!   are decided on the number's decimal text, exactly (see [`numeric_date`]): a fraction
+//!   however small rounds up, a value above the maximum or below zero however slightly is
+//!   refused.
 //! - Expired iff `now >= exp + leeway` (so `exp == now` is expired at zero leeway, RFC 7519
 //!   §4.1.4); not yet valid iff `now < nbf - leeway`; `iat` is only type-checked. With a leeway of
 //!   15 s these are exactly jose's rules as Auth.js uses them (`clockTolerance: 15`).
@@ -350,25 +353,90 @@ fn set_time(
 }
 
 /// Parses a JSON number as a NumericDate rounded up to whole seconds; `None` when negative,
-/// beyond [`MAX_NUMERIC_DATE`] or not finite.
+/// beyond [`MAX_NUMERIC_DATE`] or not a finite number.
+///
+/// The decision is made on the decimal text, exactly: any non-zero fractional digit rounds up
+/// (`1700003600.0000001` is 1700003601, `1e-400` is 1), and a value above the maximum by any
+/// amount is refused (`253402300799.00001`), as is any negative value however small
+/// (`-1e-400`). Zero in any form (`-0`, `0.0e5`) is 0. The text may be any decimal number
+/// (sign, integer digits, fraction, exponent), leading zeros and a `+` sign included.
 #[must_use]
 pub fn numeric_date(text: &str) -> Option<i64> {
     // Fast path: a plain non-negative integer (the JSON reader's one-pass form).
     if let Some(v) = json::plain_integer(text.as_bytes()) {
         return whole_seconds(v);
     }
-    let f: f64 = text.parse().ok()?;
-    // `-0` and `-0.0` are zero, not negative.
-    if !f.is_finite() || f < 0.0 || f > MAX_NUMERIC_DATE as f64 {
+    decimal_numeric_date(text.as_bytes())
+}
+
+/// [`numeric_date`] for a number with a sign, fraction or exponent, from its digits.
+fn decimal_numeric_date(text: &[u8]) -> Option<i64> {
+    /// Exponents beyond this put any non-zero value far outside `0..=MAX_NUMERIC_DATE` (or
+    /// below one second), so larger ones are clamped to it.
+    const EXPONENT_BOUND: i64 = 1_000_000_000;
+    let (negative, rest) = match text {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        _ => (false, text),
+    };
+    let split = rest
+        .iter()
+        .position(|&b| b == b'e' || b == b'E')
+        .unwrap_or(rest.len());
+    let (mantissa, exponent) = rest.split_at(split);
+    let exponent = match exponent {
+        [] => 0,
+        [_, exponent @ ..] => {
+            let (sign, digits) = match exponent {
+                [b'-', digits @ ..] => (-1, digits),
+                [b'+', digits @ ..] => (1, digits),
+                _ => (1, exponent),
+            };
+            if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let magnitude = digits.iter().fold(0i64, |e, &d| {
+                (e * 10 + i64::from(d - b'0')).min(EXPONENT_BOUND)
+            });
+            sign * magnitude
+        }
+    };
+    let (int, frac) = match mantissa.iter().position(|&b| b == b'.') {
+        Some(dot) => (&mantissa[..dot], &mantissa[dot + 1..]),
+        None => (mantissa, &[][..]),
+    };
+    let digits = || int.iter().chain(frac);
+    if int.len() + frac.len() == 0 || !digits().all(u8::is_ascii_digit) {
         return None;
     }
-    #[allow(
-        clippy::cast_possible_truncation,
-        reason = "0 <= f <= MAX_NUMERIC_DATE, well inside i64"
-    )]
-    let whole = f as i64;
-    #[allow(clippy::cast_precision_loss, reason = "whole < 2^38, exact in f64")]
-    let ceil = if (whole as f64) < f { whole + 1 } else { whole };
+    let leading_zeros = digits().take_while(|&&d| d == b'0').count();
+    if leading_zeros == int.len() + frac.len() {
+        // Zero, `-0` included.
+        return Some(0);
+    }
+    if negative {
+        return None;
+    }
+    // The value is 0.<significant digits> x 10^point.
+    let len = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let point = len(int.len())
+        .saturating_sub(len(leading_zeros))
+        .saturating_add(exponent);
+    // MAX_NUMERIC_DATE has 12 digits: from 10^12 on, the value is too large.
+    if point > 12 {
+        return None;
+    }
+    // Below one (and above zero): the next whole second.
+    let Ok(point @ 1..) = usize::try_from(point) else {
+        return Some(1);
+    };
+    let mut significant = digits().skip(leading_zeros);
+    let mut whole = 0i64;
+    for _ in 0..point {
+        let d = significant.next().map_or(0, |&d| d - b'0');
+        whole = whole * 10 + i64::from(d);
+    }
+    let ceil = whole + i64::from(significant.any(|&d| d != b'0'));
     (ceil <= MAX_NUMERIC_DATE).then_some(ceil)
 }
 
@@ -545,6 +613,65 @@ mod tests {
             check("{}", &req, 0),
             Err(DecodeError::MissingClaim { claim: "exp" })
         );
+    }
+
+    /// A fractional NumericDate counts as the next whole second, decided on the decimal text
+    /// (a fraction below a double's resolution still rounds up), and nothing above
+    /// `MAX_NUMERIC_DATE` is accepted, however little above (it used to go through `f64`).
+    #[test]
+    fn fractional_numeric_dates_round_up_exactly() {
+        assert_eq!(numeric_date("1700003600.0000001"), Some(1_700_003_601));
+        assert_eq!(numeric_date("1e-400"), Some(1));
+        assert_eq!(numeric_date("253402300799.00001"), None);
+        // Negative however small: refused, as other negatives; zero in any form is 0.
+        assert_eq!(numeric_date("-1e-400"), None);
+        assert_eq!(numeric_date("-0.0e7"), Some(0));
+        // With leeway 0, `exp` = 1700003600.0000001 is not expired at 1700003600 (RFC 7519
+        // §4.1.4: expired on or after exp, and 1700003600 is before it).
+        let strict = Validation::new().with_leeway(0);
+        assert!(check(r#"{"exp":1700003600.0000001}"#, &strict, 1_700_003_600).is_ok());
+        assert!(matches!(
+            check(r#"{"exp":253402300799.00001}"#, &Validation::new(), 0),
+            Err(DecodeError::InvalidClaim { claim: "exp" })
+        ));
+    }
+
+    /// Where a double holds the value closely enough (at most 15 significant digits), the
+    /// exact reading agrees with rounding up the parsed `f64`, in every notation.
+    #[test]
+    fn exact_numeric_dates_agree_with_f64_where_it_is_exact() {
+        fn via_f64(text: &str) -> Option<i64> {
+            let f: f64 = text.parse().ok()?;
+            if !(0.0..=1e13).contains(&f) {
+                return (f == 0.0).then_some(0);
+            }
+            #[allow(clippy::cast_possible_truncation, reason = "0 <= f <= 1e13")]
+            let whole = f as i64;
+            #[allow(clippy::cast_precision_loss, reason = "whole <= 1e13, exact")]
+            let ceil = if (whole as f64) < f { whole + 1 } else { whole };
+            (ceil <= MAX_NUMERIC_DATE).then_some(ceil)
+        }
+        let mut rnd = crate::test_rng(0x5eed_da7e);
+        for _ in 0..20_000 {
+            let digits: std::string::String = (0..=rnd(15))
+                .map(|_| char::from(b'0' + u8::try_from(rnd(10)).unwrap()))
+                .collect();
+            let dot = rnd(digits.len() + 1);
+            let mut text = std::string::String::new();
+            if rnd(4) == 0 {
+                text.push('-');
+            }
+            text.push_str(&digits[..dot]);
+            if dot < digits.len() || rnd(2) == 0 {
+                text.push('.');
+                text.push_str(&digits[dot..]);
+            }
+            if rnd(2) == 0 {
+                text.push_str(["e", "E", "e+", "e-"][rnd(4)]);
+                text.push_str(&std::format!("{}", rnd(16)));
+            }
+            assert_eq!(numeric_date(&text), via_f64(&text), "{text}");
+        }
     }
 
     /// `validate`'s docs: `BadJson` if the payload is not a JSON object, even when a bad claim
