@@ -319,22 +319,10 @@ pub fn encode<'o, T: Serialize + ?Sized>(
     encode_with(key, header, out, |dst| {
         let (len, depth) = json::to_slice_measured(claims, dst)?;
         if depth > json::MAX_DEPTH {
-            return Err(too_deep(dst.get(..len).unwrap_or_default()));
+            return Err(json::too_deep(dst.get(..len).unwrap_or_default()));
         }
         Ok(len)
     })
-}
-
-/// The error [`json::validate`] gives for serialized JSON nested deeper than
-/// [`json::MAX_DEPTH`] (a [`json::Error::TooDeep`] at the bracket that opens one level too
-/// many).
-#[cold]
-fn too_deep(written: &[u8]) -> json::Error {
-    // The serializer writes valid JSON, so the only error `validate` finds is the depth; the
-    // fallback is never taken.
-    json::validate(written)
-        .err()
-        .unwrap_or(json::Error::TooDeep { offset: 0 })
 }
 
 /// Exact length of the token [`encode_json`] writes for a payload of `payload_json.len()` bytes.

@@ -457,6 +457,18 @@ pub(crate) fn to_slice_measured<T: serde::Serialize + ?Sized>(
     Ok((len, writer.max_depth()))
 }
 
+/// The error [`validate`] gives for serialized JSON nested deeper than
+/// [`MAX_DEPTH`] (a [`Error::TooDeep`] at the bracket that opens one level too
+/// many).
+#[cold]
+pub(crate) fn too_deep(written: &[u8]) -> Error {
+    // The serializer writes valid JSON, so the only error `validate` finds is the depth; the
+    // fallback is never taken.
+    validate(written)
+        .err()
+        .unwrap_or(Error::TooDeep { offset: 0 })
+}
+
 /// [`serialized_len`], also returning the nesting depth of the output.
 pub(crate) fn serialized_len_measured<T: serde::Serialize + ?Sized>(
     value: &T,

@@ -44,7 +44,9 @@ const _: () = assert!(JTI_PLACEHOLDER.len() == UUID_LEN);
 /// [`MAX_NUMERIC_DATE`]; [`EncodeError::Claims`] if `claims` does not serialize to a JSON
 /// object of its own members (a struct or a map, also inside a newtype or `Some`: an enum
 /// variant, which `json` writes as `{"Variant": ...}`, is refused here, while the session
-/// codecs take it through their fallback) or a member does not serialize;
+/// codecs take it through their fallback) or a member does not serialize, and, once the
+/// plaintext fits in `out`, with [`json::Error::TooDeep`] when the claims nest more than
+/// [`json::MAX_DEPTH`] arrays/objects (the decoders would refuse that token);
 /// [`EncodeError::BufferTooSmall`] with the exact length needed; [`EncodeError::Random`] if
 /// `rng` fails.
 pub fn encode_authjs<'o, T: Serialize + ?Sized>(
@@ -397,18 +399,28 @@ impl<T: Serialize + ?Sized> Source<'_, T> {
         let changed = EncodeError::Claims(json::Error::Unsupported);
         let expected = dst.len();
         let written = match self {
-            Self::Claims(claims) => json::to_slice(
-                &WithTimes {
-                    claims,
-                    times,
-                    track: None,
-                },
-                dst,
-            )
-            .map_err(|e| match e {
-                json::Error::BufferTooSmall { .. } => changed,
-                e => EncodeError::Claims(e),
-            })?,
+            Self::Claims(claims) => {
+                let (len, depth) = json::to_slice_measured(
+                    &WithTimes {
+                        claims,
+                        times,
+                        track: None,
+                    },
+                    dst,
+                )
+                .map_err(|e| match e {
+                    json::Error::BufferTooSmall { .. } => changed,
+                    e => EncodeError::Claims(e),
+                })?;
+                // The decoders refuse a plaintext nested deeper than `json::MAX_DEPTH`: such
+                // claims are refused here, not encrypted into a token nothing can read.
+                if depth > json::MAX_DEPTH {
+                    return Err(EncodeError::Claims(json::too_deep(
+                        dst.get(..len).unwrap_or_default(),
+                    )));
+                }
+                len
+            }
             Self::Json(payload) => {
                 let mut sink = Sink::new(dst);
                 filter_json(payload, &times, &mut sink)?;

@@ -234,3 +234,79 @@ fn a_top_level_enum_variant_is_refused() {
         assert!(matches!(r, Err(EncodeError::Claims(_))), "{r:?}");
     }
 }
+
+/// The encoders never write a token their decoders refuse as nested too deep: claims deeper
+/// than `json::MAX_DEPTH` are `EncodeError::Claims(TooDeep)` (they used to be encrypted, and
+/// the decode then failed with `BadJson(TooDeep)`).
+#[test]
+fn claims_nested_too_deep_are_refused_on_encode() {
+    struct Nest(usize);
+    impl serde::Serialize for Nest {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = s.serialize_seq(Some(1))?;
+            if self.0 > 0 {
+                seq.serialize_element(&Nest(self.0 - 1))?;
+            }
+            seq.end()
+        }
+    }
+    #[derive(serde::Serialize)]
+    struct Claims {
+        sub: &'static str,
+        deep: Nest,
+    }
+    let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
+    let v4 = NextAuthV4Key::derive(b"secret").unwrap();
+    let now = 1_700_000_000;
+    // The object is one level, `Nest(n)` is n + 1 arrays.
+    for (n, fits) in [
+        (crate::json::MAX_DEPTH - 2, true),
+        (crate::json::MAX_DEPTH - 1, false),
+        (crate::json::MAX_DEPTH, false),
+    ] {
+        let claims = Claims {
+            sub: "42",
+            deep: Nest(n),
+        };
+        let mut out = [0u8; 4096];
+        let mut scratch = [0u8; 4096];
+        match encode_authjs(&key, &claims, now, 60, &mut Nines, &mut out) {
+            Ok(token) => {
+                assert!(fits, "{n}: encoded");
+                let token = token.as_bytes().to_vec();
+                let back = decode_authjs::<serde::de::IgnoredAny>(
+                    &token,
+                    core::slice::from_ref(&key),
+                    &DecodeOptions::new(),
+                    now,
+                    &mut scratch,
+                );
+                assert!(back.is_ok(), "{n}: {back:?}");
+            }
+            Err(e) => assert!(
+                !fits && matches!(e, EncodeError::Claims(crate::json::Error::TooDeep { .. })),
+                "{n}: {e:?}"
+            ),
+        }
+        let mut out = [0u8; 4096];
+        match encode_nextauth_v4(&v4, &claims, now, 60, &mut Nines, &mut out) {
+            Ok(token) => {
+                assert!(fits, "{n}: encoded (v4)");
+                let token = token.as_bytes().to_vec();
+                let back = decode_nextauth_v4::<serde::de::IgnoredAny>(
+                    &token,
+                    &v4,
+                    &DecodeOptions::new(),
+                    now,
+                    &mut scratch,
+                );
+                assert!(back.is_ok(), "{n}: {back:?}");
+            }
+            Err(e) => assert!(
+                !fits && matches!(e, EncodeError::Claims(crate::json::Error::TooDeep { .. })),
+                "{n}: {e:?} (v4)"
+            ),
+        }
+    }
+}
