@@ -566,10 +566,10 @@ fn item13_fresh_client_gets_a_csrf_cookie_and_keeps_a_valid_one() {
     }
 }
 
-/// A scratch buffer too small for a CSRF cookie that could be valid is the caller's error,
-/// reported as such: the client's token is neither replaced (`csrf`) nor refused as a failed
-/// check (`update`, which answered 400 before). A cookie too long to be valid is still
-/// replaced, whatever the scratch.
+/// A scratch buffer too small for the CSRF cookie is the caller's error, reported as such:
+/// the client's token is neither replaced (`csrf`) nor refused as a failed check (`update`,
+/// which answered 400 before). A cookie is replaced for what it holds, not for the scratch
+/// size: a long one that fits is replaced, one that does not is reported like any other.
 #[test]
 fn csrf_with_a_small_scratch_is_reported_not_treated_as_a_bad_cookie() {
     let e = engine(Flavor::AuthJs, false);
@@ -627,18 +627,143 @@ fn csrf_with_a_small_scratch_is_reported_not_treated_as_a_bad_cookie() {
         ),
         "{err:?}"
     );
-    // A cookie longer than any valid one is replaced, even with the small scratch.
+    // A 200-byte junk cookie is replaced when the scratch holds it, and reported otherwise
+    // (before, it was replaced with any scratch of 129 bytes or more).
     let junk = format!("authjs.csrf-token={}", "%41".repeat(200));
     let fresh = e
         .csrf(
             junk.as_bytes(),
             "secret",
             &mut Counter(9),
-            &mut small(100),
+            &mut small(200),
             &mut out,
         )
         .unwrap();
     assert!(fresh.set_cookie.is_some());
+    for n in [100, cookie::CSRF_COOKIE_VALUE_LEN, 199] {
+        let err = e
+            .csrf(
+                junk.as_bytes(),
+                "secret",
+                &mut Counter(9),
+                &mut small(n),
+                &mut out,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                needed: 200,
+            },
+            "with a {n}-byte scratch"
+        );
+    }
+}
+
+/// The CSRF check's answer does not depend on the scratch size. Auth.js accepts any
+/// `token|hash` whose hash matches (AUTHJS.md §5.5), here a 100-character token (a 165-byte
+/// decoded value); a scratch too small for it is reported as such. Before, a scratch of 129 to
+/// 164 bytes answered 400, as for a forged cookie, while a larger one let the update through.
+#[test]
+fn csrf_check_does_not_depend_on_the_scratch_size() {
+    let e = engine(Flavor::AuthJs, false);
+    let token = "t".repeat(100);
+    let hash = core::str::from_utf8(&cookie::csrf_hash(&token, "secret"))
+        .unwrap()
+        .to_owned();
+    assert!(cookie::verify_csrf(
+        &format!("{token}|{hash}"),
+        &token,
+        "secret",
+        true
+    ));
+    let session = sign_in(&e, &mut Recording::default());
+    let header = format!("{}; authjs.csrf-token={token}%7C{hash}", browser(&session));
+    let token: &'static str = token.leak();
+    let update = Update {
+        is_post: true,
+        csrf_token: token,
+        data: None,
+        csrf_secret: "secret",
+    };
+    let run = |scratch: usize| {
+        let mut b = Bufs::new();
+        b.scratch.truncate(scratch);
+        e.update(
+            &mut Recording::default(),
+            header.as_bytes(),
+            &update,
+            NOW_MS,
+            &mut Counter(0),
+            b.get(),
+        )
+        .map(|r| r.status)
+    };
+    let needed = 100 + 1 + cookie::CSRF_HASH_LEN;
+    assert_eq!(run(64 * 1024), Ok(200));
+    for small in [cookie::CSRF_COOKIE_VALUE_LEN, 150, needed - 1] {
+        assert_eq!(
+            run(small),
+            Err(SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                needed
+            }),
+            "with a {small}-byte scratch"
+        );
+    }
+}
+
+/// `csrf` keeps a valid cookie longer than 129 bytes (Auth.js's `split("|")` ignores what
+/// follows the hash) or reports the scratch too small for it; before, a scratch of 129 bytes
+/// or more but shorter than the value replaced the client's token.
+#[test]
+fn csrf_keeps_a_long_valid_cookie_or_reports_the_scratch_whatever_its_size() {
+    let e = engine(Flavor::AuthJs, false);
+    let (mut scratch, mut out) = ([0u8; 256], [0u8; 512]);
+    let c = e
+        .csrf(b"", "secret", &mut Counter(0), &mut scratch, &mut out)
+        .unwrap();
+    let token = c.token().to_owned();
+    let header = format!(
+        "{}%7C{}",
+        c.set_cookie.unwrap().split(';').next().unwrap(),
+        "x".repeat(40)
+    );
+    let needed = cookie::CSRF_COOKIE_VALUE_LEN + 41;
+    for n in [needed, 1024] {
+        let mut scratch = vec![0u8; n];
+        let kept = e
+            .csrf(
+                header.as_bytes(),
+                "secret",
+                &mut Counter(9),
+                &mut scratch,
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!((kept.token(), kept.set_cookie), (token.as_str(), None));
+    }
+    for n in [cookie::CSRF_COOKIE_VALUE_LEN, needed - 1] {
+        let mut scratch = vec![0u8; n];
+        let err = e
+            .csrf(
+                header.as_bytes(),
+                "secret",
+                &mut Counter(9),
+                &mut scratch,
+                &mut out,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                needed
+            },
+            "with a {n}-byte scratch"
+        );
+    }
 }
 
 /// A request with more chunks than a read takes (unreadable) has them all deleted by the
