@@ -77,6 +77,47 @@ pub const REFRESH_TOKEN_CAPACITY: usize = 512;
 
 type Machine = RefreshMachine<ACCESS_TOKEN_CAPACITY, REFRESH_TOKEN_CAPACITY>;
 
+/// Sign-in fails with this when the account has an access token but no `expires_at`: the
+/// refresh guide requires both and throws otherwise (AUTHJS.md §7 step 1), and a credential
+/// without an expiry can be neither refreshed in time nor withheld once dead. Signing in
+/// without it would silently drop the provider's tokens, refresh token included.
+pub const MISSING_EXPIRES_AT: CallbackError = CallbackError {
+    reason: "sign-in account has an access token but no expires_at",
+};
+
+/// Sign-in fails with this when the account has a refresh token but no access token (the
+/// guide's `TypeError`, AUTHJS.md §7 step 1), rather than signing in without the refresh
+/// token.
+pub const MISSING_ACCESS_TOKEN: CallbackError = CallbackError {
+    reason: "sign-in account has a refresh token but no access token",
+};
+
+/// The credential of a sign-in account: `Ok(None)` when it has neither an access nor a
+/// refresh token (credentials or e-mail sign-in; an `expires_at` alone is ignored).
+///
+/// # Errors
+///
+/// [`MISSING_EXPIRES_AT`] for an access token without `expires_at`, [`MISSING_ACCESS_TOKEN`]
+/// for a refresh token without an access token.
+pub fn account_credential<'a>(
+    account: &Account<'a>,
+) -> Result<Option<OAuthFields<'a>>, CallbackError> {
+    match (
+        account.access_token,
+        account.refresh_token,
+        account.expires_at,
+    ) {
+        (Some(access_token), refresh_token, Some(expires_at)) => Ok(Some(OAuthFields {
+            access_token,
+            refresh_token,
+            expires_at,
+        })),
+        (Some(_), _, None) => Err(MISSING_EXPIRES_AT),
+        (None, Some(_), _) => Err(MISSING_ACCESS_TOKEN),
+        (None, None, _) => Ok(None),
+    }
+}
+
 /// The upstream OAuth credential a session token carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct OAuthFields<'a> {
@@ -234,15 +275,20 @@ impl<const N: usize, const AT: usize, const RT: usize> core::fmt::Debug for OAut
 }
 
 impl<const N: usize, const AT: usize, const RT: usize> OAuthToken<N, AT, RT> {
-    /// The guide's sign-in token: the default fields from `user`, the credential from `account`.
+    /// The guide's sign-in token: the default fields from `user`, the credential from `account`
+    /// ([`account_credential`]). An account without tokens (or no account) gives a token
+    /// without a credential.
     ///
     /// # Errors
     ///
-    /// [`CallbackError`] when a value does not fit its capacity.
+    /// [`CallbackError`] when a value does not fit its capacity; [`MISSING_EXPIRES_AT`] or
+    /// [`MISSING_ACCESS_TOKEN`] when the account's credential is incomplete (the guide throws,
+    /// AUTHJS.md §7 step 1), rather than a token that silently lacks the provider's tokens.
     pub fn from_sign_in(
         user: &User<'_>,
         account: Option<&Account<'_>>,
     ) -> Result<Self, CallbackError> {
+        let credential = account.map(account_credential).transpose()?.flatten();
         let base = super::DefaultToken::<N>::from_user(user)?;
         let mut token = Self {
             name: base.name,
@@ -251,14 +297,8 @@ impl<const N: usize, const AT: usize, const RT: usize> OAuthToken<N, AT, RT> {
             sub: base.sub,
             ..Self::default()
         };
-        if let Some(a) = account {
-            if let (Some(at), Some(exp)) = (a.access_token, a.expires_at) {
-                token.set_credential(OAuthFields {
-                    access_token: at,
-                    refresh_token: a.refresh_token,
-                    expires_at: exp,
-                })?;
-            }
+        if let Some(fields) = credential {
+            token.set_credential(fields)?;
         }
         Ok(token)
     }
@@ -339,6 +379,13 @@ impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAut
 }
 
 /// Callbacks for [`OAuthToken`]: the default session plus `error`.
+///
+/// On sign-in, `jwt` stores the account's credential ([`account_credential`]): an access
+/// token with its `expires_at` and any refresh token. An account with an access token but no
+/// `expires_at`, or a refresh token but no access token, fails the sign-in
+/// ([`SessionError::Callback`](super::SessionError::Callback) with [`MISSING_EXPIRES_AT`] or
+/// [`MISSING_ACCESS_TOKEN`]), as the refresh guide's `TypeError` does (AUTHJS.md §7 step 1);
+/// an account without tokens (credentials, e-mail) signs in without a credential.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OAuthCallbacks<const N: usize = 256>;
 
@@ -355,15 +402,12 @@ impl<const N: usize> Callbacks for OAuthCallbacks<N> {
         mut token: Self::Token,
         params: &JwtParams<'_>,
     ) -> Result<Option<Self::Token>, CallbackError> {
-        // Sign-in: keep the account's credential (the refresh guide's first branch).
+        // Sign-in: keep the account's credential (the refresh guide's first branch); an
+        // incomplete one fails the sign-in, as the guide's TypeError does.
         if let Some(a) = params.account {
-            if let (Some(access_token), Some(expires_at)) = (a.access_token, a.expires_at) {
-                token.set_credential(OAuthFields {
-                    access_token,
-                    refresh_token: a.refresh_token,
-                    expires_at,
-                })?;
-                token.set_refresh_state(sign_in_state(params.now, expires_at));
+            if let Some(fields) = account_credential(a)? {
+                token.set_credential(fields)?;
+                token.set_refresh_state(sign_in_state(params.now, fields.expires_at));
             }
         }
         Ok(Some(token))

@@ -1372,6 +1372,97 @@ mod refresh {
         );
     }
 
+    /// AUTHJS.md §7 step 1: at sign-in the guide requires `account.access_token` and
+    /// `account.expires_at` and throws otherwise (the sign-in fails). `OAuthCallbacks` signed
+    /// the user in and silently dropped the whole credential, including the refresh token the
+    /// provider issued (RFC 6749 §5.1 makes `expires_in` only RECOMMENDED). Now an incomplete
+    /// credential fails the sign-in with an error that names what is missing, and an account
+    /// without tokens (credentials, e-mail) still signs in.
+    #[test]
+    fn sign_in_with_tokens_but_no_expires_at_fails() {
+        let exp = Some(NOW_MS / 1000 + 3600);
+        let account = |access_token, refresh_token, expires_at, kind| Account {
+            provider: "demo",
+            kind,
+            provider_account_id: "1",
+            access_token,
+            refresh_token,
+            expires_at,
+            ..Account::default()
+        };
+        let sign_in_with = |account: Account<'static>| {
+            let s = SignIn {
+                account: Some(account),
+                ..ada()
+            };
+            let mut b = Bufs::new();
+            engine()
+                .sign_in(
+                    &mut Cb::default(),
+                    &s,
+                    b"",
+                    NOW_MS,
+                    &mut Counter(0),
+                    b.get(),
+                )
+                .map(|r| token_of(&r, NOW_MS))
+        };
+        for (a, error) in [
+            (
+                account(Some("a1"), Some("r1"), None, "oauth"),
+                MISSING_EXPIRES_AT,
+            ),
+            (account(Some("a1"), None, None, "oauth"), MISSING_EXPIRES_AT),
+            (
+                account(None, Some("r1"), exp, "oauth"),
+                MISSING_ACCESS_TOKEN,
+            ),
+            (
+                account(None, Some("r1"), None, "oauth"),
+                MISSING_ACCESS_TOKEN,
+            ),
+        ] {
+            assert_eq!(
+                sign_in_with(a).map(|_| ()),
+                Err(SessionError::Callback(error)),
+                "{a:?}"
+            );
+            assert_eq!(
+                OAuthToken::<256>::from_sign_in(&ada().user, Some(&a)).map(|_| ()),
+                Err(error),
+                "{a:?}"
+            );
+        }
+        assert_ne!(MISSING_EXPIRES_AT.reason, MISSING_ACCESS_TOKEN.reason);
+        // No tokens (an `expires_at` alone carries nothing): signed in without a credential.
+        for a in [
+            account(None, None, None, "credentials"),
+            account(None, None, exp, "oauth"),
+        ] {
+            let t = sign_in_with(a).unwrap();
+            assert_eq!(
+                (t.access_token, t.refresh_token, t.expires_at),
+                (None, None, None)
+            );
+            assert_eq!(t.sub.as_deref(), ada().user.id);
+        }
+        // A complete credential is kept, with or without a refresh token.
+        let t = sign_in_with(account(Some("a1"), Some("r1"), exp, "oauth")).unwrap();
+        assert_eq!(
+            (
+                t.access_token.as_deref(),
+                t.refresh_token.as_deref(),
+                t.expires_at
+            ),
+            (Some("a1"), Some("r1"), exp)
+        );
+        let t = sign_in_with(account(Some("a1"), None, exp, "oauth")).unwrap();
+        assert_eq!(
+            (t.access_token.as_deref(), t.refresh_token.as_deref()),
+            (Some("a1"), None)
+        );
+    }
+
     #[test]
     fn terminal_failure_sets_error_keeps_fields_and_stops() {
         let header = signed_in(NOW_MS / 1000 + 3600, Some("r1"));
