@@ -38,7 +38,9 @@
 //! clears it (Auth.js issue #7025), a transient failure is retried only after its back-off
 //! instead of on every read, with the back-off growing from one failure to the next, a terminal
 //! one is not retried at all, and an access token past its expiry is never handed out
-//! ([`OAuthToken::access_token`]).
+//! ([`OAuthToken::access_token`]). A credential without a refresh token takes the guide's
+//! error path once its access token has expired: `error = "RefreshTokenError"`, recorded as
+//! a terminal failure, nothing sent.
 //!
 //! Concurrent reads of one session are the caller's to coordinate: each read that finds the
 //! token due pauses with a request carrying the same refresh token, and a token endpoint that
@@ -544,6 +546,13 @@ impl<K: TokenCodec> Engine<K> {
     /// docs for the call loop). Without a credential, or when nothing is due, it is a plain
     /// [`Engine::session`].
     ///
+    /// A credential without a refresh token cannot be refreshed: once its access token has
+    /// expired (`now >= expires_at`; inside the advisory margin it is still usable and nothing
+    /// is recorded), the read records the refresh guide's error path (AUTHJS.md §7 steps 3-4)
+    /// as a terminal failure, [`RefreshableToken::set_failure`] with [`REFRESH_TOKEN_ERROR`]:
+    /// the session stays, with `error = "RefreshTokenError"` for the client to sign in again,
+    /// and nothing is sent.
+    ///
     /// # Errors
     ///
     /// As [`Engine::session`].
@@ -566,10 +575,20 @@ impl<K: TokenCodec> Engine<K> {
         C::Token: RefreshableToken,
     {
         let now = now_ms.div_euclid(1000);
-        let open = match self.open::<C::Token>(cookie_header, now_ms, bufs)? {
+        let mut open = match self.open::<C::Token>(cookie_header, now_ms, bufs)? {
             Opened::Done(r) => return Ok(ReadStep::Done(r)),
             Opened::Token(open) => open,
         };
+        if expired_without_refresh_token(&open.token, now) {
+            // The guide throws for a missing refresh token once the access token has expired
+            // and records `error` (AUTHJS.md §7 steps 3-4); the refresh machine's terminal
+            // `NoRefreshToken`. Nothing is sent, and later reads do not record it again.
+            open.token
+                .set_failure(REFRESH_TOKEN_ERROR, terminal_state());
+            return self
+                .complete(callbacks, open, now_ms, None, rng)
+                .map(ReadStep::Done);
+        }
         if !refresh_due(&open.token, now, refresh_config) {
             return self
                 .complete(callbacks, open, now_ms, None, rng)
@@ -799,12 +818,22 @@ fn start_request<'b, T>(
     }
 }
 
+/// Whether `token`'s credential has expired with no refresh token to renew it, and that has
+/// not been recorded yet (as a terminal failure).
+fn expired_without_refresh_token<T: RefreshableToken>(token: &T, now: i64) -> bool {
+    token.credential().is_some_and(|c| {
+        c.refresh_token.is_none() && now >= c.expires_at && !token.refresh_state().terminal
+    })
+}
+
 /// Whether a session read should refresh `token` now: it has a refresh token, the last refresh
 /// did not fail terminally, the access token is within the advisory margin of its expiry (or
 /// past it), and the schedule the token carries allows it ([`RefreshState::not_before`]: the
 /// back-off after a failure; after a success the refresh machine's schedule, which caps the
 /// margin at half the new token's lifetime and keeps the minimum interval; after sign-in
 /// through [`OAuthCallbacks`], half the lifetime, [`sign_in_state`]). No jitter applies here.
+/// A credential without a refresh token is never due: once expired,
+/// [`Engine::session_with_refresh`] records it as a terminal failure instead.
 #[must_use]
 pub fn refresh_due<T: RefreshableToken>(token: &T, now: i64, config: &refresh::Config) -> bool {
     let Some(c) = token.credential() else {

@@ -1372,6 +1372,52 @@ mod refresh {
         );
     }
 
+    /// AUTHJS.md §7 steps 3-4 / §10 item 21: an expired access token with no refresh token is
+    /// the guide's error path, as the standalone refresh machine's terminal `NoRefreshToken`
+    /// (tests/tests/refresh_machine.rs `missing_refresh_token_is_terminal`). Before, the read
+    /// kept a silently dead session: no `error`, nothing recorded. Now `error` is set and
+    /// recorded as terminal, through the `RefreshableToken` trait (so for a custom token
+    /// too), and nothing is sent. Inside the advisory margin, before expiry, the access token
+    /// is still usable and nothing is recorded: the guide acts only once it has expired.
+    #[test]
+    fn an_expired_access_token_without_a_refresh_token_takes_the_error_path() {
+        let exp = NOW_MS / 1000 + 3600;
+        let header = signed_in(exp, None);
+        let mut sent = StdVec::new();
+        for at in [(exp - 50) * 1000, exp * 1000 - 1] {
+            let (_, body, t) = read(&header, at, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.access_token(at / 1000), Some("a1"), "at {at}");
+            assert_eq!((t.error, t.refresh_terminal), (None, None), "at {at}");
+            assert!(!body.contains("error"), "{body}");
+        }
+        for at in [exp * 1000, exp * 1000 + 3_600_000] {
+            let (later, body, t) = read(&header, at, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.access_token(at / 1000), None);
+            assert_eq!(t.error.as_deref(), Some("RefreshTokenError"), "at {at}");
+            assert_eq!(t.refresh_terminal, Some(true));
+            assert_eq!(
+                t.access_token.as_deref(),
+                Some("a1"),
+                "the credential is kept"
+            );
+            assert!(body.contains(r#""error":"RefreshTokenError""#), "{body}");
+            // The session stays, with the error, on later reads.
+            let (_, body, t) = read(&later, at + 60_000, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+            assert_eq!(t.refresh_terminal, Some(true));
+            assert!(body.contains(r#""error":"RefreshTokenError""#), "{body}");
+            // A token type of the caller's own, through the trait's methods.
+            let (_, _, t) =
+                read_using::<Small<Wrapped>>(&config(), &header, at, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+            assert_eq!(t.refresh_terminal, Some(true));
+        }
+        assert!(
+            sent.is_empty(),
+            "nothing can be sent without a refresh token"
+        );
+    }
+
     /// AUTHJS.md §7 step 1: at sign-in the guide requires `account.access_token` and
     /// `account.expires_at` and throws otherwise (the sign-in fails). `OAuthCallbacks` signed
     /// the user in and silently dropped the whole credential, including the refresh token the
