@@ -551,6 +551,13 @@ impl<K: TokenCodec> Engine<K> {
 
     /// Sign-out: deletes every session cookie chunk present.
     ///
+    /// No CSRF check is made here. Auth.js's `POST {basePath}/signout` acts only with a
+    /// verified CSRF token (else it redirects to `/signout?csrf=true`); a caller serving that
+    /// endpoint to browsers checks it first, as [`Self::update`] does: the cookie named
+    /// [`Config::csrf_cookie_name`] ([`cookie::get`], decoded with
+    /// [`RequestCookie::decode_into`](cookie::RequestCookie::decode_into)) against the body's
+    /// `csrfToken` with [`cookie::verify_csrf`].
+    ///
     /// # Errors
     ///
     /// [`SessionError::BufferTooSmall`] or [`SessionError::Cookie`].
