@@ -35,8 +35,9 @@ pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec, MAX_SESSION_TOKEN_LEN
 #[cfg(feature = "jwe")]
 pub use codec::{AuthJsCodec, NextAuthV4Codec};
 pub use refresh::{
-    refresh_due, sign_in_state, OAuthCallbacks, OAuthFields, OAuthToken, PendingRefresh, ReadStep,
-    RefreshOutcome, RefreshState, RefreshableToken, ResumeError, Unfinished, ACCESS_TOKEN_CAPACITY,
+    account_credential, refresh_due, sign_in_state, OAuthCallbacks, OAuthFields, OAuthToken,
+    PendingRefresh, ReadStep, RefreshOutcome, RefreshState, RefreshableToken, ResumeError,
+    Unfinished, ACCESS_TOKEN_CAPACITY, MISSING_ACCESS_TOKEN, MISSING_EXPIRES_AT,
     REFRESH_TOKEN_CAPACITY,
 };
 
@@ -166,7 +167,9 @@ pub struct Buffers<'b> {
     pub token: &'b mut [u8],
     /// Decoding scratch and intermediate JSON: about twice the token size. A read that pauses
     /// for a refresh also writes the refresh request here first
-    /// ([`refresh::request::encoded_len`](crate::refresh::request::encoded_len) bytes).
+    /// ([`refresh::request::encoded_len`](crate::refresh::request::encoded_len) bytes), and an
+    /// update decodes the CSRF cookie here (up to the raw value's length: 129 bytes for a
+    /// cookie Auth.js or [`Engine::csrf`] wrote).
     pub scratch: &'b mut [u8],
     /// The session JSON.
     pub body: &'b mut [u8],
@@ -520,7 +523,10 @@ impl<K: TokenCodec> Engine<K> {
     ///
     /// # Errors
     ///
-    /// As [`Self::session`].
+    /// As [`Self::session`], and [`SessionError::BufferTooSmall`] for `bufs.scratch` when it
+    /// cannot hold the decoded CSRF cookie, whatever its length (any `token|hash` whose hash
+    /// matches is accepted, as in Auth.js, so the check's answer does not depend on the buffer
+    /// size).
     pub fn update<'b, C: Callbacks>(
         &self,
         callbacks: &mut C,
@@ -545,6 +551,13 @@ impl<K: TokenCodec> Engine<K> {
 
     /// Sign-out: deletes every session cookie chunk present.
     ///
+    /// No CSRF check is made here. Auth.js's `POST {basePath}/signout` acts only with a
+    /// verified CSRF token (else it redirects to `/signout?csrf=true`); a caller serving that
+    /// endpoint to browsers checks it first, as [`Self::update`] does: the cookie named
+    /// [`Config::csrf_cookie_name`] ([`cookie::get`], decoded with
+    /// [`RequestCookie::decode_into`](cookie::RequestCookie::decode_into)) against the body's
+    /// `csrfToken` with [`cookie::verify_csrf`].
+    ///
     /// # Errors
     ///
     /// [`SessionError::BufferTooSmall`] or [`SessionError::Cookie`].
@@ -565,7 +578,10 @@ impl<K: TokenCodec> Engine<K> {
     /// # Errors
     ///
     /// [`SessionError::Encode`] when `rng` fails, [`SessionError::BufferTooSmall`] for `out`
-    /// (the cookie needs about 220 bytes) or `scratch` (129 bytes).
+    /// (the cookie needs about 220 bytes) or for `scratch` when it cannot hold the request's
+    /// decoded CSRF cookie (129 bytes for one this method wrote; the raw value's length always
+    /// suffices), whatever that cookie's length: a cookie is kept or replaced by what it
+    /// holds, never by the buffer size.
     pub fn csrf<'o>(
         &self,
         cookie_header: &[u8],
@@ -577,17 +593,15 @@ impl<K: TokenCodec> Engine<K> {
         let name = self.config.csrf_cookie_name();
         // An existing valid cookie is kept.
         if let Some(c) = cookie::get(cookie_header, name) {
-            if let Some(value) = csrf_value(&c, scratch)? {
-                if let Ok(value) = core::str::from_utf8(value) {
-                    if let Some(token) = cookie::csrf_token_from_cookie(value, csrf_secret) {
-                        let mut t = [0u8; cookie::CSRF_TOKEN_LEN];
-                        if token.len() == t.len() {
-                            t.copy_from_slice(token.as_bytes());
-                            return Ok(Csrf {
-                                token: t,
-                                set_cookie: None,
-                            });
-                        }
+            if let Ok(value) = core::str::from_utf8(csrf_value(&c, scratch)?) {
+                if let Some(token) = cookie::csrf_token_from_cookie(value, csrf_secret) {
+                    let mut t = [0u8; cookie::CSRF_TOKEN_LEN];
+                    if token.len() == t.len() {
+                        t.copy_from_slice(token.as_bytes());
+                        return Ok(Csrf {
+                            token: t,
+                            set_cookie: None,
+                        });
                     }
                 }
             }
@@ -629,10 +643,7 @@ impl<K: TokenCodec> Engine<K> {
         let Some(c) = cookie::get(cookie_header, self.config.csrf_cookie_name()) else {
             return Ok(false);
         };
-        let Some(value) = csrf_value(&c, scratch)? else {
-            return Ok(false);
-        };
-        let Ok(value) = core::str::from_utf8(value) else {
+        let Ok(value) = core::str::from_utf8(csrf_value(&c, scratch)?) else {
             return Ok(false);
         };
         Ok(cookie::verify_csrf(
@@ -927,23 +938,25 @@ impl<K: TokenCodec> Engine<K> {
     }
 }
 
-/// The CSRF cookie's decoded value in `scratch`, or `None` when it cannot be a valid one
-/// (undecodable, or longer than a valid value). A `scratch` too small for a value that
-/// could be valid is the caller's error, not the cookie's: reported, and the cookie is kept.
+/// The CSRF cookie's decoded value (in `scratch` when it has escapes).
+///
+/// Any length can be valid: Auth.js accepts every `token|hash` whose hash matches (AUTHJS.md
+/// §5.5), so a `scratch` too small for the decoded value is the caller's error, whatever the
+/// value's length, and the check's answer never depends on the buffer size. Before, a value
+/// longer than [`cookie::CSRF_COOKIE_VALUE_LEN`] was taken for a bad cookie when it did not
+/// fit (an update answered 400 that a larger scratch let through).
 fn csrf_value<'a>(
     c: &cookie::RequestCookie<'a>,
     scratch: &'a mut [u8],
-) -> Result<Option<&'a [u8]>, SessionError> {
-    match c.decode_into(scratch) {
-        Ok(value) => Ok(Some(value)),
-        Err(CookieError::BufferTooSmall { needed }) if needed <= cookie::CSRF_COOKIE_VALUE_LEN => {
-            Err(SessionError::BufferTooSmall {
-                buffer: BufferKind::Scratch,
-                needed,
-            })
-        }
-        Err(_) => Ok(None),
-    }
+) -> Result<&'a [u8], SessionError> {
+    c.decode_into(scratch).map_err(|e| match e {
+        CookieError::BufferTooSmall { needed } => SessionError::BufferTooSmall {
+            buffer: BufferKind::Scratch,
+            needed,
+        },
+        // `decode_into` reports no other error.
+        e => SessionError::Cookie(e),
+    })
 }
 
 fn write_cookies<'b, const N: usize>(

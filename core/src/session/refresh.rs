@@ -38,7 +38,9 @@
 //! clears it (Auth.js issue #7025), a transient failure is retried only after its back-off
 //! instead of on every read, with the back-off growing from one failure to the next, a terminal
 //! one is not retried at all, and an access token past its expiry is never handed out
-//! ([`OAuthToken::access_token`]).
+//! ([`OAuthToken::access_token`]). A credential without a refresh token takes the guide's
+//! error path once its access token has expired: `error = "RefreshTokenError"`, recorded as
+//! a terminal failure, nothing sent.
 //!
 //! Concurrent reads of one session are the caller's to coordinate: each read that finds the
 //! token due pauses with a request carrying the same refresh token, and a token endpoint that
@@ -76,6 +78,47 @@ pub const ACCESS_TOKEN_CAPACITY: usize = 2048;
 pub const REFRESH_TOKEN_CAPACITY: usize = 512;
 
 type Machine = RefreshMachine<ACCESS_TOKEN_CAPACITY, REFRESH_TOKEN_CAPACITY>;
+
+/// Sign-in fails with this when the account has an access token but no `expires_at`: the
+/// refresh guide requires both and throws otherwise (AUTHJS.md §7 step 1), and a credential
+/// without an expiry can be neither refreshed in time nor withheld once dead. Signing in
+/// without it would silently drop the provider's tokens, refresh token included.
+pub const MISSING_EXPIRES_AT: CallbackError = CallbackError {
+    reason: "sign-in account has an access token but no expires_at",
+};
+
+/// Sign-in fails with this when the account has a refresh token but no access token (the
+/// guide's `TypeError`, AUTHJS.md §7 step 1), rather than signing in without the refresh
+/// token.
+pub const MISSING_ACCESS_TOKEN: CallbackError = CallbackError {
+    reason: "sign-in account has a refresh token but no access token",
+};
+
+/// The credential of a sign-in account: `Ok(None)` when it has neither an access nor a
+/// refresh token (credentials or e-mail sign-in; an `expires_at` alone is ignored).
+///
+/// # Errors
+///
+/// [`MISSING_EXPIRES_AT`] for an access token without `expires_at`, [`MISSING_ACCESS_TOKEN`]
+/// for a refresh token without an access token.
+pub fn account_credential<'a>(
+    account: &Account<'a>,
+) -> Result<Option<OAuthFields<'a>>, CallbackError> {
+    match (
+        account.access_token,
+        account.refresh_token,
+        account.expires_at,
+    ) {
+        (Some(access_token), refresh_token, Some(expires_at)) => Ok(Some(OAuthFields {
+            access_token,
+            refresh_token,
+            expires_at,
+        })),
+        (Some(_), _, None) => Err(MISSING_EXPIRES_AT),
+        (None, Some(_), _) => Err(MISSING_ACCESS_TOKEN),
+        (None, None, _) => Ok(None),
+    }
+}
 
 /// The upstream OAuth credential a session token carries.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -234,15 +277,20 @@ impl<const N: usize, const AT: usize, const RT: usize> core::fmt::Debug for OAut
 }
 
 impl<const N: usize, const AT: usize, const RT: usize> OAuthToken<N, AT, RT> {
-    /// The guide's sign-in token: the default fields from `user`, the credential from `account`.
+    /// The guide's sign-in token: the default fields from `user`, the credential from `account`
+    /// ([`account_credential`]). An account without tokens (or no account) gives a token
+    /// without a credential.
     ///
     /// # Errors
     ///
-    /// [`CallbackError`] when a value does not fit its capacity.
+    /// [`CallbackError`] when a value does not fit its capacity; [`MISSING_EXPIRES_AT`] or
+    /// [`MISSING_ACCESS_TOKEN`] when the account's credential is incomplete (the guide throws,
+    /// AUTHJS.md §7 step 1), rather than a token that silently lacks the provider's tokens.
     pub fn from_sign_in(
         user: &User<'_>,
         account: Option<&Account<'_>>,
     ) -> Result<Self, CallbackError> {
+        let credential = account.map(account_credential).transpose()?.flatten();
         let base = super::DefaultToken::<N>::from_user(user)?;
         let mut token = Self {
             name: base.name,
@@ -251,14 +299,8 @@ impl<const N: usize, const AT: usize, const RT: usize> OAuthToken<N, AT, RT> {
             sub: base.sub,
             ..Self::default()
         };
-        if let Some(a) = account {
-            if let (Some(at), Some(exp)) = (a.access_token, a.expires_at) {
-                token.set_credential(OAuthFields {
-                    access_token: at,
-                    refresh_token: a.refresh_token,
-                    expires_at: exp,
-                })?;
-            }
+        if let Some(fields) = credential {
+            token.set_credential(fields)?;
         }
         Ok(token)
     }
@@ -339,6 +381,13 @@ impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAut
 }
 
 /// Callbacks for [`OAuthToken`]: the default session plus `error`.
+///
+/// On sign-in, `jwt` stores the account's credential ([`account_credential`]): an access
+/// token with its `expires_at` and any refresh token. An account with an access token but no
+/// `expires_at`, or a refresh token but no access token, fails the sign-in
+/// ([`SessionError::Callback`](super::SessionError::Callback) with [`MISSING_EXPIRES_AT`] or
+/// [`MISSING_ACCESS_TOKEN`]), as the refresh guide's `TypeError` does (AUTHJS.md §7 step 1);
+/// an account without tokens (credentials, e-mail) signs in without a credential.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OAuthCallbacks<const N: usize = 256>;
 
@@ -355,15 +404,12 @@ impl<const N: usize> Callbacks for OAuthCallbacks<N> {
         mut token: Self::Token,
         params: &JwtParams<'_>,
     ) -> Result<Option<Self::Token>, CallbackError> {
-        // Sign-in: keep the account's credential (the refresh guide's first branch).
+        // Sign-in: keep the account's credential (the refresh guide's first branch); an
+        // incomplete one fails the sign-in, as the guide's TypeError does.
         if let Some(a) = params.account {
-            if let (Some(access_token), Some(expires_at)) = (a.access_token, a.expires_at) {
-                token.set_credential(OAuthFields {
-                    access_token,
-                    refresh_token: a.refresh_token,
-                    expires_at,
-                })?;
-                token.set_refresh_state(sign_in_state(params.now, expires_at));
+            if let Some(fields) = account_credential(a)? {
+                token.set_credential(fields)?;
+                token.set_refresh_state(sign_in_state(params.now, fields.expires_at));
             }
         }
         Ok(Some(token))
@@ -500,6 +546,13 @@ impl<K: TokenCodec> Engine<K> {
     /// docs for the call loop). Without a credential, or when nothing is due, it is a plain
     /// [`Engine::session`].
     ///
+    /// A credential without a refresh token cannot be refreshed: once its access token has
+    /// expired (`now >= expires_at`; inside the advisory margin it is still usable and nothing
+    /// is recorded), the read records the refresh guide's error path (AUTHJS.md §7 steps 3-4)
+    /// as a terminal failure, [`RefreshableToken::set_failure`] with [`REFRESH_TOKEN_ERROR`]:
+    /// the session stays, with `error = "RefreshTokenError"` for the client to sign in again,
+    /// and nothing is sent.
+    ///
     /// # Errors
     ///
     /// As [`Engine::session`].
@@ -522,10 +575,20 @@ impl<K: TokenCodec> Engine<K> {
         C::Token: RefreshableToken,
     {
         let now = now_ms.div_euclid(1000);
-        let open = match self.open::<C::Token>(cookie_header, now_ms, bufs)? {
+        let mut open = match self.open::<C::Token>(cookie_header, now_ms, bufs)? {
             Opened::Done(r) => return Ok(ReadStep::Done(r)),
             Opened::Token(open) => open,
         };
+        if expired_without_refresh_token(&open.token, now) {
+            // The guide throws for a missing refresh token once the access token has expired
+            // and records `error` (AUTHJS.md §7 steps 3-4); the refresh machine's terminal
+            // `NoRefreshToken`. Nothing is sent, and later reads do not record it again.
+            open.token
+                .set_failure(REFRESH_TOKEN_ERROR, terminal_state());
+            return self
+                .complete(callbacks, open, now_ms, None, rng)
+                .map(ReadStep::Done);
+        }
         if !refresh_due(&open.token, now, refresh_config) {
             return self
                 .complete(callbacks, open, now_ms, None, rng)
@@ -755,12 +818,22 @@ fn start_request<'b, T>(
     }
 }
 
+/// Whether `token`'s credential has expired with no refresh token to renew it, and that has
+/// not been recorded yet (as a terminal failure).
+fn expired_without_refresh_token<T: RefreshableToken>(token: &T, now: i64) -> bool {
+    token.credential().is_some_and(|c| {
+        c.refresh_token.is_none() && now >= c.expires_at && !token.refresh_state().terminal
+    })
+}
+
 /// Whether a session read should refresh `token` now: it has a refresh token, the last refresh
 /// did not fail terminally, the access token is within the advisory margin of its expiry (or
 /// past it), and the schedule the token carries allows it ([`RefreshState::not_before`]: the
 /// back-off after a failure; after a success the refresh machine's schedule, which caps the
 /// margin at half the new token's lifetime and keeps the minimum interval; after sign-in
 /// through [`OAuthCallbacks`], half the lifetime, [`sign_in_state`]). No jitter applies here.
+/// A credential without a refresh token is never due: once expired,
+/// [`Engine::session_with_refresh`] records it as a terminal failure instead.
 #[must_use]
 pub fn refresh_due<T: RefreshableToken>(token: &T, now: i64, config: &refresh::Config) -> bool {
     let Some(c) = token.credential() else {

@@ -566,10 +566,10 @@ fn item13_fresh_client_gets_a_csrf_cookie_and_keeps_a_valid_one() {
     }
 }
 
-/// A scratch buffer too small for a CSRF cookie that could be valid is the caller's error,
-/// reported as such: the client's token is neither replaced (`csrf`) nor refused as a failed
-/// check (`update`, which answered 400 before). A cookie too long to be valid is still
-/// replaced, whatever the scratch.
+/// A scratch buffer too small for the CSRF cookie is the caller's error, reported as such:
+/// the client's token is neither replaced (`csrf`) nor refused as a failed check (`update`,
+/// which answered 400 before). A cookie is replaced for what it holds, not for the scratch
+/// size: a long one that fits is replaced, one that does not is reported like any other.
 #[test]
 fn csrf_with_a_small_scratch_is_reported_not_treated_as_a_bad_cookie() {
     let e = engine(Flavor::AuthJs, false);
@@ -627,18 +627,143 @@ fn csrf_with_a_small_scratch_is_reported_not_treated_as_a_bad_cookie() {
         ),
         "{err:?}"
     );
-    // A cookie longer than any valid one is replaced, even with the small scratch.
+    // A 200-byte junk cookie is replaced when the scratch holds it, and reported otherwise
+    // (before, it was replaced with any scratch of 129 bytes or more).
     let junk = format!("authjs.csrf-token={}", "%41".repeat(200));
     let fresh = e
         .csrf(
             junk.as_bytes(),
             "secret",
             &mut Counter(9),
-            &mut small(100),
+            &mut small(200),
             &mut out,
         )
         .unwrap();
     assert!(fresh.set_cookie.is_some());
+    for n in [100, cookie::CSRF_COOKIE_VALUE_LEN, 199] {
+        let err = e
+            .csrf(
+                junk.as_bytes(),
+                "secret",
+                &mut Counter(9),
+                &mut small(n),
+                &mut out,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                needed: 200,
+            },
+            "with a {n}-byte scratch"
+        );
+    }
+}
+
+/// The CSRF check's answer does not depend on the scratch size. Auth.js accepts any
+/// `token|hash` whose hash matches (AUTHJS.md §5.5), here a 100-character token (a 165-byte
+/// decoded value); a scratch too small for it is reported as such. Before, a scratch of 129 to
+/// 164 bytes answered 400, as for a forged cookie, while a larger one let the update through.
+#[test]
+fn csrf_check_does_not_depend_on_the_scratch_size() {
+    let e = engine(Flavor::AuthJs, false);
+    let token = "t".repeat(100);
+    let hash = core::str::from_utf8(&cookie::csrf_hash(&token, "secret"))
+        .unwrap()
+        .to_owned();
+    assert!(cookie::verify_csrf(
+        &format!("{token}|{hash}"),
+        &token,
+        "secret",
+        true
+    ));
+    let session = sign_in(&e, &mut Recording::default());
+    let header = format!("{}; authjs.csrf-token={token}%7C{hash}", browser(&session));
+    let token: &'static str = token.leak();
+    let update = Update {
+        is_post: true,
+        csrf_token: token,
+        data: None,
+        csrf_secret: "secret",
+    };
+    let run = |scratch: usize| {
+        let mut b = Bufs::new();
+        b.scratch.truncate(scratch);
+        e.update(
+            &mut Recording::default(),
+            header.as_bytes(),
+            &update,
+            NOW_MS,
+            &mut Counter(0),
+            b.get(),
+        )
+        .map(|r| r.status)
+    };
+    let needed = 100 + 1 + cookie::CSRF_HASH_LEN;
+    assert_eq!(run(64 * 1024), Ok(200));
+    for small in [cookie::CSRF_COOKIE_VALUE_LEN, 150, needed - 1] {
+        assert_eq!(
+            run(small),
+            Err(SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                needed
+            }),
+            "with a {small}-byte scratch"
+        );
+    }
+}
+
+/// `csrf` keeps a valid cookie longer than 129 bytes (Auth.js's `split("|")` ignores what
+/// follows the hash) or reports the scratch too small for it; before, a scratch of 129 bytes
+/// or more but shorter than the value replaced the client's token.
+#[test]
+fn csrf_keeps_a_long_valid_cookie_or_reports_the_scratch_whatever_its_size() {
+    let e = engine(Flavor::AuthJs, false);
+    let (mut scratch, mut out) = ([0u8; 256], [0u8; 512]);
+    let c = e
+        .csrf(b"", "secret", &mut Counter(0), &mut scratch, &mut out)
+        .unwrap();
+    let token = c.token().to_owned();
+    let header = format!(
+        "{}%7C{}",
+        c.set_cookie.unwrap().split(';').next().unwrap(),
+        "x".repeat(40)
+    );
+    let needed = cookie::CSRF_COOKIE_VALUE_LEN + 41;
+    for n in [needed, 1024] {
+        let mut scratch = vec![0u8; n];
+        let kept = e
+            .csrf(
+                header.as_bytes(),
+                "secret",
+                &mut Counter(9),
+                &mut scratch,
+                &mut out,
+            )
+            .unwrap();
+        assert_eq!((kept.token(), kept.set_cookie), (token.as_str(), None));
+    }
+    for n in [cookie::CSRF_COOKIE_VALUE_LEN, needed - 1] {
+        let mut scratch = vec![0u8; n];
+        let err = e
+            .csrf(
+                header.as_bytes(),
+                "secret",
+                &mut Counter(9),
+                &mut scratch,
+                &mut out,
+            )
+            .unwrap_err();
+        assert_eq!(
+            err,
+            SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                needed
+            },
+            "with a {n}-byte scratch"
+        );
+    }
 }
 
 /// A request with more chunks than a read takes (unreadable) has them all deleted by the
@@ -1244,6 +1369,143 @@ mod refresh {
             t.access_token(at / 1000),
             None,
             "expired access token not handed out"
+        );
+    }
+
+    /// AUTHJS.md §7 steps 3-4 / §10 item 21: an expired access token with no refresh token is
+    /// the guide's error path, as the standalone refresh machine's terminal `NoRefreshToken`
+    /// (tests/tests/refresh_machine.rs `missing_refresh_token_is_terminal`). Before, the read
+    /// kept a silently dead session: no `error`, nothing recorded. Now `error` is set and
+    /// recorded as terminal, through the `RefreshableToken` trait (so for a custom token
+    /// too), and nothing is sent. Inside the advisory margin, before expiry, the access token
+    /// is still usable and nothing is recorded: the guide acts only once it has expired.
+    #[test]
+    fn an_expired_access_token_without_a_refresh_token_takes_the_error_path() {
+        let exp = NOW_MS / 1000 + 3600;
+        let header = signed_in(exp, None);
+        let mut sent = StdVec::new();
+        for at in [(exp - 50) * 1000, exp * 1000 - 1] {
+            let (_, body, t) = read(&header, at, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.access_token(at / 1000), Some("a1"), "at {at}");
+            assert_eq!((t.error, t.refresh_terminal), (None, None), "at {at}");
+            assert!(!body.contains("error"), "{body}");
+        }
+        for at in [exp * 1000, exp * 1000 + 3_600_000] {
+            let (later, body, t) = read(&header, at, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.access_token(at / 1000), None);
+            assert_eq!(t.error.as_deref(), Some("RefreshTokenError"), "at {at}");
+            assert_eq!(t.refresh_terminal, Some(true));
+            assert_eq!(
+                t.access_token.as_deref(),
+                Some("a1"),
+                "the credential is kept"
+            );
+            assert!(body.contains(r#""error":"RefreshTokenError""#), "{body}");
+            // The session stays, with the error, on later reads.
+            let (_, body, t) = read(&later, at + 60_000, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+            assert_eq!(t.refresh_terminal, Some(true));
+            assert!(body.contains(r#""error":"RefreshTokenError""#), "{body}");
+            // A token type of the caller's own, through the trait's methods.
+            let (_, _, t) =
+                read_using::<Small<Wrapped>>(&config(), &header, at, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.error.as_deref(), Some("RefreshTokenError"));
+            assert_eq!(t.refresh_terminal, Some(true));
+        }
+        assert!(
+            sent.is_empty(),
+            "nothing can be sent without a refresh token"
+        );
+    }
+
+    /// AUTHJS.md §7 step 1: at sign-in the guide requires `account.access_token` and
+    /// `account.expires_at` and throws otherwise (the sign-in fails). `OAuthCallbacks` signed
+    /// the user in and silently dropped the whole credential, including the refresh token the
+    /// provider issued (RFC 6749 §5.1 makes `expires_in` only RECOMMENDED). Now an incomplete
+    /// credential fails the sign-in with an error that names what is missing, and an account
+    /// without tokens (credentials, e-mail) still signs in.
+    #[test]
+    fn sign_in_with_tokens_but_no_expires_at_fails() {
+        let exp = Some(NOW_MS / 1000 + 3600);
+        let account = |access_token, refresh_token, expires_at, kind| Account {
+            provider: "demo",
+            kind,
+            provider_account_id: "1",
+            access_token,
+            refresh_token,
+            expires_at,
+            ..Account::default()
+        };
+        let sign_in_with = |account: Account<'static>| {
+            let s = SignIn {
+                account: Some(account),
+                ..ada()
+            };
+            let mut b = Bufs::new();
+            engine()
+                .sign_in(
+                    &mut Cb::default(),
+                    &s,
+                    b"",
+                    NOW_MS,
+                    &mut Counter(0),
+                    b.get(),
+                )
+                .map(|r| token_of(&r, NOW_MS))
+        };
+        for (a, error) in [
+            (
+                account(Some("a1"), Some("r1"), None, "oauth"),
+                MISSING_EXPIRES_AT,
+            ),
+            (account(Some("a1"), None, None, "oauth"), MISSING_EXPIRES_AT),
+            (
+                account(None, Some("r1"), exp, "oauth"),
+                MISSING_ACCESS_TOKEN,
+            ),
+            (
+                account(None, Some("r1"), None, "oauth"),
+                MISSING_ACCESS_TOKEN,
+            ),
+        ] {
+            assert_eq!(
+                sign_in_with(a).map(|_| ()),
+                Err(SessionError::Callback(error)),
+                "{a:?}"
+            );
+            assert_eq!(
+                OAuthToken::<256>::from_sign_in(&ada().user, Some(&a)).map(|_| ()),
+                Err(error),
+                "{a:?}"
+            );
+        }
+        assert_ne!(MISSING_EXPIRES_AT.reason, MISSING_ACCESS_TOKEN.reason);
+        // No tokens (an `expires_at` alone carries nothing): signed in without a credential.
+        for a in [
+            account(None, None, None, "credentials"),
+            account(None, None, exp, "oauth"),
+        ] {
+            let t = sign_in_with(a).unwrap();
+            assert_eq!(
+                (t.access_token, t.refresh_token, t.expires_at),
+                (None, None, None)
+            );
+            assert_eq!(t.sub.as_deref(), ada().user.id);
+        }
+        // A complete credential is kept, with or without a refresh token.
+        let t = sign_in_with(account(Some("a1"), Some("r1"), exp, "oauth")).unwrap();
+        assert_eq!(
+            (
+                t.access_token.as_deref(),
+                t.refresh_token.as_deref(),
+                t.expires_at
+            ),
+            (Some("a1"), Some("r1"), exp)
+        );
+        let t = sign_in_with(account(Some("a1"), None, exp, "oauth")).unwrap();
+        assert_eq!(
+            (t.access_token.as_deref(), t.refresh_token.as_deref()),
+            (Some("a1"), None)
         );
     }
 
