@@ -41,7 +41,8 @@ pub enum Command {
     /// Verify and decode a token (argument or stdin); print `{"header":…,"claims":…}`.
     Decode(DecodeArgs),
     /// Read a `Cookie` request header on stdin and print what the session endpoint answers
-    /// with the default callbacks: `{"session":…,"set_cookie":[…]}`.
+    /// with the default callbacks: `{"session":…,"set_cookie":[…]}` (`session` is the body:
+    /// without a session, `null` for authjs and jws, `{}` for nextauth-v4).
     Session(SessionArgs),
     /// Sign a user in: read `{"id","name","email","image"}` on stdin and print the session and
     /// the `Set-Cookie` headers Auth.js would send: `{"session":…,"set_cookie":[…]}`.
@@ -879,14 +880,12 @@ fn run_session<K: TokenCodec>(
         kind: e.kind(),
         message: e.to_string(),
     })?;
-    let session: Value = if r.authenticated {
-        serde_json::from_str(r.body).map_err(|e| CliError::Failed {
-            kind: "bad_json",
-            message: e.to_string(),
-        })?
-    } else {
-        Value::Null
-    };
+    // The engine's body as it is: the session, or the flavor's empty body when there is none
+    // (`null` for Auth.js v5, `{}` for next-auth v4).
+    let session: Value = serde_json::from_str(r.body).map_err(|e| CliError::Failed {
+        kind: "bad_json",
+        message: e.to_string(),
+    })?;
     let out = serde_json::json!({
         "session": session,
         "set_cookie": r.set_cookies().collect::<Vec<_>>(),

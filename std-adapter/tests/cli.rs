@@ -594,3 +594,28 @@ fn help_describes_the_tool() {
         assert!(!text.contains("Debug"), "{flag}: {text}");
     }
 }
+
+/// The body without a session is the flavor's: `{}` for next-auth v4, `null` for Auth.js v5
+/// (AUTHJS.md §4.1, GET session step 1; `Config::empty_body`). v4 printed `null`.
+#[test]
+fn session_without_a_session_prints_the_flavors_empty_body() {
+    for (format, empty) in [
+        ("nextauth-v4", serde_json::json!({})),
+        ("authjs", serde_json::Value::Null),
+        ("jws", serde_json::Value::Null),
+    ] {
+        for cookie in [
+            "theme=dark",
+            "theme=dark; authjs.session-token=x.y.z; next-auth.session-token=x.y.z",
+        ] {
+            let out = authcore(
+                &["session", "--format", format, "--secret-env", "S"],
+                cookie,
+                &[("S", SECRET)],
+            );
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(got["session"], empty, "{format} {cookie}: {got}");
+        }
+    }
+}
