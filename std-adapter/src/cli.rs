@@ -9,8 +9,8 @@ use authcore::cookie::Flavor;
 use authcore::jwe::{self, AuthJsKey, NextAuthV4Key};
 use authcore::jws::{self, DecodeOptions, Header};
 use authcore::session::{
-    AuthJsCodec, Buffers, CallbackError, Callbacks, Config, DefaultSession, Engine, JwsCodec,
-    NextAuthV4Codec, SessionUser, SignIn, TokenCodec, User,
+    AuthJsCodec, BufferKind, Buffers, CallbackError, Callbacks, Config, DefaultSession, Engine,
+    JwsCodec, NextAuthV4Codec, SessionError, SessionUser, SignIn, TokenCodec, User,
 };
 use authcore::{Algorithm, DecodeError, EncodeError, HmacKey, Validation};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -42,13 +42,16 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Read a `Cookie` request header on stdin and print what the session endpoint answers
     /// with the default callbacks: `{"session":…,"set_cookie":[…]}` (`session` is the body:
-    /// without a session, `null` for authjs and jws, `{}` for nextauth-v4).
+    /// without a session, `null` for authjs and jws, `{}` for nextauth-v4). A session cookie
+    /// the endpoint cannot read, however long, is no session; stdin over 1 MiB is
+    /// `input_too_large`.
     Session(SessionArgs),
     /// Sign a user in: read `{"id","name","email","image"}` on stdin and print the session and
     /// the `Set-Cookie` headers Auth.js would send: `{"session":…,"set_cookie":[…]}`.
     ///
     /// `sub` is `id` stringified as Auth.js does (`42` -> `"42"`); an `id` that is not a string
-    /// or an integer within ±(2^53 - 1) is a usage error.
+    /// or an integer within ±(2^53 - 1) is a usage error. A user too large for eight cookie
+    /// chunks is `too_many_chunks`; stdin over 1 MiB is `input_too_large`.
     SignIn(SessionArgs),
     /// Exchange a refresh token at a token endpoint; print the new token set as JSON.
     Refresh(crate::refresh_cli::RefreshArgs),
@@ -140,6 +143,15 @@ pub enum Format {
 
 /// The Auth.js v5 salt when none is given: the non-secure session cookie name.
 pub const DEFAULT_SALT: &str = "authjs.session-token";
+
+/// The most standard input `session` (a `Cookie` header) and `sign-in` (a user) read: 1 MiB.
+/// More is the error kind [`INPUT_TOO_LARGE`]. The tool's buffers are sized from the input up to
+/// this bound, so below it the engine's own answer is printed (a cookie it cannot read is no
+/// session; a sign-in too large for a cookie is `too_many_chunks`).
+pub const MAX_INPUT: usize = 1 << 20;
+
+/// The error kind of a `session` or `sign-in` input over [`MAX_INPUT`] (exit 1).
+pub const INPUT_TOO_LARGE: &str = "input_too_large";
 
 /// `authcore encode`.
 ///
@@ -691,6 +703,16 @@ fn session(
         ));
     }
     let secrets = load_secrets(&a.secret, env)?;
+    if stdin.len() > MAX_INPUT {
+        return Err(CliError::Failed {
+            kind: INPUT_TOO_LARGE,
+            message: format!(
+                "the {} on stdin is {} bytes; at most {MAX_INPUT} are read",
+                if sign_in { "user" } else { "Cookie header" },
+                stdin.len()
+            ),
+        });
+    }
     let user: Option<Value> = if sign_in {
         let user: Value = serde_json::from_str(stdin)
             .map_err(|e| CliError::Usage(format!("stdin is not a user JSON object: {e}")))?;
@@ -725,7 +747,12 @@ fn session(
         SessionFormat::Jws => {
             let alg = a.alg.unwrap_or(AlgArg::Hs256);
             let key = first_key(&a.secret, alg.into(), env)?;
-            run_session(Engine::new(config, JwsCodec::new(&key)), &input, now_ms)
+            run_session(
+                Engine::new(config, JwsCodec::new(&key)),
+                &input,
+                stdin.len(),
+                now_ms,
+            )
         }
         SessionFormat::Authjs => {
             let salt = config.session_cookie_name();
@@ -736,13 +763,14 @@ fn session(
                 .map_err(derive_error)?;
             let codec =
                 AuthJsCodec::new(&keys).ok_or_else(|| CliError::Usage("no secret".into()))?;
-            run_session(Engine::new(config, codec), &input, now_ms)
+            run_session(Engine::new(config, codec), &input, stdin.len(), now_ms)
         }
         SessionFormat::NextauthV4 => {
             let key = NextAuthV4Key::derive(v4_secret(&secrets)?).map_err(derive_error)?;
             run_session(
                 Engine::new(config, NextAuthV4Codec::new(&key)),
                 &input,
+                stdin.len(),
                 now_ms,
             )
         }
@@ -833,25 +861,88 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// Buffer room for a session read or a sign-in whose standard input is `input_len` bytes
+/// (at most [`MAX_INPUT`]): the token buffer's size (the others follow from it).
+///
+/// The engine's limits must decide, never the tool's buffers: the token buffer holds any
+/// session cookie the header carries (longer than a read accepts, [`MAX_SESSION_TOKEN_LEN`],
+/// is no session, not a buffer error), and any token the engine usually writes, with
+/// headroom: a re-issued token is about 4/3 of the claims it decoded (at most
+/// `MAX_SESSION_TOKEN_LEN`), a sign-in's about 4/3 of the user JSON, so that one of more
+/// chunks than a read reassembles is the engine's `too_many_chunks`. (Claims that grow when
+/// written again, e.g. `1e15` as `1000000000000000.0`, may need more: see [`run_session`].)
+///
+/// [`MAX_SESSION_TOKEN_LEN`]: authcore::session::MAX_SESSION_TOKEN_LEN
+fn token_room(input_len: usize) -> usize {
+    2 * input_len.max(authcore::session::MAX_SESSION_TOKEN_LEN) + 8192
+}
+
+/// The largest buffer [`run_session`] grows one to when the engine asks for more: 64 MiB.
+const MAX_BUFFER: usize = 64 << 20;
+
+/// Runs the session read or sign-in and renders the engine's answer.
+///
+/// The buffers are sized from the input ([`token_room`]); if the engine still reports one too
+/// small (claims that grow when re-serialized), it is grown to the size the engine names, up
+/// to [`MAX_BUFFER`], and the request is run again (a few times at most): nothing is kept
+/// from a run whose buffers were too small.
 fn run_session<K: TokenCodec>(
     engine: Engine<K>,
     input: &Input<'_>,
+    input_len: usize,
     now_ms: i64,
 ) -> Result<String, CliError> {
-    // Room for the largest session cookie authcore reads (8 chunks of 3936 bytes).
-    let max = authcore::cookie::MAX_CHUNKS * authcore::cookie::CHUNK_SIZE_V5;
-    let (mut t, mut s, mut b, mut c) = (
-        vec![0u8; max],
-        vec![0u8; 2 * max + 1024],
-        vec![0u8; 64 * 1024],
-        vec![0u8; 2 * max + 4096],
-    );
-    let bufs = Buffers {
-        token: &mut t,
-        scratch: &mut s,
-        body: &mut b,
-        cookies: &mut c,
-    };
+    let token = token_room(input_len);
+    let mut sizes = [
+        token,
+        // Decoding and encoding scratch: about twice the token.
+        2 * token + 1024,
+        // The session JSON: at most the token's claims, plus `expires`.
+        token + 64 * 1024,
+        // The token's chunks, and up to 24 headers of about 150 bytes.
+        2 * token + 8192,
+    ];
+    let mut grown = 0;
+    loop {
+        let [mut t, mut s, mut b, mut c] = sizes.map(|n| vec![0u8; n]);
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut b,
+            cookies: &mut c,
+        };
+        match answer(&engine, input, now_ms, bufs) {
+            Ok(out) => return out,
+            Err(SessionError::BufferTooSmall { buffer, needed })
+                if grown < 4 && needed <= MAX_BUFFER =>
+            {
+                let i = match buffer {
+                    BufferKind::Token => 0,
+                    BufferKind::Scratch => 1,
+                    BufferKind::Body => 2,
+                    BufferKind::Cookies => 3,
+                };
+                sizes[i] = needed.max(sizes[i] + 1);
+                grown += 1;
+            }
+            Err(e) => {
+                return Err(CliError::Failed {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// One run of the session read or sign-in in `bufs`: the rendered answer, or the engine's
+/// error.
+fn answer<K: TokenCodec>(
+    engine: &Engine<K>,
+    input: &Input<'_>,
+    now_ms: i64,
+    bufs: Buffers<'_>,
+) -> Result<Result<String, CliError>, SessionError> {
     let mut rng = crate::random::OsRandom;
     let r = if let Some(user) = input.user {
         let field = |k: &str| user.get(k).and_then(Value::as_str);
@@ -875,22 +966,23 @@ fn run_session<K: TokenCodec>(
             &mut rng,
             bufs,
         )
-    }
-    .map_err(|e| CliError::Failed {
-        kind: e.kind(),
-        message: e.to_string(),
-    })?;
+    }?;
     // The engine's body as it is: the session, or the flavor's empty body when there is none
     // (`null` for Auth.js v5, `{}` for next-auth v4).
-    let session: Value = serde_json::from_str(r.body).map_err(|e| CliError::Failed {
-        kind: "bad_json",
-        message: e.to_string(),
-    })?;
+    let session: Value = match serde_json::from_str(r.body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Ok(Err(CliError::Failed {
+                kind: "bad_json",
+                message: e.to_string(),
+            }))
+        }
+    };
     let out = serde_json::json!({
         "session": session,
         "set_cookie": r.set_cookies().collect::<Vec<_>>(),
     });
-    Ok(out.to_string())
+    Ok(Ok(out.to_string()))
 }
 
 /// Auth.js's default callbacks over a free-form JSON token, so the CLI re-issues every claim the

@@ -619,3 +619,120 @@ fn session_without_a_session_prints_the_flavors_empty_body() {
         }
     }
 }
+
+/// `session` prints what the session endpoint answers for any `Cookie` header. A session cookie
+/// longer than 8 × 3936 bytes (chunks longer than Auth.js writes, hand-made or from another
+/// app) is no valid token: the endpoint answers "no session" and clears the chunks
+/// (AUTHJS.md §4.1). It was the tool's own `buffer_too_small`, its token buffer being exactly
+/// 8 × 3936 bytes.
+#[test]
+fn session_with_a_cookie_longer_than_eight_full_chunks_answers_no_session() {
+    let chunk = "A".repeat(4000);
+    let cookie: Vec<String> = (0..8)
+        .map(|i| format!("authjs.session-token.{i}={chunk}"))
+        .collect();
+    let out = authcore(
+        &["session", "--format", "authjs", "--secret-env", "S"],
+        &cookie.join("; "),
+        &[("S", SECRET)],
+    );
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        text(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["session"], serde_json::Value::Null);
+    assert_eq!(got["set_cookie"].as_array().unwrap().len(), 8);
+}
+
+/// The tool reads at most `MAX_INPUT` (1 MiB) of `Cookie` header or sign-in user: more is its
+/// own documented `input_too_large`, exit 1, not a buffer error.
+#[test]
+fn session_and_sign_in_input_over_the_limit_is_input_too_large() {
+    let cookie = format!("authjs.session-token={}", "A".repeat(1 << 20));
+    let user = format!(r#"{{"id":"1","name":"{}"}}"#, "x".repeat(1 << 20));
+    for (command, input) in [("session", cookie), ("sign-in", user)] {
+        let out = authcore(
+            &[command, "--format", "authjs", "--secret-env", "S"],
+            &input,
+            &[("S", SECRET)],
+        );
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with("error: input_too_large: "),
+            "{command}: {err}"
+        );
+    }
+}
+
+/// A sign-in whose token needs more chunks than a read reassembles is the engine's documented
+/// `SessionError::Cookie(TooManyChunks)` ("too_many_chunks"), for every format. Buffers of
+/// exactly eight chunks made it the tool's `buffer_too_small`, a buffer the user cannot
+/// enlarge.
+#[test]
+fn sign_in_too_large_for_a_cookie_is_too_many_chunks() {
+    let user = format!(r#"{{"id":"1","name":"{}"}}"#, "x".repeat(24_000));
+    for format in ["authjs", "nextauth-v4", "jws"] {
+        let out = authcore(
+            &["sign-in", "--format", format, "--secret-env", "S"],
+            &user,
+            &[("S", SECRET)],
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with("error: too_many_chunks: "),
+            "{format}: {err}"
+        );
+    }
+}
+
+/// A valid session token whose claims grow when written again (`1e15` is re-issued as
+/// `1000000000000000.0`) needs more buffer than its size suggests: the tool grows the buffer the
+/// engine names and prints the engine's answer (here: the re-issued token needs more than eight
+/// chunks), not `buffer_too_small`.
+#[test]
+fn session_whose_claims_grow_when_reissued_gets_the_engines_answer() {
+    let key = authcore::HmacKey::new(authcore::Algorithm::Hs256, SECRET.as_bytes()).unwrap();
+    let numbers = vec!["1e15"; 3800].join(",");
+    let payload = format!(r#"{{"name":"a","exp":1800000000,"blob":[{numbers}]}}"#);
+    let mut buf = vec![0u8; 64 * 1024];
+    let token = authcore::jws::encode_json(
+        &key,
+        &authcore::jws::Header { kid: None },
+        payload.as_bytes(),
+        &mut buf,
+    )
+    .unwrap();
+    assert!(token.len() <= authcore::session::MAX_SESSION_TOKEN_LEN);
+    let chunks: Vec<String> = token
+        .as_bytes()
+        .chunks(authcore::cookie::CHUNK_SIZE_V5)
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "authjs.session-token.{i}={}",
+                std::str::from_utf8(c).unwrap()
+            )
+        })
+        .collect();
+    let out = authcore(
+        &[
+            "session",
+            "--format",
+            "jws",
+            "--secret-env",
+            "S",
+            "--now",
+            "1700000000",
+        ],
+        &chunks.join("; "),
+        &[("S", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: too_many_chunks: "), "{err}");
+}
