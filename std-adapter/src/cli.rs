@@ -37,6 +37,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read claims JSON on stdin and print a signed token.
+    ///
+    /// An object naming a member twice, at any depth, is a usage error (it has two meanings).
     Encode(EncodeArgs),
     /// Verify and decode a token (argument or stdin); print `{"header":…,"claims":…}`.
     Decode(DecodeArgs),
@@ -44,14 +46,16 @@ pub enum Command {
     /// with the default callbacks: `{"session":…,"set_cookie":[…]}` (`session` is the body:
     /// without a session, `null` for authjs and jws, `{}` for nextauth-v4). A session cookie
     /// the endpoint cannot read, however long, is no session; stdin over 1 MiB is
-    /// `input_too_large`.
+    /// `input_too_large`. A token whose payload names a member twice (at any depth) ends the
+    /// session, as the library's typed tokens do.
     Session(SessionArgs),
     /// Sign a user in: read `{"id","name","email","image"}` on stdin and print the session and
     /// the `Set-Cookie` headers Auth.js would send: `{"session":…,"set_cookie":[…]}`.
     ///
     /// `sub` is `id` stringified as Auth.js does (`42` -> `"42"`); an `id` that is not a string
-    /// or an integer within ±(2^53 - 1) is a usage error. A user too large for eight cookie
-    /// chunks is `too_many_chunks`; stdin over 1 MiB is `input_too_large`.
+    /// or an integer within ±(2^53 - 1) is a usage error, as is a member named twice (at any
+    /// depth). A user too large for eight cookie chunks is `too_many_chunks`; stdin over 1 MiB
+    /// is `input_too_large`.
     SignIn(SessionArgs),
     /// Exchange a refresh token at a token endpoint; print the new token set as JSON.
     Refresh(crate::refresh_cli::RefreshArgs),
@@ -536,8 +540,7 @@ fn encode_jwe(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<Stri
     } else {
         secrets.first().map_or(&[][..], Vec::as_slice)
     };
-    let claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
-        .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
+    let claims = claims_object(stdin)?;
     let payload = serde_json::to_vec(&claims).map_err(|e| CliError::Usage(e.to_string()))?;
     let now = a.now.unwrap_or_else(|| env.now());
     let max_age = a.max_age.unwrap_or(authcore::session::DEFAULT_MAX_AGE);
@@ -555,6 +558,96 @@ fn encode_jwe(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<Stri
     Ok(token)
 }
 
+/// The claims `encode` reads on stdin: a JSON object in which no object names a member twice.
+fn claims_object(stdin: &str) -> Result<serde_json::Map<String, Value>, CliError> {
+    let claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
+        .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
+    check_unique_members(stdin)?;
+    Ok(claims)
+}
+
+/// Refuses JSON (already known to be valid) in which an object, at any depth, names a member
+/// twice: `{"id":"alice","id":"bob"}` has two meanings, where `JSON.parse` and `serde_json`
+/// silently keep the last. A usage error (`stdin has a duplicate member "id" …`).
+fn check_unique_members(json: &str) -> Result<(), CliError> {
+    serde_json::from_str::<UniqueMembers>(json)
+        .map(|_| ())
+        .map_err(|e| CliError::Usage(format!("stdin has a {e}")))
+}
+
+/// Deserializes any JSON value to nothing, failing on an object that names a member twice (at
+/// any depth; names compared unescaped, so `"id"` and `"\u0069d"` are the same).
+struct UniqueMembers;
+
+impl<'de> serde::Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueMembersVisitor)
+    }
+}
+
+struct UniqueMembersVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueMembersVisitor {
+    type Value = UniqueMembers;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_unit<E>(self) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_none<E>(self) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<UniqueMembers, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<UniqueMembers, A::Error> {
+        while seq.next_element::<UniqueMembers>()?.is_some() {}
+        Ok(UniqueMembers)
+    }
+    // (With `serde_json`'s `arbitrary_precision` a number arrives as a one-member map.)
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<UniqueMembers, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if seen.contains(&name) {
+                return Err(serde::de::Error::custom(duplicate_member(&name)));
+            }
+            map.next_value::<UniqueMembers>()?;
+            seen.insert(name);
+        }
+        Ok(UniqueMembers)
+    }
+}
+
+/// `duplicate member "name"`, the name escaped as JSON and cut to 64 characters.
+fn duplicate_member(name: &str) -> String {
+    let shown: String = name.chars().take(64).collect();
+    let more = if shown.len() < name.len() { "…" } else { "" };
+    format!("duplicate member {}{more}", Value::from(shown))
+}
+
 fn derive_error(e: jwe::DeriveKeyError) -> CliError {
     CliError::Failed {
         kind: e.kind(),
@@ -564,8 +657,7 @@ fn derive_error(e: jwe::DeriveKeyError) -> CliError {
 
 fn encode_jws(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let key = first_key(&a.secret, a.alg.unwrap_or(AlgArg::Hs256).into(), env)?;
-    let mut claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
-        .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
+    let mut claims = claims_object(stdin)?;
     if let Some(secs) = a.expires_in {
         let now = a.now.unwrap_or_else(|| env.now());
         let exp = now
@@ -722,6 +814,8 @@ fn session(
                 json_kind(&user)
             )));
         }
+        // `{"id":"alice","id":"bob"}`: which user signs in?
+        check_unique_members(stdin)?;
         check_sign_in_strings(&user)?;
         Some(user)
     } else {
@@ -991,8 +1085,84 @@ struct JsonCallbacks;
 
 /// A JSON token; serialized with plain serde numbers (the workspace's `serde_json` keeps
 /// arbitrary-precision numbers as a private struct that only `serde_json` itself understands).
-#[derive(serde::Deserialize)]
+///
+/// A payload in which an object (at any depth) names a member twice does not deserialize, so
+/// the session ends, as with the library's typed tokens (docs/DIFFERENCES.md, "Duplicate
+/// members"): one meaning per token, where `JSON.parse` keeps the last value.
 struct JsonToken(Value);
+
+impl<'de> serde::Deserialize<'de> for JsonToken {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueValueVisitor).map(JsonToken)
+    }
+}
+
+/// Builds a [`Value`] from the core's JSON deserializer, refusing an object that names a
+/// member twice (names compared unescaped).
+struct UniqueValueVisitor;
+
+impl<'de> serde::Deserialize<'de> for UniqueValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueValueVisitor).map(UniqueValue)
+    }
+}
+
+/// One value of a [`JsonToken`].
+struct UniqueValue(Value);
+
+impl<'de> serde::de::Visitor<'de> for UniqueValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // JSON has no non-finite number; `Value::from` would make one `null`.
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = serde_json::Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if members.contains_key(&name) {
+                return Err(serde::de::Error::custom(duplicate_member(&name)));
+            }
+            let UniqueValue(v) = map.next_value()?;
+            members.insert(name, v);
+        }
+        Ok(Value::Object(members))
+    }
+}
 
 impl serde::Serialize for JsonToken {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

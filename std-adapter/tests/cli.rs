@@ -736,3 +736,123 @@ fn session_whose_claims_grow_when_reissued_gets_the_engines_answer() {
     let err = text(&out.stderr);
     assert!(err.starts_with("error: too_many_chunks: "), "{err}");
 }
+
+/// A JSON object naming a member twice has two meanings (which user signs in?). `sign-in` and
+/// `encode` refuse it as a usage error, at any depth, names compared unescaped; they signed in
+/// (or encoded) the last value.
+#[test]
+fn sign_in_and_encode_refuse_a_duplicated_member() {
+    for input in [
+        r#"{"id":"alice","id":"bob"}"#,
+        r#"{"id":"alice","\u0069d":"bob"}"#,
+        r#"{"id":"alice","x":[{"a":1,"a":2}]}"#,
+    ] {
+        for args in [
+            &["sign-in", "--format", "jws", "--secret-env", "S"][..],
+            &["encode", "--format", "jws", "--secret-env", "S"][..],
+            &["encode", "--format", "authjs", "--secret-env", "S"][..],
+            &["encode", "--format", "nextauth-v4", "--secret-env", "S"][..],
+        ] {
+            let out = authcore(args, input, &[("S", SECRET)]);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{args:?} {input}: stdout: {} stderr: {}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+            let err = text(&out.stderr);
+            assert!(
+                err.starts_with("error: usage: ") && err.contains("duplicate member"),
+                "{err}"
+            );
+        }
+    }
+    // Equal values in different objects are no duplicate.
+    let out = authcore(
+        &["encode", "--format", "jws", "--secret-env", "S"],
+        r#"{"a":{"x":1},"b":{"x":1}}"#,
+        &[("S", SECRET)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// A session token whose payload names a member twice has two meanings. docs/DIFFERENCES.md
+/// ("Duplicate members that are not registered claims"): authcore refuses it and the session
+/// ends, as the library's `DefaultCallbacks` do. The tool's free-form JSON token kept the last
+/// value: it answered a session for "mallory" and re-issued a cookie without the duplicate.
+#[test]
+fn session_token_with_a_duplicated_member_ends_the_session() {
+    use authcore::session::{Buffers, Config, DefaultCallbacks, Engine, JwsCodec};
+    let key = authcore::HmacKey::new(authcore::Algorithm::Hs256, SECRET.as_bytes()).unwrap();
+    let jws = |payload: &[u8]| {
+        let mut buf = vec![0u8; 1024];
+        authcore::jws::encode_json(
+            &key,
+            &authcore::jws::Header { kid: None },
+            payload,
+            &mut buf,
+        )
+        .unwrap()
+        .to_owned()
+    };
+    let session = |token: &str| {
+        let out = authcore(
+            &[
+                "session",
+                "--format",
+                "jws",
+                "--secret-env",
+                "S",
+                "--now",
+                "1700000000",
+            ],
+            &format!("authjs.session-token={token}"),
+            &[("S", SECRET)],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let token = jws(br#"{"name":"alice","name":"mallory","exp":1800000000}"#);
+    // The library's own default callbacks end this session.
+    let engine = Engine::new(
+        Config::new(authcore::cookie::Flavor::AuthJs, false),
+        JwsCodec::new(&key),
+    );
+    let (mut t, mut s, mut b, mut c) = (
+        vec![0u8; 8192],
+        vec![0u8; 8192],
+        vec![0u8; 8192],
+        vec![0u8; 8192],
+    );
+    let r = engine
+        .session(
+            &mut DefaultCallbacks::<256>,
+            format!("authjs.session-token={token}").as_bytes(),
+            1_700_000_000_000,
+            &mut authcore_std::random::OsRandom,
+            Buffers {
+                token: &mut t,
+                scratch: &mut s,
+                body: &mut b,
+                cookies: &mut c,
+            },
+        )
+        .unwrap();
+    assert!(!r.authenticated, "library: {}", r.body);
+    // So does the tool, for a duplicate at any depth.
+    for token in [
+        token,
+        jws(br#"{"name":"alice","x":{"a":1,"a":2},"exp":1800000000}"#),
+    ] {
+        let got = session(&token);
+        assert_eq!(got["session"], serde_json::Value::Null, "{got}");
+        assert_eq!(
+            got["set_cookie"][0],
+            "authjs.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+        );
+    }
+    // The same claims without the duplicate are a session.
+    let got = session(&jws(br#"{"name":"alice","x":{"a":1},"exp":1800000000}"#));
+    assert_eq!(got["session"]["user"]["name"], "alice", "{got}");
+}
