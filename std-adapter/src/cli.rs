@@ -681,9 +681,12 @@ fn encode_jws(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<Stri
 
 fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let token = a.token.as_deref().unwrap_or(stdin);
-    // A token read from stdin may end with the newline `echo` adds; nothing else is trimmed.
-    let token = token.strip_suffix('\n').unwrap_or(token);
-    let token = token.strip_suffix('\r').unwrap_or(token);
+    // A token read from stdin may end with the newline `echo` adds (`\n`, or `\r\n`), removed
+    // once; nothing else is trimmed (a lone `\r` is no newline).
+    let token = token
+        .strip_suffix("\r\n")
+        .or_else(|| token.strip_suffix('\n'))
+        .unwrap_or(token);
     let format = match a.format {
         Format::Auto => detect(token)?,
         f => f,

@@ -856,3 +856,36 @@ fn session_token_with_a_duplicated_member_ends_the_session() {
     let got = session(&jws(br#"{"name":"alice","x":{"a":1},"exp":1800000000}"#));
     assert_eq!(got["session"]["user"]["name"], "alice", "{got}");
 }
+
+/// `decode` strips the newline `echo` adds (`\n`, or `\r\n`), once; nothing else is trimmed. A
+/// token ending in a lone `\r`, or in `\r\r\n`, is refused like any other trailing byte (a
+/// trailing space is); both verified.
+#[test]
+fn decode_strips_one_newline_and_not_a_lone_carriage_return() {
+    let token = encode(r#"{"sub":"42"}"#, &[]);
+    let decode = |input: &str| {
+        authcore(
+            &["decode", "--secret-env", "S", "--now", "1700000000"],
+            input,
+            &[("S", SECRET)],
+        )
+    };
+    for input in [format!("{token}\n"), format!("{token}\r\n")] {
+        let out = decode(&input);
+        assert!(out.status.success(), "{input:?}: {}", text(&out.stderr));
+    }
+    for input in [
+        format!("{token} "),
+        format!("{token}\r"),
+        format!("{token}\r\r\n"),
+        format!("{token}\n\n"),
+    ] {
+        let out = decode(&input);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{input:?} accepted: {}",
+            text(&out.stdout)
+        );
+    }
+}
