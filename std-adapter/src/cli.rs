@@ -192,6 +192,10 @@ pub struct EncodeArgs {
 }
 
 /// `authcore decode`. `Debug` redacts the token (a live session token is a credential).
+///
+/// A flag the token's format (given, or detected with `--format auto`) does not use is a usage
+/// error, not ignored: `--alg` is for JWS tokens, `--salt` for Auth.js v5 (`authjs`) ones.
+/// Hence the `Option`s: `None` is "not given", and the default applies.
 #[derive(Args)]
 pub struct DecodeArgs {
     /// The secret(s); repeat for rotation (authjs only), the current one first.
@@ -200,12 +204,12 @@ pub struct DecodeArgs {
     /// Token format.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: Format,
-    /// Auth.js v5 key-derivation salt: the session cookie name.
-    #[arg(long, default_value = DEFAULT_SALT)]
-    pub salt: String,
-    /// The algorithm the key is for (the header must say the same).
-    #[arg(long, value_enum, default_value = "HS256")]
-    pub alg: AlgArg,
+    /// authjs: key-derivation salt, the session cookie name [default: authjs.session-token].
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// jws: the algorithm the key is for (the header must say the same) [default: HS256].
+    #[arg(long, value_enum)]
+    pub alg: Option<AlgArg>,
     /// The current time (Unix seconds); default: the system clock.
     #[arg(long)]
     pub now: Option<i64>,
@@ -691,6 +695,7 @@ fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
         Format::Auto => detect(token)?,
         f => f,
     };
+    check_decode_flags(a, format)?;
     if format != Format::Jws {
         if a.dangerous_skip_verify {
             return Err(CliError::Usage(
@@ -703,7 +708,7 @@ fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
     let (header, payload) = if a.dangerous_skip_verify {
         jws::dangerous_inspect_unverified(token.as_bytes(), &mut scratch)?
     } else {
-        let key = first_key(&a.secret, a.alg.into(), env)?;
+        let key = first_key(&a.secret, a.alg.unwrap_or(AlgArg::Hs256).into(), env)?;
         let options = DecodeOptions::new().with_validation(validation(a));
         let now = a.now.unwrap_or_else(|| env.now());
         let d = jws::decode::<serde::de::IgnoredAny>(
@@ -716,6 +721,32 @@ fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
         (d.header_json(), d.payload_json())
     };
     render(header, payload)
+}
+
+/// Refuses a flag that the token's `format` (given, or detected) does not use, naming it and the
+/// format: it would otherwise be ignored.
+fn check_decode_flags(a: &DecodeArgs, format: Format) -> Result<(), CliError> {
+    let token = match (format, a.format) {
+        (Format::Jws, Format::Auto) => "the token is a JWS (detected)",
+        (Format::Authjs, Format::Auto) => "the token is an Auth.js v5 JWE (detected)",
+        (Format::NextauthV4, Format::Auto) => "the token is a next-auth v4 JWE (detected)",
+        (Format::Jws, _) => "the token is a JWS (--format jws)",
+        (Format::Authjs, _) => "the token is an Auth.js v5 JWE (--format authjs)",
+        (Format::NextauthV4 | Format::Auto, _) => {
+            "the token is a next-auth v4 JWE (--format nextauth-v4)"
+        }
+    };
+    if a.alg.is_some() && format != Format::Jws {
+        return Err(CliError::Usage(format!(
+            "--alg applies to JWS tokens only (a JWE's algorithms are fixed), and {token}"
+        )));
+    }
+    if a.salt.is_some() && format != Format::Authjs {
+        return Err(CliError::Usage(format!(
+            "--salt applies to Auth.js v5 tokens (authjs) only, and {token}"
+        )));
+    }
+    Ok(())
 }
 
 /// Picks the format of `token` from its shape (see [`Format::Auto`]).
@@ -763,7 +794,7 @@ fn decode_jwe(
     if format == Format::Authjs {
         let keys = secrets
             .iter()
-            .map(|s| AuthJsKey::derive(s, &a.salt))
+            .map(|s| AuthJsKey::derive(s, a.salt.as_deref().unwrap_or(DEFAULT_SALT)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(derive_error)?;
         let d = jwe::decode_authjs::<serde::de::IgnoredAny>(

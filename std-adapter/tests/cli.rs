@@ -889,3 +889,61 @@ fn decode_strips_one_newline_and_not_a_lone_carriage_return() {
         );
     }
 }
+
+/// `decode` refuses `--alg` for an encrypted token and `--salt` for any token but an Auth.js v5
+/// one, whether the format was given or detected: they were silently ignored. Exit 2.
+#[test]
+fn decode_refuses_alg_and_salt_the_token_does_not_use() {
+    let jws = encode(r#"{"sub":"42"}"#, &[]);
+    let jwe = |format: &str| encode(r#"{"sub":"42"}"#, &["--format", format]);
+    let (authjs, v4) = (jwe("authjs"), jwe("nextauth-v4"));
+    let decode = |token: &str, extra: &[&str]| {
+        let mut args = vec!["decode", "--secret-env", "S", "--now", "1700000000"];
+        args.extend_from_slice(extra);
+        args.push(token);
+        authcore(&args, "", &[("S", SECRET)])
+    };
+    let salt = ["--salt", "authjs.session-token"];
+    for (token, extra, flag) in [
+        (&authjs, &["--alg", "HS256"][..], "--alg"),
+        (&authjs, &["--alg", "HS512"][..], "--alg"),
+        (
+            &authjs,
+            &["--format", "authjs", "--alg", "HS256"][..],
+            "--alg",
+        ),
+        (&v4, &["--alg", "HS512"][..], "--alg"),
+        (&v4, &salt[..], "--salt"),
+        (
+            &v4,
+            &["--format", "nextauth-v4", "--salt", "x"][..],
+            "--salt",
+        ),
+        (&jws, &salt[..], "--salt"),
+        (&jws, &["--format", "jws", "--salt", "x"][..], "--salt"),
+    ] {
+        let out = decode(token, extra);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            text(&out.stdout)
+        );
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with("error: usage: ") && err.contains(flag),
+            "{extra:?}: {err}"
+        );
+    }
+    // Where they apply they are taken.
+    for (token, extra) in [
+        (&authjs, &salt[..]),
+        (&jws, &["--alg", "HS256"][..]),
+        (&jws, &[][..]),
+        (&authjs, &[][..]),
+        (&v4, &[][..]),
+    ] {
+        let out = decode(token, extra);
+        assert!(out.status.success(), "{extra:?}: {}", text(&out.stderr));
+    }
+}
