@@ -9,8 +9,8 @@ use authcore::cookie::Flavor;
 use authcore::jwe::{self, AuthJsKey, NextAuthV4Key};
 use authcore::jws::{self, DecodeOptions, Header};
 use authcore::session::{
-    AuthJsCodec, Buffers, CallbackError, Callbacks, Config, DefaultSession, Engine, JwsCodec,
-    NextAuthV4Codec, SessionUser, SignIn, TokenCodec, User,
+    AuthJsCodec, BufferKind, Buffers, CallbackError, Callbacks, Config, DefaultSession, Engine,
+    JwsCodec, NextAuthV4Codec, SessionError, SessionUser, SignIn, TokenCodec, User,
 };
 use authcore::{Algorithm, DecodeError, EncodeError, HmacKey, Validation};
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -37,17 +37,25 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Read claims JSON on stdin and print a signed token.
+    ///
+    /// An object naming a member twice, at any depth, is a usage error (it has two meanings).
     Encode(EncodeArgs),
     /// Verify and decode a token (argument or stdin); print `{"header":…,"claims":…}`.
     Decode(DecodeArgs),
     /// Read a `Cookie` request header on stdin and print what the session endpoint answers
-    /// with the default callbacks: `{"session":…,"set_cookie":[…]}`.
+    /// with the default callbacks: `{"session":…,"set_cookie":[…]}` (`session` is the body:
+    /// without a session, `null` for authjs and jws, `{}` for nextauth-v4). A session cookie
+    /// the endpoint cannot read, however long, is no session; stdin over 1 MiB is
+    /// `input_too_large`. A token whose payload names a member twice (at any depth) ends the
+    /// session, as the library's typed tokens do.
     Session(SessionArgs),
     /// Sign a user in: read `{"id","name","email","image"}` on stdin and print the session and
     /// the `Set-Cookie` headers Auth.js would send: `{"session":…,"set_cookie":[…]}`.
     ///
     /// `sub` is `id` stringified as Auth.js does (`42` -> `"42"`); an `id` that is not a string
-    /// or an integer within ±(2^53 - 1) is a usage error.
+    /// or an integer within ±(2^53 - 1) is a usage error, as is a member named twice (at any
+    /// depth). A user too large for eight cookie chunks is `too_many_chunks`; stdin over 1 MiB
+    /// is `input_too_large`.
     SignIn(SessionArgs),
     /// Exchange a refresh token at a token endpoint; print the new token set as JSON.
     Refresh(crate::refresh_cli::RefreshArgs),
@@ -140,6 +148,15 @@ pub enum Format {
 /// The Auth.js v5 salt when none is given: the non-secure session cookie name.
 pub const DEFAULT_SALT: &str = "authjs.session-token";
 
+/// The most standard input `session` (a `Cookie` header) and `sign-in` (a user) read: 1 MiB.
+/// More is the error kind [`INPUT_TOO_LARGE`]. The tool's buffers are sized from the input up to
+/// this bound, so below it the engine's own answer is printed (a cookie it cannot read is no
+/// session; a sign-in too large for a cookie is `too_many_chunks`).
+pub const MAX_INPUT: usize = 1 << 20;
+
+/// The error kind of a `session` or `sign-in` input over [`MAX_INPUT`] (exit 1).
+pub const INPUT_TOO_LARGE: &str = "input_too_large";
+
 /// `authcore encode`.
 ///
 /// A flag the chosen format does not use is a usage error, not ignored: `--alg`, `--kid` and
@@ -175,6 +192,10 @@ pub struct EncodeArgs {
 }
 
 /// `authcore decode`. `Debug` redacts the token (a live session token is a credential).
+///
+/// A flag the token's format (given, or detected with `--format auto`) does not use is a usage
+/// error, not ignored: `--alg` is for JWS tokens, `--salt` for Auth.js v5 (`authjs`) ones.
+/// Hence the `Option`s: `None` is "not given", and the default applies.
 #[derive(Args)]
 pub struct DecodeArgs {
     /// The secret(s); repeat for rotation (authjs only), the current one first.
@@ -183,12 +204,12 @@ pub struct DecodeArgs {
     /// Token format.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: Format,
-    /// Auth.js v5 key-derivation salt: the session cookie name.
-    #[arg(long, default_value = DEFAULT_SALT)]
-    pub salt: String,
-    /// The algorithm the key is for (the header must say the same).
-    #[arg(long, value_enum, default_value = "HS256")]
-    pub alg: AlgArg,
+    /// authjs: key-derivation salt, the session cookie name [default: authjs.session-token].
+    #[arg(long)]
+    pub salt: Option<String>,
+    /// jws: the algorithm the key is for (the header must say the same) [default: HS256].
+    #[arg(long, value_enum)]
+    pub alg: Option<AlgArg>,
     /// The current time (Unix seconds); default: the system clock.
     #[arg(long)]
     pub now: Option<i64>,
@@ -523,8 +544,7 @@ fn encode_jwe(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<Stri
     } else {
         secrets.first().map_or(&[][..], Vec::as_slice)
     };
-    let claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
-        .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
+    let claims = claims_object(stdin)?;
     let payload = serde_json::to_vec(&claims).map_err(|e| CliError::Usage(e.to_string()))?;
     let now = a.now.unwrap_or_else(|| env.now());
     let max_age = a.max_age.unwrap_or(authcore::session::DEFAULT_MAX_AGE);
@@ -542,6 +562,96 @@ fn encode_jwe(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<Stri
     Ok(token)
 }
 
+/// The claims `encode` reads on stdin: a JSON object in which no object names a member twice.
+fn claims_object(stdin: &str) -> Result<serde_json::Map<String, Value>, CliError> {
+    let claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
+        .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
+    check_unique_members(stdin)?;
+    Ok(claims)
+}
+
+/// Refuses JSON (already known to be valid) in which an object, at any depth, names a member
+/// twice: `{"id":"alice","id":"bob"}` has two meanings, where `JSON.parse` and `serde_json`
+/// silently keep the last. A usage error (`stdin has a duplicate member "id" …`).
+fn check_unique_members(json: &str) -> Result<(), CliError> {
+    serde_json::from_str::<UniqueMembers>(json)
+        .map(|_| ())
+        .map_err(|e| CliError::Usage(format!("stdin has a {e}")))
+}
+
+/// Deserializes any JSON value to nothing, failing on an object that names a member twice (at
+/// any depth; names compared unescaped, so `"id"` and `"\u0069d"` are the same).
+struct UniqueMembers;
+
+impl<'de> serde::Deserialize<'de> for UniqueMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueMembersVisitor)
+    }
+}
+
+struct UniqueMembersVisitor;
+
+impl<'de> serde::de::Visitor<'de> for UniqueMembersVisitor {
+    type Value = UniqueMembers;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_unit<E>(self) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_none<E>(self) -> Result<UniqueMembers, E> {
+        Ok(UniqueMembers)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<UniqueMembers, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> Result<UniqueMembers, A::Error> {
+        while seq.next_element::<UniqueMembers>()?.is_some() {}
+        Ok(UniqueMembers)
+    }
+    // (With `serde_json`'s `arbitrary_precision` a number arrives as a one-member map.)
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut map: A,
+    ) -> Result<UniqueMembers, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if seen.contains(&name) {
+                return Err(serde::de::Error::custom(duplicate_member(&name)));
+            }
+            map.next_value::<UniqueMembers>()?;
+            seen.insert(name);
+        }
+        Ok(UniqueMembers)
+    }
+}
+
+/// `duplicate member "name"`, the name escaped as JSON and cut to 64 characters.
+fn duplicate_member(name: &str) -> String {
+    let shown: String = name.chars().take(64).collect();
+    let more = if shown.len() < name.len() { "…" } else { "" };
+    format!("duplicate member {}{more}", Value::from(shown))
+}
+
 fn derive_error(e: jwe::DeriveKeyError) -> CliError {
     CliError::Failed {
         kind: e.kind(),
@@ -551,8 +661,7 @@ fn derive_error(e: jwe::DeriveKeyError) -> CliError {
 
 fn encode_jws(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let key = first_key(&a.secret, a.alg.unwrap_or(AlgArg::Hs256).into(), env)?;
-    let mut claims: serde_json::Map<String, Value> = serde_json::from_str(stdin)
-        .map_err(|e| CliError::Usage(format!("stdin is not a JSON object: {e}")))?;
+    let mut claims = claims_object(stdin)?;
     if let Some(secs) = a.expires_in {
         let now = a.now.unwrap_or_else(|| env.now());
         let exp = now
@@ -576,13 +685,17 @@ fn encode_jws(a: &EncodeArgs, stdin: &str, env: &dyn Environment) -> Result<Stri
 
 fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, CliError> {
     let token = a.token.as_deref().unwrap_or(stdin);
-    // A token read from stdin may end with the newline `echo` adds; nothing else is trimmed.
-    let token = token.strip_suffix('\n').unwrap_or(token);
-    let token = token.strip_suffix('\r').unwrap_or(token);
+    // A token read from stdin may end with the newline `echo` adds (`\n`, or `\r\n`), removed
+    // once; nothing else is trimmed (a lone `\r` is no newline).
+    let token = token
+        .strip_suffix("\r\n")
+        .or_else(|| token.strip_suffix('\n'))
+        .unwrap_or(token);
     let format = match a.format {
         Format::Auto => detect(token)?,
         f => f,
     };
+    check_decode_flags(a, format)?;
     if format != Format::Jws {
         if a.dangerous_skip_verify {
             return Err(CliError::Usage(
@@ -595,7 +708,7 @@ fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
     let (header, payload) = if a.dangerous_skip_verify {
         jws::dangerous_inspect_unverified(token.as_bytes(), &mut scratch)?
     } else {
-        let key = first_key(&a.secret, a.alg.into(), env)?;
+        let key = first_key(&a.secret, a.alg.unwrap_or(AlgArg::Hs256).into(), env)?;
         let options = DecodeOptions::new().with_validation(validation(a));
         let now = a.now.unwrap_or_else(|| env.now());
         let d = jws::decode::<serde::de::IgnoredAny>(
@@ -608,6 +721,32 @@ fn decode(a: &DecodeArgs, stdin: &str, env: &dyn Environment) -> Result<String, 
         (d.header_json(), d.payload_json())
     };
     render(header, payload)
+}
+
+/// Refuses a flag that the token's `format` (given, or detected) does not use, naming it and the
+/// format: it would otherwise be ignored.
+fn check_decode_flags(a: &DecodeArgs, format: Format) -> Result<(), CliError> {
+    let token = match (format, a.format) {
+        (Format::Jws, Format::Auto) => "the token is a JWS (detected)",
+        (Format::Authjs, Format::Auto) => "the token is an Auth.js v5 JWE (detected)",
+        (Format::NextauthV4, Format::Auto) => "the token is a next-auth v4 JWE (detected)",
+        (Format::Jws, _) => "the token is a JWS (--format jws)",
+        (Format::Authjs, _) => "the token is an Auth.js v5 JWE (--format authjs)",
+        (Format::NextauthV4 | Format::Auto, _) => {
+            "the token is a next-auth v4 JWE (--format nextauth-v4)"
+        }
+    };
+    if a.alg.is_some() && format != Format::Jws {
+        return Err(CliError::Usage(format!(
+            "--alg applies to JWS tokens only (a JWE's algorithms are fixed), and {token}"
+        )));
+    }
+    if a.salt.is_some() && format != Format::Authjs {
+        return Err(CliError::Usage(format!(
+            "--salt applies to Auth.js v5 tokens (authjs) only, and {token}"
+        )));
+    }
+    Ok(())
 }
 
 /// Picks the format of `token` from its shape (see [`Format::Auto`]).
@@ -655,7 +794,7 @@ fn decode_jwe(
     if format == Format::Authjs {
         let keys = secrets
             .iter()
-            .map(|s| AuthJsKey::derive(s, &a.salt))
+            .map(|s| AuthJsKey::derive(s, a.salt.as_deref().unwrap_or(DEFAULT_SALT)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(derive_error)?;
         let d = jwe::decode_authjs::<serde::de::IgnoredAny>(
@@ -690,6 +829,16 @@ fn session(
         ));
     }
     let secrets = load_secrets(&a.secret, env)?;
+    if stdin.len() > MAX_INPUT {
+        return Err(CliError::Failed {
+            kind: INPUT_TOO_LARGE,
+            message: format!(
+                "the {} on stdin is {} bytes; at most {MAX_INPUT} are read",
+                if sign_in { "user" } else { "Cookie header" },
+                stdin.len()
+            ),
+        });
+    }
     let user: Option<Value> = if sign_in {
         let user: Value = serde_json::from_str(stdin)
             .map_err(|e| CliError::Usage(format!("stdin is not a user JSON object: {e}")))?;
@@ -699,6 +848,8 @@ fn session(
                 json_kind(&user)
             )));
         }
+        // `{"id":"alice","id":"bob"}`: which user signs in?
+        check_unique_members(stdin)?;
         check_sign_in_strings(&user)?;
         Some(user)
     } else {
@@ -724,7 +875,12 @@ fn session(
         SessionFormat::Jws => {
             let alg = a.alg.unwrap_or(AlgArg::Hs256);
             let key = first_key(&a.secret, alg.into(), env)?;
-            run_session(Engine::new(config, JwsCodec::new(&key)), &input, now_ms)
+            run_session(
+                Engine::new(config, JwsCodec::new(&key)),
+                &input,
+                stdin.len(),
+                now_ms,
+            )
         }
         SessionFormat::Authjs => {
             let salt = config.session_cookie_name();
@@ -735,13 +891,14 @@ fn session(
                 .map_err(derive_error)?;
             let codec =
                 AuthJsCodec::new(&keys).ok_or_else(|| CliError::Usage("no secret".into()))?;
-            run_session(Engine::new(config, codec), &input, now_ms)
+            run_session(Engine::new(config, codec), &input, stdin.len(), now_ms)
         }
         SessionFormat::NextauthV4 => {
             let key = NextAuthV4Key::derive(v4_secret(&secrets)?).map_err(derive_error)?;
             run_session(
                 Engine::new(config, NextAuthV4Codec::new(&key)),
                 &input,
+                stdin.len(),
                 now_ms,
             )
         }
@@ -832,25 +989,88 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// Buffer room for a session read or a sign-in whose standard input is `input_len` bytes
+/// (at most [`MAX_INPUT`]): the token buffer's size (the others follow from it).
+///
+/// The engine's limits must decide, never the tool's buffers: the token buffer holds any
+/// session cookie the header carries (longer than a read accepts, [`MAX_SESSION_TOKEN_LEN`],
+/// is no session, not a buffer error), and any token the engine usually writes, with
+/// headroom: a re-issued token is about 4/3 of the claims it decoded (at most
+/// `MAX_SESSION_TOKEN_LEN`), a sign-in's about 4/3 of the user JSON, so that one of more
+/// chunks than a read reassembles is the engine's `too_many_chunks`. (Claims that grow when
+/// written again, e.g. `1e15` as `1000000000000000.0`, may need more: see [`run_session`].)
+///
+/// [`MAX_SESSION_TOKEN_LEN`]: authcore::session::MAX_SESSION_TOKEN_LEN
+fn token_room(input_len: usize) -> usize {
+    2 * input_len.max(authcore::session::MAX_SESSION_TOKEN_LEN) + 8192
+}
+
+/// The largest buffer [`run_session`] grows one to when the engine asks for more: 64 MiB.
+const MAX_BUFFER: usize = 64 << 20;
+
+/// Runs the session read or sign-in and renders the engine's answer.
+///
+/// The buffers are sized from the input ([`token_room`]); if the engine still reports one too
+/// small (claims that grow when re-serialized), it is grown to the size the engine names, up
+/// to [`MAX_BUFFER`], and the request is run again (a few times at most): nothing is kept
+/// from a run whose buffers were too small.
 fn run_session<K: TokenCodec>(
     engine: Engine<K>,
     input: &Input<'_>,
+    input_len: usize,
     now_ms: i64,
 ) -> Result<String, CliError> {
-    // Room for the largest session cookie authcore reads (8 chunks of 3936 bytes).
-    let max = authcore::cookie::MAX_CHUNKS * authcore::cookie::CHUNK_SIZE_V5;
-    let (mut t, mut s, mut b, mut c) = (
-        vec![0u8; max],
-        vec![0u8; 2 * max + 1024],
-        vec![0u8; 64 * 1024],
-        vec![0u8; 2 * max + 4096],
-    );
-    let bufs = Buffers {
-        token: &mut t,
-        scratch: &mut s,
-        body: &mut b,
-        cookies: &mut c,
-    };
+    let token = token_room(input_len);
+    let mut sizes = [
+        token,
+        // Decoding and encoding scratch: about twice the token.
+        2 * token + 1024,
+        // The session JSON: at most the token's claims, plus `expires`.
+        token + 64 * 1024,
+        // The token's chunks, and up to 24 headers of about 150 bytes.
+        2 * token + 8192,
+    ];
+    let mut grown = 0;
+    loop {
+        let [mut t, mut s, mut b, mut c] = sizes.map(|n| vec![0u8; n]);
+        let bufs = Buffers {
+            token: &mut t,
+            scratch: &mut s,
+            body: &mut b,
+            cookies: &mut c,
+        };
+        match answer(&engine, input, now_ms, bufs) {
+            Ok(out) => return out,
+            Err(SessionError::BufferTooSmall { buffer, needed })
+                if grown < 4 && needed <= MAX_BUFFER =>
+            {
+                let i = match buffer {
+                    BufferKind::Token => 0,
+                    BufferKind::Scratch => 1,
+                    BufferKind::Body => 2,
+                    BufferKind::Cookies => 3,
+                };
+                sizes[i] = needed.max(sizes[i] + 1);
+                grown += 1;
+            }
+            Err(e) => {
+                return Err(CliError::Failed {
+                    kind: e.kind(),
+                    message: e.to_string(),
+                })
+            }
+        }
+    }
+}
+
+/// One run of the session read or sign-in in `bufs`: the rendered answer, or the engine's
+/// error.
+fn answer<K: TokenCodec>(
+    engine: &Engine<K>,
+    input: &Input<'_>,
+    now_ms: i64,
+    bufs: Buffers<'_>,
+) -> Result<Result<String, CliError>, SessionError> {
     let mut rng = crate::random::OsRandom;
     let r = if let Some(user) = input.user {
         let field = |k: &str| user.get(k).and_then(Value::as_str);
@@ -874,24 +1094,23 @@ fn run_session<K: TokenCodec>(
             &mut rng,
             bufs,
         )
-    }
-    .map_err(|e| CliError::Failed {
-        kind: e.kind(),
-        message: e.to_string(),
-    })?;
-    let session: Value = if r.authenticated {
-        serde_json::from_str(r.body).map_err(|e| CliError::Failed {
-            kind: "bad_json",
-            message: e.to_string(),
-        })?
-    } else {
-        Value::Null
+    }?;
+    // The engine's body as it is: the session, or the flavor's empty body when there is none
+    // (`null` for Auth.js v5, `{}` for next-auth v4).
+    let session: Value = match serde_json::from_str(r.body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Ok(Err(CliError::Failed {
+                kind: "bad_json",
+                message: e.to_string(),
+            }))
+        }
     };
     let out = serde_json::json!({
         "session": session,
         "set_cookie": r.set_cookies().collect::<Vec<_>>(),
     });
-    Ok(out.to_string())
+    Ok(Ok(out.to_string()))
 }
 
 /// Auth.js's default callbacks over a free-form JSON token, so the CLI re-issues every claim the
@@ -900,8 +1119,84 @@ struct JsonCallbacks;
 
 /// A JSON token; serialized with plain serde numbers (the workspace's `serde_json` keeps
 /// arbitrary-precision numbers as a private struct that only `serde_json` itself understands).
-#[derive(serde::Deserialize)]
+///
+/// A payload in which an object (at any depth) names a member twice does not deserialize, so
+/// the session ends, as with the library's typed tokens (docs/DIFFERENCES.md, "Duplicate
+/// members"): one meaning per token, where `JSON.parse` keeps the last value.
 struct JsonToken(Value);
+
+impl<'de> serde::Deserialize<'de> for JsonToken {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueValueVisitor).map(JsonToken)
+    }
+}
+
+/// Builds a [`Value`] from the core's JSON deserializer, refusing an object that names a
+/// member twice (names compared unescaped).
+struct UniqueValueVisitor;
+
+impl<'de> serde::Deserialize<'de> for UniqueValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(UniqueValueVisitor).map(UniqueValue)
+    }
+}
+
+/// One value of a [`JsonToken`].
+struct UniqueValue(Value);
+
+impl<'de> serde::de::Visitor<'de> for UniqueValueVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        // JSON has no non-finite number; `Value::from` would make one `null`.
+        Ok(Value::from(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(UniqueValue(v)) = seq.next_element()? {
+            items.push(v);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut members = serde_json::Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if members.contains_key(&name) {
+                return Err(serde::de::Error::custom(duplicate_member(&name)));
+            }
+            let UniqueValue(v) = map.next_value()?;
+            members.insert(name, v);
+        }
+        Ok(Value::Object(members))
+    }
+}
 
 impl serde::Serialize for JsonToken {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

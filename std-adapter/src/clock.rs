@@ -32,12 +32,29 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn sleep(&self, duration: Duration);
 }
 
-/// The current Unix time in whole seconds from the system clock (negative before 1970).
+/// The current Unix time in whole seconds from the system clock, rounded down (negative before
+/// 1970; see [`unix_seconds`]).
 #[must_use]
 pub fn unix_now() -> i64 {
-    match SystemTime::now().duration_since(UNIX_EPOCH) {
+    unix_seconds(SystemTime::now())
+}
+
+/// `time` in whole Unix seconds, rounded down (towards the past, as [`ManualClock`] does): half
+/// a second before 1970 is second -1, not 0. Saturates at `i64::MIN` / `i64::MAX`.
+#[must_use]
+pub fn unix_seconds(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
         Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        Err(e) => {
+            // `d` before the epoch: -ceil(d) whole seconds.
+            let d = e.duration();
+            let whole = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+            let partial = i64::from(d.subsec_nanos() > 0);
+            whole
+                .checked_neg()
+                .and_then(|s| s.checked_sub(partial))
+                .unwrap_or(i64::MIN)
+        }
     }
 }
 
@@ -189,6 +206,30 @@ mod tests {
         c.set(5);
         assert_eq!(c.unix_now(), 5);
         assert_eq!(c.monotonic(), Duration::from_millis(2_500));
+    }
+
+    #[test]
+    fn unix_seconds_round_down_like_the_manual_clock() {
+        let at = |millis: i64| {
+            let d = Duration::from_millis(millis.unsigned_abs());
+            let t = if millis < 0 {
+                UNIX_EPOCH.checked_sub(d)
+            } else {
+                UNIX_EPOCH.checked_add(d)
+            };
+            unix_seconds(t.unwrap())
+        };
+        for millis in [
+            -2_500, -2_000, -1_500, -1_001, -1_000, -999, -500, -1, 0, 1, 500, 999, 1_000, 1_500,
+        ] {
+            let manual = ManualClock::default();
+            manual.unix_millis.store(millis, Ordering::SeqCst);
+            assert_eq!(at(millis), manual.unix_now(), "{millis} ms");
+            assert_eq!(at(millis), millis.div_euclid(1000), "{millis} ms");
+        }
+        // Sub-nanosecond rounding: 1 ns before the epoch is second -1.
+        let just_before = UNIX_EPOCH.checked_sub(Duration::from_nanos(1)).unwrap();
+        assert_eq!(unix_seconds(just_before), -1);
     }
 
     #[test]

@@ -23,9 +23,13 @@
 //! mid-way may leave a `.FILE.tmp-<random>` file behind; it never blocks a later run.
 //!
 //! Failures exit 1 with `error: <kind>: <message>`: `kind` is the OAuth error code for errors
-//! the server reported (`invalid_grant`, `invalid_client`...), `unavailable` once transient
-//! failures have used up the retries (or the server never answered), and the adapter's kind
-//! otherwise (`bad_response` for an unusable success response). Usage errors exit 2.
+//! the server reported with a code RFC 6749 §5.2 registers (`invalid_request`,
+//! `invalid_client`, `invalid_grant`, `unauthorized_client`, `unsupported_grant_type`,
+//! `invalid_scope`), [`OAUTH_ERROR`] for any other code (the code is in the message, so a
+//! server cannot make its answer pass for one of the tool's own kinds), `unavailable` once
+//! transient failures have used up the retries (or the server never answered), and the
+//! adapter's kind otherwise (`bad_response` for an unusable success response). Usage errors
+//! exit 2.
 //!
 //! A refused 2xx answer (a `token_type` other than `Bearer`, an unusable `expires_in`, an
 //! access token too large...) may still carry a rotated refresh token while the server has
@@ -43,7 +47,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use authcore::refresh::RefreshError;
+use authcore::refresh::{OAuthError, RefreshError};
 use clap::{Args, ValueEnum};
 
 use crate::cli::{CliError, Environment};
@@ -51,6 +55,12 @@ use crate::http::{Endpoint, HttpsTransport, Timeouts};
 use crate::refresh::{ClientCredentials, Error, Refresher, RetryPolicy};
 use crate::secret::Secret;
 use crate::store::{create_private_temp, sync_dir_io, MemoryStore};
+
+/// The kind of a failure the server reported with an OAuth `error` code that RFC 6749 §5.2 does
+/// not register (an extension such as `invalid_target`, or anything else): the code itself is
+/// in the message (`token endpoint returned error <code> (status <status>)`) when it is plain
+/// (`[a-z0-9_]`, at most 40 bytes, no known secret), `other` otherwise.
+pub const OAUTH_ERROR: &str = "oauth_error";
 
 /// Client authentication methods accepted on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -373,16 +383,20 @@ impl Drop for PendingOut {
 }
 
 /// Maps a refresh error to the tool's `error: <kind>: <message>` line.
+///
+/// A server's OAuth `error` code is the kind only when RFC 6749 §5.2 registers it
+/// ([`OAuthError`] other than `Other`); any other code is [`OAUTH_ERROR`], the code in the
+/// message, so that a server answering `{"error":"unavailable"}` or `{"error":"io"}` cannot
+/// pass for the tool's own kinds.
 #[must_use]
 pub fn failed(e: Error) -> CliError {
     let kind: &'static str = match &e {
         Error::Refresh {
             error: RefreshError::OAuth { code, .. },
-            code: raw,
-        } => match raw {
-            // An unregistered code: print it as the kind (the tool exits right after).
-            Some(raw) => Box::leak(raw.clone().into_boxed_str()),
-            None => code.as_str(),
+            ..
+        } => match code {
+            OAuthError::Other => OAUTH_ERROR,
+            registered => registered.as_str(),
         },
         Error::Refresh {
             error: RefreshError::NoResponseAfterRetry,

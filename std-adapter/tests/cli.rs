@@ -594,3 +594,356 @@ fn help_describes_the_tool() {
         assert!(!text.contains("Debug"), "{flag}: {text}");
     }
 }
+
+/// The body without a session is the flavor's: `{}` for next-auth v4, `null` for Auth.js v5
+/// (AUTHJS.md §4.1, GET session step 1; `Config::empty_body`). v4 printed `null`.
+#[test]
+fn session_without_a_session_prints_the_flavors_empty_body() {
+    for (format, empty) in [
+        ("nextauth-v4", serde_json::json!({})),
+        ("authjs", serde_json::Value::Null),
+        ("jws", serde_json::Value::Null),
+    ] {
+        for cookie in [
+            "theme=dark",
+            "theme=dark; authjs.session-token=x.y.z; next-auth.session-token=x.y.z",
+        ] {
+            let out = authcore(
+                &["session", "--format", format, "--secret-env", "S"],
+                cookie,
+                &[("S", SECRET)],
+            );
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(got["session"], empty, "{format} {cookie}: {got}");
+        }
+    }
+}
+
+/// `session` prints what the session endpoint answers for any `Cookie` header. A session cookie
+/// longer than 8 × 3936 bytes (chunks longer than Auth.js writes, hand-made or from another
+/// app) is no valid token: the endpoint answers "no session" and clears the chunks
+/// (AUTHJS.md §4.1). It was the tool's own `buffer_too_small`, its token buffer being exactly
+/// 8 × 3936 bytes.
+#[test]
+fn session_with_a_cookie_longer_than_eight_full_chunks_answers_no_session() {
+    let chunk = "A".repeat(4000);
+    let cookie: Vec<String> = (0..8)
+        .map(|i| format!("authjs.session-token.{i}={chunk}"))
+        .collect();
+    let out = authcore(
+        &["session", "--format", "authjs", "--secret-env", "S"],
+        &cookie.join("; "),
+        &[("S", SECRET)],
+    );
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        text(&out.stderr)
+    );
+    let got: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(got["session"], serde_json::Value::Null);
+    assert_eq!(got["set_cookie"].as_array().unwrap().len(), 8);
+}
+
+/// The tool reads at most `MAX_INPUT` (1 MiB) of `Cookie` header or sign-in user: more is its
+/// own documented `input_too_large`, exit 1, not a buffer error.
+#[test]
+fn session_and_sign_in_input_over_the_limit_is_input_too_large() {
+    let cookie = format!("authjs.session-token={}", "A".repeat(1 << 20));
+    let user = format!(r#"{{"id":"1","name":"{}"}}"#, "x".repeat(1 << 20));
+    for (command, input) in [("session", cookie), ("sign-in", user)] {
+        let out = authcore(
+            &[command, "--format", "authjs", "--secret-env", "S"],
+            &input,
+            &[("S", SECRET)],
+        );
+        assert_eq!(out.status.code(), Some(1), "{command}");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with("error: input_too_large: "),
+            "{command}: {err}"
+        );
+    }
+}
+
+/// A sign-in whose token needs more chunks than a read reassembles is the engine's documented
+/// `SessionError::Cookie(TooManyChunks)` ("too_many_chunks"), for every format. Buffers of
+/// exactly eight chunks made it the tool's `buffer_too_small`, a buffer the user cannot
+/// enlarge.
+#[test]
+fn sign_in_too_large_for_a_cookie_is_too_many_chunks() {
+    let user = format!(r#"{{"id":"1","name":"{}"}}"#, "x".repeat(24_000));
+    for format in ["authjs", "nextauth-v4", "jws"] {
+        let out = authcore(
+            &["sign-in", "--format", format, "--secret-env", "S"],
+            &user,
+            &[("S", SECRET)],
+        );
+        assert_eq!(out.status.code(), Some(1), "{format}");
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with("error: too_many_chunks: "),
+            "{format}: {err}"
+        );
+    }
+}
+
+/// A valid session token whose claims grow when written again (`1e15` is re-issued as
+/// `1000000000000000.0`) needs more buffer than its size suggests: the tool grows the buffer the
+/// engine names and prints the engine's answer (here: the re-issued token needs more than eight
+/// chunks), not `buffer_too_small`.
+#[test]
+fn session_whose_claims_grow_when_reissued_gets_the_engines_answer() {
+    let key = authcore::HmacKey::new(authcore::Algorithm::Hs256, SECRET.as_bytes()).unwrap();
+    let numbers = vec!["1e15"; 3800].join(",");
+    let payload = format!(r#"{{"name":"a","exp":1800000000,"blob":[{numbers}]}}"#);
+    let mut buf = vec![0u8; 64 * 1024];
+    let token = authcore::jws::encode_json(
+        &key,
+        &authcore::jws::Header { kid: None },
+        payload.as_bytes(),
+        &mut buf,
+    )
+    .unwrap();
+    assert!(token.len() <= authcore::session::MAX_SESSION_TOKEN_LEN);
+    let chunks: Vec<String> = token
+        .as_bytes()
+        .chunks(authcore::cookie::CHUNK_SIZE_V5)
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "authjs.session-token.{i}={}",
+                std::str::from_utf8(c).unwrap()
+            )
+        })
+        .collect();
+    let out = authcore(
+        &[
+            "session",
+            "--format",
+            "jws",
+            "--secret-env",
+            "S",
+            "--now",
+            "1700000000",
+        ],
+        &chunks.join("; "),
+        &[("S", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.starts_with("error: too_many_chunks: "), "{err}");
+}
+
+/// A JSON object naming a member twice has two meanings (which user signs in?). `sign-in` and
+/// `encode` refuse it as a usage error, at any depth, names compared unescaped; they signed in
+/// (or encoded) the last value.
+#[test]
+fn sign_in_and_encode_refuse_a_duplicated_member() {
+    for input in [
+        r#"{"id":"alice","id":"bob"}"#,
+        r#"{"id":"alice","\u0069d":"bob"}"#,
+        r#"{"id":"alice","x":[{"a":1,"a":2}]}"#,
+    ] {
+        for args in [
+            &["sign-in", "--format", "jws", "--secret-env", "S"][..],
+            &["encode", "--format", "jws", "--secret-env", "S"][..],
+            &["encode", "--format", "authjs", "--secret-env", "S"][..],
+            &["encode", "--format", "nextauth-v4", "--secret-env", "S"][..],
+        ] {
+            let out = authcore(args, input, &[("S", SECRET)]);
+            assert_eq!(
+                out.status.code(),
+                Some(2),
+                "{args:?} {input}: stdout: {} stderr: {}",
+                text(&out.stdout),
+                text(&out.stderr)
+            );
+            let err = text(&out.stderr);
+            assert!(
+                err.starts_with("error: usage: ") && err.contains("duplicate member"),
+                "{err}"
+            );
+        }
+    }
+    // Equal values in different objects are no duplicate.
+    let out = authcore(
+        &["encode", "--format", "jws", "--secret-env", "S"],
+        r#"{"a":{"x":1},"b":{"x":1}}"#,
+        &[("S", SECRET)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// A session token whose payload names a member twice has two meanings. docs/DIFFERENCES.md
+/// ("Duplicate members that are not registered claims"): authcore refuses it and the session
+/// ends, as the library's `DefaultCallbacks` do. The tool's free-form JSON token kept the last
+/// value: it answered a session for "mallory" and re-issued a cookie without the duplicate.
+#[test]
+fn session_token_with_a_duplicated_member_ends_the_session() {
+    use authcore::session::{Buffers, Config, DefaultCallbacks, Engine, JwsCodec};
+    let key = authcore::HmacKey::new(authcore::Algorithm::Hs256, SECRET.as_bytes()).unwrap();
+    let jws = |payload: &[u8]| {
+        let mut buf = vec![0u8; 1024];
+        authcore::jws::encode_json(
+            &key,
+            &authcore::jws::Header { kid: None },
+            payload,
+            &mut buf,
+        )
+        .unwrap()
+        .to_owned()
+    };
+    let session = |token: &str| {
+        let out = authcore(
+            &[
+                "session",
+                "--format",
+                "jws",
+                "--secret-env",
+                "S",
+                "--now",
+                "1700000000",
+            ],
+            &format!("authjs.session-token={token}"),
+            &[("S", SECRET)],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let token = jws(br#"{"name":"alice","name":"mallory","exp":1800000000}"#);
+    // The library's own default callbacks end this session.
+    let engine = Engine::new(
+        Config::new(authcore::cookie::Flavor::AuthJs, false),
+        JwsCodec::new(&key),
+    );
+    let (mut t, mut s, mut b, mut c) = (
+        vec![0u8; 8192],
+        vec![0u8; 8192],
+        vec![0u8; 8192],
+        vec![0u8; 8192],
+    );
+    let r = engine
+        .session(
+            &mut DefaultCallbacks::<256>,
+            format!("authjs.session-token={token}").as_bytes(),
+            1_700_000_000_000,
+            &mut authcore_std::random::OsRandom,
+            Buffers {
+                token: &mut t,
+                scratch: &mut s,
+                body: &mut b,
+                cookies: &mut c,
+            },
+        )
+        .unwrap();
+    assert!(!r.authenticated, "library: {}", r.body);
+    // So does the tool, for a duplicate at any depth.
+    for token in [
+        token,
+        jws(br#"{"name":"alice","x":{"a":1,"a":2},"exp":1800000000}"#),
+    ] {
+        let got = session(&token);
+        assert_eq!(got["session"], serde_json::Value::Null, "{got}");
+        assert_eq!(
+            got["set_cookie"][0],
+            "authjs.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"
+        );
+    }
+    // The same claims without the duplicate are a session.
+    let got = session(&jws(br#"{"name":"alice","x":{"a":1},"exp":1800000000}"#));
+    assert_eq!(got["session"]["user"]["name"], "alice", "{got}");
+}
+
+/// `decode` strips the newline `echo` adds (`\n`, or `\r\n`), once; nothing else is trimmed. A
+/// token ending in a lone `\r`, or in `\r\r\n`, is refused like any other trailing byte (a
+/// trailing space is); both verified.
+#[test]
+fn decode_strips_one_newline_and_not_a_lone_carriage_return() {
+    let token = encode(r#"{"sub":"42"}"#, &[]);
+    let decode = |input: &str| {
+        authcore(
+            &["decode", "--secret-env", "S", "--now", "1700000000"],
+            input,
+            &[("S", SECRET)],
+        )
+    };
+    for input in [format!("{token}\n"), format!("{token}\r\n")] {
+        let out = decode(&input);
+        assert!(out.status.success(), "{input:?}: {}", text(&out.stderr));
+    }
+    for input in [
+        format!("{token} "),
+        format!("{token}\r"),
+        format!("{token}\r\r\n"),
+        format!("{token}\n\n"),
+    ] {
+        let out = decode(&input);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{input:?} accepted: {}",
+            text(&out.stdout)
+        );
+    }
+}
+
+/// `decode` refuses `--alg` for an encrypted token and `--salt` for any token but an Auth.js v5
+/// one, whether the format was given or detected: they were silently ignored. Exit 2.
+#[test]
+fn decode_refuses_alg_and_salt_the_token_does_not_use() {
+    let jws = encode(r#"{"sub":"42"}"#, &[]);
+    let jwe = |format: &str| encode(r#"{"sub":"42"}"#, &["--format", format]);
+    let (authjs, v4) = (jwe("authjs"), jwe("nextauth-v4"));
+    let decode = |token: &str, extra: &[&str]| {
+        let mut args = vec!["decode", "--secret-env", "S", "--now", "1700000000"];
+        args.extend_from_slice(extra);
+        args.push(token);
+        authcore(&args, "", &[("S", SECRET)])
+    };
+    let salt = ["--salt", "authjs.session-token"];
+    for (token, extra, flag) in [
+        (&authjs, &["--alg", "HS256"][..], "--alg"),
+        (&authjs, &["--alg", "HS512"][..], "--alg"),
+        (
+            &authjs,
+            &["--format", "authjs", "--alg", "HS256"][..],
+            "--alg",
+        ),
+        (&v4, &["--alg", "HS512"][..], "--alg"),
+        (&v4, &salt[..], "--salt"),
+        (
+            &v4,
+            &["--format", "nextauth-v4", "--salt", "x"][..],
+            "--salt",
+        ),
+        (&jws, &salt[..], "--salt"),
+        (&jws, &["--format", "jws", "--salt", "x"][..], "--salt"),
+    ] {
+        let out = decode(token, extra);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{extra:?}: {}",
+            text(&out.stdout)
+        );
+        let err = text(&out.stderr);
+        assert!(
+            err.starts_with("error: usage: ") && err.contains(flag),
+            "{extra:?}: {err}"
+        );
+    }
+    // Where they apply they are taken.
+    for (token, extra) in [
+        (&authjs, &salt[..]),
+        (&jws, &["--alg", "HS256"][..]),
+        (&jws, &[][..]),
+        (&authjs, &[][..]),
+        (&v4, &[][..]),
+    ] {
+        let out = decode(token, extra);
+        assert!(out.status.success(), "{extra:?}: {}", text(&out.stderr));
+    }
+}

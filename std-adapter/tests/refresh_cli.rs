@@ -624,3 +624,59 @@ fn a_rotated_refresh_token_that_cannot_be_printed_is_reported_lost() {
         "{line}"
     );
 }
+
+/// The `kind` of the error line is the tool's contract for scripts (`unavailable`: transient
+/// retries exhausted; `io`: the result could not be written...). A server's OAuth `error` code
+/// is the kind only when RFC 6749 §5.2 registers it; any other code is `oauth_error`, the code
+/// in the message, so a terminal 400 `{"error":"unavailable"}` does not read as "try again
+/// later", nor `{"error":"io"}` as "the new set was lost".
+#[test]
+fn a_server_error_code_never_poses_as_a_tool_kind() {
+    for code in [
+        "unavailable",
+        "io",
+        "bad_response",
+        "usage",
+        "invalid_target",
+    ] {
+        let server = TokenServer::start();
+        let (_, rt) = server.sign_in();
+        let body: &'static str = Box::leak(format!(r#"{{"error":"{code}"}}"#).into_boxed_str());
+        server.push_fault(Fault::Status(400, body, None));
+        let url = server.token_url();
+        let out = refresh(
+            &args(&url, &["--refresh-token-env", "RT"]),
+            &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let line = stderr_line(&out);
+        assert_eq!(server.requests(), 1, "a 400 is terminal: {line}");
+        assert!(
+            line.starts_with("error: oauth_error: ") && line.contains(&format!("error {code} ")),
+            "{code}: {line}"
+        );
+    }
+    // The registered codes are the kind.
+    for code in [
+        "invalid_request",
+        "invalid_client",
+        "invalid_grant",
+        "unauthorized_client",
+        "unsupported_grant_type",
+        "invalid_scope",
+    ] {
+        let server = TokenServer::start();
+        let (_, rt) = server.sign_in();
+        let body: &'static str = Box::leak(format!(r#"{{"error":"{code}"}}"#).into_boxed_str());
+        server.push_fault(Fault::Status(400, body, None));
+        let url = server.token_url();
+        let out = refresh(
+            &args(&url, &["--refresh-token-env", "RT"]),
+            &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+            "",
+        );
+        let line = stderr_line(&out);
+        assert!(line.starts_with(&format!("error: {code}: ")), "{line}");
+    }
+}
