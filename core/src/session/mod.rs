@@ -553,10 +553,8 @@ impl<K: TokenCodec> Engine<K> {
     ///
     /// No CSRF check is made here. Auth.js's `POST {basePath}/signout` acts only with a
     /// verified CSRF token (else it redirects to `/signout?csrf=true`); a caller serving that
-    /// endpoint to browsers checks it first, as [`Self::update`] does: the cookie named
-    /// [`Config::csrf_cookie_name`] ([`cookie::get`], decoded with
-    /// [`RequestCookie::decode_into`](cookie::RequestCookie::decode_into)) against the body's
-    /// `csrfToken` with [`cookie::verify_csrf`].
+    /// endpoint to browsers checks it first with [`Self::verify_csrf`], as [`Self::update`]
+    /// does.
     ///
     /// # Errors
     ///
@@ -640,18 +638,44 @@ impl<K: TokenCodec> Engine<K> {
         update: &Update<'_>,
         scratch: &mut [u8],
     ) -> Result<bool, SessionError> {
+        self.verify_csrf(
+            cookie_header,
+            update.csrf_token,
+            update.csrf_secret,
+            update.is_post,
+            scratch,
+        )
+    }
+
+    /// Auth.js's double-submit CSRF check for a state-changing request (`POST
+    /// {basePath}/signout`, `/signin`, `/callback/credentials`, and the session update, which
+    /// [`Self::update`] checks itself): the request's CSRF cookie
+    /// ([`Config::csrf_cookie_name`], percent-decoded into `scratch`) must be
+    /// `token|sha256(token + secret)` with `token` equal to the body's `csrfToken`, and the
+    /// method must be `POST`. `Ok(false)` for a missing, malformed or mismatching cookie or
+    /// token; the caller answers as Auth.js does (sign-out: a redirect to
+    /// `/signout?csrf=true`).
+    ///
+    /// # Errors
+    ///
+    /// [`SessionError::BufferTooSmall`] (`Scratch`) when `scratch` is shorter than the decoded
+    /// cookie value (the raw value's length is always enough): the answer never depends on
+    /// the buffer size.
+    pub fn verify_csrf(
+        &self,
+        cookie_header: &[u8],
+        csrf_token: &str,
+        csrf_secret: &str,
+        is_post: bool,
+        scratch: &mut [u8],
+    ) -> Result<bool, SessionError> {
         let Some(c) = cookie::get(cookie_header, self.config.csrf_cookie_name()) else {
             return Ok(false);
         };
         let Ok(value) = core::str::from_utf8(csrf_value(&c, scratch)?) else {
             return Ok(false);
         };
-        Ok(cookie::verify_csrf(
-            value,
-            update.csrf_token,
-            update.csrf_secret,
-            update.is_post,
-        ))
+        Ok(cookie::verify_csrf(value, csrf_token, csrf_secret, is_post))
     }
 
     /// The session cookie chunks of the request to delete or overwrite: the first

@@ -666,6 +666,57 @@ fn csrf_with_a_small_scratch_is_reported_not_treated_as_a_bad_cookie() {
 /// `token|hash` whose hash matches (AUTHJS.md §5.5), here a 100-character token (a 165-byte
 /// decoded value); a scratch too small for it is reported as such. Before, a scratch of 129 to
 /// 164 bytes answered 400, as for a forged cookie, while a larger one let the update through.
+/// A caller serving `POST /signout` checks CSRF with `Engine::verify_csrf` before
+/// `sign_out`, as `update` does: the token from `csrf()` passes on POST, and a wrong token, a
+/// GET, a missing cookie, another secret or a cookie for the other mode do not.
+#[test]
+fn sign_out_csrf_is_checked_with_verify_csrf() {
+    for secure in [false, true] {
+        let e = engine(Flavor::AuthJs, secure);
+        let mut scratch = [0u8; 256];
+        let mut out = [0u8; 512];
+        let csrf = e
+            .csrf(b"", "secret", &mut Counter(7), &mut scratch, &mut out)
+            .unwrap();
+        let token = core::str::from_utf8(&csrf.token).unwrap().to_owned();
+        let set_cookie = csrf.set_cookie.unwrap().to_owned();
+        // The browser sends back `name=value` from the Set-Cookie line.
+        let pair = set_cookie.split(';').next().unwrap().to_owned();
+        let check = |header: &str, token: &str, secret: &str, is_post: bool| {
+            let mut scratch = [0u8; 256];
+            e.verify_csrf(header.as_bytes(), token, secret, is_post, &mut scratch)
+        };
+        assert_eq!(check(&pair, &token, "secret", true), Ok(true), "{pair}");
+        assert_eq!(check(&pair, &token, "secret", false), Ok(false));
+        assert_eq!(check(&pair, &"0".repeat(64), "secret", true), Ok(false));
+        assert_eq!(check(&pair, &token, "other", true), Ok(false));
+        assert_eq!(check("theme=dark", &token, "secret", true), Ok(false));
+        // The cookie of the other mode (`__Host-` prefix or not) is not this engine's.
+        let other = if secure {
+            pair.trim_start_matches("__Host-").to_owned()
+        } else {
+            format!("__Host-{pair}")
+        };
+        assert_eq!(check(&other, &token, "secret", true), Ok(false));
+        // Too small a scratch is reported, not read as a failed check.
+        let mut tiny = [0u8; 8];
+        assert!(matches!(
+            e.verify_csrf(pair.as_bytes(), &token, "secret", true, &mut tiny),
+            Err(SessionError::BufferTooSmall {
+                buffer: BufferKind::Scratch,
+                ..
+            })
+        ));
+        // Checked, the sign-out clears the session.
+        let session = sign_in(&e, &mut Recording::default());
+        let header = format!("{}; {pair}", browser(&session));
+        assert_eq!(check(&header, &token, "secret", true), Ok(true));
+        let mut b = Bufs::new();
+        let r = e.sign_out(header.as_bytes(), b.get()).unwrap();
+        assert!(cookies_of(&r).iter().all(|c| c.contains("Max-Age=0")));
+    }
+}
+
 #[test]
 fn csrf_check_does_not_depend_on_the_scratch_size() {
     let e = engine(Flavor::AuthJs, false);
