@@ -157,6 +157,9 @@ pub const MAX_INPUT: usize = 1 << 20;
 /// The error kind of a `session` or `sign-in` input over [`MAX_INPUT`] (exit 1).
 pub const INPUT_TOO_LARGE: &str = "input_too_large";
 
+/// The error kind of `decode` for a verified token whose JSON names a member twice.
+pub const DUPLICATE_MEMBER: &str = "duplicate_member";
+
 /// `authcore encode`.
 ///
 /// A flag the chosen format does not use is a usage error, not ignored: `--alg`, `--kid` and
@@ -1282,13 +1285,21 @@ impl Callbacks for JsonCallbacks {
 ///
 /// # Errors
 ///
-/// [`CliError::Failed`] if the bytes are not JSON (cannot happen after a successful decode).
+/// [`CliError::Failed`] if the bytes are not JSON (cannot happen after a successful decode),
+/// or, with the kind `duplicate_member`, if an object in them (at any depth) names a member
+/// twice: printed through `serde_json`, only the last value would show, while the library's
+/// typed tokens refuse such a payload (docs/DIFFERENCES.md, "Duplicate members").
 pub fn render(header: &[u8], payload: &[u8]) -> Result<String, CliError> {
     let parse = |b: &[u8]| {
-        serde_json::from_slice::<Value>(b).map_err(|e| CliError::Failed {
+        let value = serde_json::from_slice::<Value>(b).map_err(|e| CliError::Failed {
             kind: "bad_json",
             message: e.to_string(),
-        })
+        })?;
+        serde_json::from_slice::<UniqueMembers>(b).map_err(|e| CliError::Failed {
+            kind: DUPLICATE_MEMBER,
+            message: format!("the token has a {e}"),
+        })?;
+        Ok::<_, CliError>(value)
     };
     let mut out = String::new();
     let _ = write!(

@@ -947,3 +947,42 @@ fn decode_refuses_alg_and_salt_the_token_does_not_use() {
         assert!(out.status.success(), "{extra:?}: {}", text(&out.stderr));
     }
 }
+
+/// `decode` prints the verified claims through `serde_json`, which would keep only the last of
+/// two members with one name: such a token (at any depth) is `duplicate_member`, exit 1, as
+/// the library's typed tokens refuse it.
+#[test]
+fn decode_refuses_a_token_that_names_a_member_twice() {
+    let key = authcore::HmacKey::new(authcore::Algorithm::Hs256, SECRET.as_bytes()).unwrap();
+    for payload in [
+        &br#"{"name":"alice","name":"mallory"}"#[..],
+        br#"{"sub":"42","role":{"admin":false,"\u0061dmin":true}}"#,
+    ] {
+        let mut buf = vec![0u8; 1024];
+        let token = authcore::jws::encode_json(
+            &key,
+            &authcore::jws::Header { kid: None },
+            payload,
+            &mut buf,
+        )
+        .unwrap()
+        .to_owned();
+        let out = authcore(
+            &["decode", "--secret-env", "S", "--now", "1700000000"],
+            &token,
+            &[("S", SECRET)],
+        );
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(err.starts_with("error: duplicate_member: "), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+    // One name per object is fine, the same name in two objects too.
+    let token = encode(r#"{"sub":"42","a":{"x":1},"b":{"x":2}}"#, &[]);
+    let out = authcore(
+        &["decode", "--secret-env", "S", "--now", "1700000000"],
+        &token,
+        &[("S", SECRET)],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
