@@ -35,10 +35,10 @@ pub use codec::{stamp_claims, JwsCodec, Stamp, TokenCodec, MAX_SESSION_TOKEN_LEN
 #[cfg(feature = "jwe")]
 pub use codec::{AuthJsCodec, NextAuthV4Codec};
 pub use refresh::{
-    account_credential, refresh_due, sign_in_state, OAuthCallbacks, OAuthFields, OAuthToken,
-    PendingRefresh, ReadStep, RefreshOutcome, RefreshState, RefreshableToken, ResumeError,
-    Unfinished, ACCESS_TOKEN_CAPACITY, MISSING_ACCESS_TOKEN, MISSING_EXPIRES_AT,
-    REFRESH_TOKEN_CAPACITY,
+    account_credential, non_expiring_access_token, refresh_due, sign_in_state, OAuthCallbacks,
+    OAuthFields, OAuthToken, PendingRefresh, ReadStep, RefreshOutcome, RefreshState,
+    RefreshableToken, ResumeError, Unfinished, ACCESS_TOKEN_CAPACITY, MISSING_ACCESS_TOKEN,
+    MISSING_EXPIRES_AT, REFRESH_TOKEN_CAPACITY,
 };
 
 use crate::cookie::{self, ChunkName, CookieError, CookieOptions, Flavor, SessionCookieWriter};

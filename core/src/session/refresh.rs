@@ -79,12 +79,14 @@ pub const REFRESH_TOKEN_CAPACITY: usize = 512;
 
 type Machine = RefreshMachine<ACCESS_TOKEN_CAPACITY, REFRESH_TOKEN_CAPACITY>;
 
-/// Sign-in fails with this when the account has an access token but no `expires_at`: the
-/// refresh guide requires both and throws otherwise (AUTHJS.md §7 step 1), and a credential
-/// without an expiry can be neither refreshed in time nor withheld once dead. Signing in
-/// without it would silently drop the provider's tokens, refresh token included.
+/// Sign-in fails with this when the account has an access token and a refresh token but no
+/// `expires_at`: the refresh guide requires it and throws otherwise (AUTHJS.md §7 step 1), and
+/// a refreshable credential without an expiry cannot be refreshed in time. Signing in without
+/// it would silently drop the provider's tokens, refresh token included. (An access token
+/// with neither, as GitHub OAuth apps issue, is kept as a token that does not expire:
+/// [`non_expiring_access_token`].)
 pub const MISSING_EXPIRES_AT: CallbackError = CallbackError {
-    reason: "sign-in account has an access token but no expires_at",
+    reason: "sign-in account has a refresh token but no expires_at",
 };
 
 /// Sign-in fails with this when the account has a refresh token but no access token (the
@@ -94,13 +96,15 @@ pub const MISSING_ACCESS_TOKEN: CallbackError = CallbackError {
     reason: "sign-in account has a refresh token but no access token",
 };
 
-/// The credential of a sign-in account: `Ok(None)` when it has neither an access nor a
-/// refresh token (credentials or e-mail sign-in; an `expires_at` alone is ignored).
+/// The refreshable credential of a sign-in account: an access token with its `expires_at`
+/// and any refresh token. `Ok(None)` when it has neither an access nor a refresh token
+/// (credentials or e-mail sign-in; an `expires_at` alone is ignored), or an access token
+/// with neither an expiry nor a refresh token ([`non_expiring_access_token`]).
 ///
 /// # Errors
 ///
-/// [`MISSING_EXPIRES_AT`] for an access token without `expires_at`, [`MISSING_ACCESS_TOKEN`]
-/// for a refresh token without an access token.
+/// [`MISSING_EXPIRES_AT`] for an access and a refresh token without `expires_at`,
+/// [`MISSING_ACCESS_TOKEN`] for a refresh token without an access token.
 pub fn account_credential<'a>(
     account: &Account<'a>,
 ) -> Result<Option<OAuthFields<'a>>, CallbackError> {
@@ -114,9 +118,26 @@ pub fn account_credential<'a>(
             refresh_token,
             expires_at,
         })),
-        (Some(_), _, None) => Err(MISSING_EXPIRES_AT),
+        (Some(_), Some(_), None) => Err(MISSING_EXPIRES_AT),
         (None, Some(_), _) => Err(MISSING_ACCESS_TOKEN),
-        (None, None, _) => Ok(None),
+        (Some(_), None, None) | (None, None, _) => Ok(None),
+    }
+}
+
+/// The access token of a sign-in account that has neither `expires_at` nor a refresh token
+/// (RFC 6749 §5.1 makes `expires_in` optional; GitHub OAuth apps issue such tokens, which do
+/// not expire): [`OAuthCallbacks`] keeps it as a token without expiry, never refreshed, which
+/// [`OAuthToken::access_token`] hands out at any time. The refresh guide throws here instead
+/// (sign-in fails; docs/DIFFERENCES.md).
+#[must_use]
+pub fn non_expiring_access_token<'a>(account: &Account<'a>) -> Option<&'a str> {
+    match (
+        account.access_token,
+        account.refresh_token,
+        account.expires_at,
+    ) {
+        (Some(access_token), None, None) => Some(access_token),
+        _ => None,
     }
 }
 
@@ -301,15 +322,34 @@ impl<const N: usize, const AT: usize, const RT: usize> OAuthToken<N, AT, RT> {
         };
         if let Some(fields) = credential {
             token.set_credential(fields)?;
+        } else if let Some(access_token) = account.and_then(non_expiring_access_token) {
+            token.set_non_expiring(access_token)?;
         }
         Ok(token)
     }
 
-    /// The access token, only while it has not expired (`now < expires_at`).
+    /// Stores an access token that does not expire and cannot be refreshed
+    /// ([`non_expiring_access_token`]).
+    fn set_non_expiring(&mut self, access_token: &str) -> Result<(), CallbackError> {
+        self.access_token = Some(String::try_from(access_token).map_err(|_| CallbackError {
+            reason: "access token longer than the token's capacity",
+        })?);
+        self.refresh_token = None;
+        self.expires_at = None;
+        Ok(())
+    }
+
+    /// The access token: while it has not expired (`now < expires_at`), or at any time for a
+    /// token signed in without expiry or refresh token ([`non_expiring_access_token`]).
     #[must_use]
     pub fn access_token(&self, now: i64) -> Option<&str> {
-        match (self.access_token.as_deref(), self.expires_at) {
-            (Some(at), Some(exp)) if now < exp => Some(at),
+        match (
+            self.access_token.as_deref(),
+            self.expires_at,
+            self.refresh_token.is_some(),
+        ) {
+            (Some(at), Some(exp), _) if now < exp => Some(at),
+            (Some(at), None, false) => Some(at),
             _ => None,
         }
     }
@@ -383,8 +423,9 @@ impl<const N: usize, const AT: usize, const RT: usize> RefreshableToken for OAut
 /// Callbacks for [`OAuthToken`]: the default session plus `error`.
 ///
 /// On sign-in, `jwt` stores the account's credential ([`account_credential`]): an access
-/// token with its `expires_at` and any refresh token. An account with an access token but no
-/// `expires_at`, or a refresh token but no access token, fails the sign-in
+/// token with its `expires_at` and any refresh token. An access token with neither an expiry
+/// nor a refresh token is kept as one that does not expire ([`non_expiring_access_token`]).
+/// An account with a refresh token but no `expires_at` or no access token fails the sign-in
 /// ([`SessionError::Callback`](super::SessionError::Callback) with [`MISSING_EXPIRES_AT`] or
 /// [`MISSING_ACCESS_TOKEN`]), as the refresh guide's `TypeError` does (AUTHJS.md §7 step 1);
 /// an account without tokens (credentials, e-mail) signs in without a credential.
@@ -410,6 +451,8 @@ impl<const N: usize> Callbacks for OAuthCallbacks<N> {
             if let Some(fields) = account_credential(a)? {
                 token.set_credential(fields)?;
                 token.set_refresh_state(sign_in_state(params.now, fields.expires_at));
+            } else if let Some(access_token) = non_expiring_access_token(a) {
+                token.set_non_expiring(access_token)?;
             }
         }
         Ok(Some(token))

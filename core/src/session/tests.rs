@@ -1476,6 +1476,46 @@ mod refresh {
     /// provider issued (RFC 6749 §5.1 makes `expires_in` only RECOMMENDED). Now an incomplete
     /// credential fails the sign-in with an error that names what is missing, and an account
     /// without tokens (credentials, e-mail) still signs in.
+    /// A non-expiring access token (no `expires_at`, no refresh token) goes through session
+    /// reads a month apart unchanged: nothing is sent, no error is recorded, the token is
+    /// still handed out.
+    #[test]
+    fn a_non_expiring_access_token_is_kept_across_reads() {
+        let s = SignIn {
+            account: Some(Account {
+                provider: "github",
+                kind: "oauth",
+                provider_account_id: "1",
+                access_token: Some("gho_1"),
+                ..Account::default()
+            }),
+            ..ada()
+        };
+        let mut b = Bufs::new();
+        let r = engine()
+            .sign_in(
+                &mut Cb::default(),
+                &s,
+                b"",
+                NOW_MS,
+                &mut Counter(0),
+                b.get(),
+            )
+            .unwrap();
+        let mut header = browser(&cookies_of(&r));
+        let mut sent = StdVec::new();
+        let mut at = NOW_MS;
+        for _ in 0..3 {
+            at += 20 * 86_400_000;
+            let (h, body, t) = read(&header, at, &mut StdVec::new(), &mut sent);
+            assert_eq!(t.error, None, "{body}");
+            assert_eq!(t.refresh_terminal, None);
+            assert_eq!(t.access_token(at / 1000), Some("gho_1"));
+            header = h;
+        }
+        assert!(sent.is_empty());
+    }
+
     #[test]
     fn sign_in_with_tokens_but_no_expires_at_fails() {
         let exp = Some(NOW_MS / 1000 + 3600);
@@ -1510,7 +1550,6 @@ mod refresh {
                 account(Some("a1"), Some("r1"), None, "oauth"),
                 MISSING_EXPIRES_AT,
             ),
-            (account(Some("a1"), None, None, "oauth"), MISSING_EXPIRES_AT),
             (
                 account(None, Some("r1"), exp, "oauth"),
                 MISSING_ACCESS_TOKEN,
@@ -1544,6 +1583,21 @@ mod refresh {
             );
             assert_eq!(t.sub.as_deref(), ada().user.id);
         }
+        // An access token with neither expiry nor refresh token (GitHub OAuth apps) is kept
+        // as one that does not expire: handed out at any time, never refreshed.
+        let github = account(Some("gho_1"), None, None, "oauth");
+        let t = sign_in_with(github).unwrap();
+        assert_eq!(
+            (
+                t.access_token.as_deref(),
+                t.refresh_token.as_deref(),
+                t.expires_at
+            ),
+            (Some("gho_1"), None, None)
+        );
+        assert_eq!(t.access_token(i64::MAX), Some("gho_1"));
+        let t = OAuthToken::<256>::from_sign_in(&ada().user, Some(&github)).unwrap();
+        assert_eq!(t.access_token(NOW_MS / 1000), Some("gho_1"));
         // A complete credential is kept, with or without a refresh token.
         let t = sign_in_with(account(Some("a1"), Some("r1"), exp, "oauth")).unwrap();
         assert_eq!(
