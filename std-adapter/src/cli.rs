@@ -145,16 +145,25 @@ pub enum Format {
     NextauthV4,
 }
 
+/// `encode`'s `--format`: every [`Format`] but [`Format::Auto`], which only a decoder can use.
+fn encode_format() -> impl clap::builder::TypedValueParser<Value = Format> {
+    use clap::builder::TypedValueParser as _;
+    clap::builder::PossibleValuesParser::new(["jws", "authjs", "nextauth-v4"])
+        .map(|name| Format::from_str(&name, false).unwrap_or(Format::Auto))
+}
+
 /// The Auth.js v5 salt when none is given: the non-secure session cookie name.
 pub const DEFAULT_SALT: &str = "authjs.session-token";
 
-/// The most standard input `session` (a `Cookie` header) and `sign-in` (a user) read: 1 MiB.
-/// More is the error kind [`INPUT_TOO_LARGE`]. The tool's buffers are sized from the input up to
-/// this bound, so below it the engine's own answer is printed (a cookie it cannot read is no
-/// session; a sign-in too large for a cookie is `too_many_chunks`).
+/// The most standard input any command reads: 1 MiB (the `authcore` binary stops reading
+/// there, so an endless input costs no more memory). More is the error kind
+/// [`INPUT_TOO_LARGE`]. The buffers of `session` (a `Cookie` header) and `sign-in` (a user)
+/// are sized from the input up to this bound, so below it the engine's own answer is printed
+/// (a cookie it cannot read is no session; a sign-in too large for a cookie is
+/// `too_many_chunks`).
 pub const MAX_INPUT: usize = 1 << 20;
 
-/// The error kind of a `session` or `sign-in` input over [`MAX_INPUT`] (exit 1).
+/// The error kind of a standard input over [`MAX_INPUT`] (exit 1).
 pub const INPUT_TOO_LARGE: &str = "input_too_large";
 
 /// The error kind of `decode` for a verified token whose JSON names a member twice.
@@ -167,8 +176,8 @@ pub const DUPLICATE_MEMBER: &str = "duplicate_member";
 /// `authjs`. Hence the `Option`s: `None` is "not given", and the default applies.
 #[derive(Debug, Args)]
 pub struct EncodeArgs {
-    /// Token format.
-    #[arg(long, value_enum, default_value = "jws")]
+    /// Token format (`auto` is for decoding only: it is not offered here).
+    #[arg(long, default_value = "jws", value_parser = encode_format())]
     pub format: Format,
     /// authjs: key-derivation salt, the session cookie name [default: authjs.session-token].
     #[arg(long)]

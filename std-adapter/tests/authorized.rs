@@ -92,6 +92,45 @@ fn a_second_401_after_the_refresh_is_returned_to_the_caller() {
     assert_eq!(server.api_requests.load(Ordering::SeqCst), 3);
 }
 
+/// The 401 rule as the std README states it: after an ordinary refresh, a 401 on the new
+/// token lifts the minimum interval once and refreshes at once; the token that refresh gave
+/// keeps the interval, so its 401 is returned; once the interval has passed, a 401 refreshes
+/// again (at most two token requests per interval, never a tight loop). The clock moves a
+/// second between refreshes, so each answer moves the expiry (an answer that does not is
+/// stale and backs off longer).
+#[test]
+fn a_401_lifts_the_minimum_interval_once_per_generation() {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let clock = Arc::new(ManualClock::new(NOW));
+    let refresher = Refresher::builder(
+        Endpoint::parse(&server.token_url()).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .clock(clock.clone())
+    .build();
+    refresher
+        .set_tokens(TokenSet::new(at, Some(Secret::new(rt)), NOW + 3600))
+        .unwrap();
+    let api = Authorized::new(refresher);
+    // An ordinary refresh; the 401 below comes 1 s after it, within the 10 s interval.
+    clock.advance(Duration::from_secs(60));
+    api.refresher().refresh().unwrap();
+    assert_eq!(server.requests(), 1);
+    clock.advance(Duration::from_secs(1));
+    server.state.lock().unwrap().reject_all_access = true;
+    assert_eq!(common::api_get(&api, &server.api_url()), 401);
+    assert_eq!(server.requests(), 2, "the 401 lifted the interval once");
+    // The generation that 401's refresh gave keeps the interval.
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(common::api_get(&api, &server.api_url()), 401);
+    assert_eq!(server.requests(), 2);
+    // Once the interval has passed, its 401 refreshes.
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(common::api_get(&api, &server.api_url()), 401);
+    assert_eq!(server.requests(), 3);
+}
+
 #[test]
 fn accepted_token_is_not_refreshed() {
     let server = TokenServer::start();

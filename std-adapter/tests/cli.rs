@@ -32,12 +32,11 @@ fn authcore_with(
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // The tool stops reading stdin after 1 MiB: the rest of a larger input meets a closed pipe.
+    match child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        written => written.unwrap(),
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -985,4 +984,77 @@ fn decode_refuses_a_token_that_names_a_member_twice() {
         &[("S", SECRET)],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Every command stops reading stdin after 1 MiB (README, `cli::MAX_INPUT`): 64 MiB offered on
+/// stdin are not all consumed, the answer is `input_too_large`, and an endless input (here,
+/// the writer stops only when the pipe closes) ends too. Before, the binary read all of stdin
+/// into memory first and checked the length afterwards.
+#[test]
+fn every_command_stops_reading_stdin_after_one_mib() {
+    for args in [
+        &["session", "--format", "jws", "--secret-env", "S"][..],
+        &["sign-in", "--format", "jws", "--secret-env", "S"],
+        &["decode", "--secret-env", "S"],
+        &["encode", "--format", "jws", "--secret-env", "S"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_authcore"))
+            .args(args)
+            .env("S", SECRET)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        let writer = std::thread::spawn(move || {
+            let block = vec![b'a'; 1 << 20];
+            let mut written = 0usize;
+            for _ in 0..64 {
+                if stdin.write_all(&block).is_err() {
+                    break;
+                }
+                written += block.len();
+            }
+            written
+        });
+        let out = child.wait_with_output().unwrap();
+        let written = writer.join().unwrap();
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: input_too_large: "),
+            "{args:?}: {err}"
+        );
+        assert!(
+            written < 64 << 20,
+            "{args:?}: all {written} bytes were read"
+        );
+    }
+}
+
+/// `encode --help` offers only the formats `encode` takes: `auto` (decoding only) was listed
+/// with its "Detect: ..." text, and then refused.
+#[test]
+fn encode_help_offers_only_formats_encode_takes() {
+    let help = authcore(&["encode", "--help"], "", &[]);
+    assert!(help.status.success());
+    let help = text(&help.stdout);
+    assert!(
+        help.contains("[possible values: jws, authjs, nextauth-v4]"),
+        "{help}"
+    );
+    assert!(
+        !help.contains("auto:") && !help.contains("Detect"),
+        "{help}"
+    );
+    let out = authcore(
+        &["encode", "--format", "auto", "--secret-env", "S"],
+        r#"{"sub":"42"}"#,
+        &[("S", SECRET)],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    // `decode` still detects.
+    let decode = text(&authcore(&["decode", "--help"], "", &[]).stdout);
+    assert!(decode.contains("auto"), "{decode}");
 }

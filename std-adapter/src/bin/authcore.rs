@@ -3,6 +3,9 @@
 //! Exit codes: 0 success, 1 an invalid token or a failed operation (one line on stderr:
 //! `error: <kind>: <message>`), 2 a usage error.
 //!
+//! Every command reads at most [`cli::MAX_INPUT`] bytes (1 MiB) of stdin; more is
+//! `error: input_too_large: ...`, exit 1, and reading stops there.
+//!
 //! A failure to read stdin (an I/O error, or bytes that are not UTF-8) or to write the result on
 //! stdout (a full disk, a closed pipe) is a failed operation: `error: io: ...`, exit 1; for
 //! `refresh` a failed write says that the new token set (or the rotated refresh token a failed
@@ -22,11 +25,21 @@ fn main() -> ExitCode {
         Err(e) => return clap_exit(&e),
     };
     let mut stdin = String::new();
-    let needs_stdin = args.command.needs_stdin();
-    if needs_stdin {
-        if let Err(e) = io::stdin().read_to_string(&mut stdin) {
-            report(format_args!("error: io: cannot read stdin: {e}"));
-            return ExitCode::from(1);
+    if args.command.needs_stdin() {
+        match read_stdin() {
+            Ok(text) => stdin = text,
+            Err(StdinError::TooLarge) => {
+                report(format_args!(
+                    "error: {}: stdin is over {} bytes; at most that much is read",
+                    cli::INPUT_TOO_LARGE,
+                    cli::MAX_INPUT
+                ));
+                return ExitCode::from(1);
+            }
+            Err(StdinError::Io(e)) => {
+                report(format_args!("error: io: cannot read stdin: {e}"));
+                return ExitCode::from(1);
+            }
         }
     }
     match cli::run(&args.command, &stdin, &cli::SystemEnv) {
@@ -73,6 +86,33 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Why stdin could not be taken.
+enum StdinError {
+    /// More than [`cli::MAX_INPUT`] bytes: reading stops there, so an endless or huge input
+    /// costs at most that much memory.
+    TooLarge,
+    /// A read error, or bytes that are not UTF-8.
+    Io(io::Error),
+}
+
+/// Reads stdin, at most [`cli::MAX_INPUT`] bytes.
+fn read_stdin() -> Result<String, StdinError> {
+    let limit = u64::try_from(cli::MAX_INPUT)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1);
+    let mut bytes = Vec::new();
+    io::stdin()
+        .lock()
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(StdinError::Io)?;
+    if bytes.len() > cli::MAX_INPUT {
+        return Err(StdinError::TooLarge);
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| StdinError::Io(io::Error::new(io::ErrorKind::InvalidData, e.utf8_error())))
 }
 
 /// Writes `text` and a newline on stdout and flushes, returning any error.
