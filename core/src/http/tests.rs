@@ -767,3 +767,206 @@ fn a_204_ends_at_its_head_whatever_its_framing_headers_say() {
         Ok((304, None, Vec::new()))
     );
 }
+
+// ----- Boundaries the mutation review (eleventh session) found untested -----
+
+/// A transport that sends only what was flushed (a TLS stream, a buffered writer): the
+/// server answers once the whole request has reached it.
+struct Buffered<'a> {
+    response: &'a [u8],
+    unflushed: Vec<u8>,
+    sent: Vec<u8>,
+}
+
+impl ErrorType for Buffered<'_> {
+    type Error = ErrorKind;
+}
+
+impl Read for Buffered<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        // Nothing arrives until the request has gone out (here: the stream just ends).
+        if self.sent.is_empty() {
+            return Ok(0);
+        }
+        let n = buf.len().min(self.response.len());
+        buf[..n].copy_from_slice(&self.response[..n]);
+        self.response = &self.response[n..];
+        Ok(n)
+    }
+}
+
+impl Write for Buffered<'_> {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        self.unflushed.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> Result<(), ErrorKind> {
+        self.sent.append(&mut self.unflushed);
+        Ok(())
+    }
+}
+
+#[test]
+fn the_request_is_flushed_before_the_response_is_read() {
+    let mut t = Buffered {
+        response: b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}",
+        unflushed: Vec::new(),
+        sent: Vec::new(),
+    };
+    let mut buf = [0u8; 512];
+    let response = exchange(&mut t, &TARGET, &request(), &mut buf, &mut || false);
+    assert_eq!(response.map(|r| (r.status, r.body.len())), Ok((200, 2)));
+    assert!(t.sent.starts_with(b"POST /oauth/token HTTP/1.1\r\n"));
+}
+
+/// `Flush` comes after the whole request was handed to the transport: it may have reached the
+/// server, so it is `NoResponse` (resent once, then terminal), not `NotSent` (retried without
+/// limit with a refresh token the server may have spent).
+#[test]
+fn a_failed_flush_is_no_response() {
+    assert_eq!(
+        ExchangeError::Flush(ErrorKind::Other).transport_failure(),
+        TransportFailure::NoResponse
+    );
+}
+
+/// RFC 9112 §6.1: a sender MUST NOT apply `chunked` more than once; the module supports
+/// `chunked` once only, so a repeated one is refused, in one field or two.
+#[test]
+fn chunked_twice_is_unsupported() {
+    for head in [
+        &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n"[..],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n",
+    ] {
+        let mut input = Vec::from(head);
+        input.extend_from_slice(b"2\r\n{}\r\n0\r\n\r\n");
+        let mut buf = [0u8; 256];
+        assert_eq!(
+            run(&input, 1000, &mut buf),
+            Err(ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "unsupported_transfer_encoding"
+            }),
+            "{:?}",
+            core::str::from_utf8(head)
+        );
+    }
+}
+
+/// A `Content-Length` body that ends exactly at the end of the buffer fits (as an until-close
+/// or chunked one does); one byte more is too large.
+#[test]
+fn content_length_body_may_fill_the_buffer_exactly() {
+    let head = b"HTTP/1.1 200 OK\r\nContent-Length: 60\r\n\r\n";
+    let mut input = Vec::from(&head[..]);
+    input.resize(head.len() + 60, b'x');
+    for step in [1, 7, 1000] {
+        let mut buf = std::vec![0u8; head.len() + 60];
+        let (status, _, body) = run(&input, step, &mut buf).unwrap();
+        assert_eq!((status, body.len()), (200, 60), "step {step}");
+        let mut small = std::vec![0u8; head.len() + 59];
+        assert_eq!(
+            run(&input, step, &mut small).err(),
+            Some(ExchangeError::SuccessUnreadable {
+                status: 200,
+                cause: "response_too_large"
+            })
+        );
+    }
+}
+
+/// RFC 9112 §7.1: `chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF`; anything else after
+/// the chunk data is broken framing.
+#[test]
+fn chunk_data_must_end_with_crlf() {
+    for input in [
+        &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}XY0\r\n\r\n"[..],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\n\n0\r\n\r\n",
+    ] {
+        for step in [1, 1000] {
+            let mut buf = [0u8; 256];
+            assert_eq!(
+                run(input, step, &mut buf),
+                Err(ExchangeError::SuccessUnreadable {
+                    status: 200,
+                    cause: "malformed"
+                }),
+                "step {step}"
+            );
+        }
+    }
+}
+
+/// A `Retry-After` too large for `u32` saturates (the machine then caps it at
+/// `retry_after_max`); it never becomes 0.
+#[test]
+fn a_huge_retry_after_saturates() {
+    let mut buf = [0u8; 256];
+    let (status, retry, _) = run(
+        b"HTTP/1.1 503 Unavailable\r\nRetry-After: 99999999999\r\nContent-Length: 0\r\n\r\n",
+        1000,
+        &mut buf,
+    )
+    .unwrap();
+    assert_eq!((status, retry), (503, Some(u32::MAX)));
+}
+
+/// RFC 9110 §8.6: `Content-Length = 1*DIGIT`; an empty value is not a length of 0.
+#[test]
+fn an_empty_content_length_is_malformed() {
+    let mut buf = [0u8; 256];
+    assert_eq!(
+        run(
+            b"HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\n",
+            1000,
+            &mut buf
+        ),
+        Err(ExchangeError::SuccessUnreadable {
+            status: 200,
+            cause: "malformed"
+        })
+    );
+}
+
+/// `Target::path` starts with `/` (RFC 9112 §3.2.1 origin-form): anything else cannot go into
+/// the request line.
+#[test]
+fn a_path_without_a_leading_slash_is_an_invalid_target() {
+    let mut buf = [0u8; 512];
+    let mut mock = Mock::new(b"HTTP/1.1 204 No Content\r\n\r\n", 64);
+    let bad = Target {
+        host: "auth.example",
+        path: "oauth/token",
+    };
+    assert_eq!(
+        exchange(&mut mock, &bad, &request(), &mut buf, &mut || false),
+        Err(ExchangeError::InvalidTarget)
+    );
+    assert!(mock.written.is_empty());
+}
+
+/// `deadline_passed` is called before every read, the read that checks whether an until-close
+/// body that filled the buffer has ended included.
+#[test]
+fn the_deadline_is_checked_before_the_end_of_stream_probe() {
+    let head = b"HTTP/1.1 200 OK\r\n\r\n";
+    let mut input = Vec::from(&head[..]);
+    input.resize(100, b'x');
+    let mut buf = [0u8; 100];
+    let mut mock = Mock::new(&input, 1000);
+    let mut calls = 0;
+    // The first read brings the whole buffer; the deadline passes right after it.
+    let result = exchange(&mut mock, &TARGET, &request(), &mut buf, &mut || {
+        calls += 1;
+        calls > 1
+    })
+    .map(|r| r.status);
+    assert_eq!(
+        result,
+        Err(ExchangeError::SuccessUnreadable {
+            status: 200,
+            cause: "timeout"
+        })
+    );
+}

@@ -127,8 +127,9 @@ impl Config {
     }
 
     /// Delay before trying again when the server answered with a token that does not extend
-    /// the expiry, or that expires before [`min_refresh_interval`](Self::min_refresh_interval)
-    /// ends; it doubles with each consecutive such answer, up to
+    /// the expiry, or that expires no later than the end of
+    /// [`min_refresh_interval`](Self::min_refresh_interval); it doubles with each consecutive
+    /// such answer, up to
     /// [`backoff_max`](Self::backoff_max). Default **30 s**: such a server would otherwise be
     /// asked again at once, forever.
     #[must_use]

@@ -1020,9 +1020,263 @@ fn tokens_shorter_than_twice_the_minimum_interval_are_refreshed_every_interval()
         assert_eq!(m.streaks(), (0, 0));
         now += 10;
     }
-    // A token that dies before the interval ends cannot be kept fresh at that rate: that is
-    // still the stale back-off.
-    answer(&mut m, now, 200, r#"{"access_token":"a","expires_in":9}"#);
+    // A token that dies no later than the interval's end cannot be kept fresh at that rate:
+    // that is still the stale back-off (10 s: it would be refreshed the second it expires).
+    answer(&mut m, now, 200, r#"{"access_token":"a","expires_in":10}"#);
     assert!(!m.is_due(now + 10));
     assert_eq!(m.streaks(), (0, 1));
+}
+
+// ----- Boundaries and resets the mutation review (eleventh session) found untested -----
+
+/// Tokens exactly as long as the machine's capacities fit (`AT` = 32, `RT` = 16 for `Small`):
+/// they are committed, and a rotated refresh token of exactly `RT` bytes is kept beside an
+/// access token too large (the old one may be spent).
+#[test]
+fn tokens_exactly_at_capacity_are_committed_and_kept() {
+    let at32 = "a".repeat(32);
+    let rt16 = "r".repeat(16);
+    // Both exactly at capacity: committed.
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    let body =
+        std::format!(r#"{{"access_token":"{at32}","refresh_token":"{rt16}","expires_in":3600}}"#);
+    send_and_answer(&mut m, 3540, 200, &body);
+    assert!(
+        matches!(m.poll_event(), Some(Event::Refreshed { rotated: true, .. })),
+        "{:?}",
+        m.last_error()
+    );
+    assert_eq!(m.access_token(3540), Ok(at32.as_str()));
+    assert_eq!(m.refresh_token(), Some(rt16.as_str()));
+    // Access token one byte too large: terminal, but the rotated refresh token of exactly
+    // `RT` bytes replaces the old one.
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    let at33 = "a".repeat(33);
+    let body = std::format!(r#"{{"access_token":"{at33}","refresh_token":"{rt16}"}}"#);
+    answer(&mut m, 3540, 200, &body);
+    assert_eq!(
+        m.last_error(),
+        Some(RefreshError::AccessTokenTooLarge {
+            len: 33,
+            capacity: 32
+        })
+    );
+    assert_eq!(m.refresh_token(), Some(rt16.as_str()), "rotated token lost");
+}
+
+/// Each credential's expiry is reported once (`Event::Expired`): a refreshed credential that
+/// expires in turn is reported too.
+#[test]
+fn the_expiry_of_a_refreshed_credential_is_reported_too() {
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 100).unwrap();
+    m.handle_timeout(100);
+    assert_eq!(m.poll_event(), Some(Event::Expired { expires_at: 100 }));
+    answer(
+        &mut m,
+        100,
+        200,
+        r#"{"access_token":"a2","expires_in":3600}"#,
+    );
+    assert_eq!(m.expires_at(), Some(3700));
+    // Nothing due until the new one's advisory window; its expiry is a deadline again.
+    assert_eq!(m.poll_timeout(), Some(3640));
+    m.handle_timeout(3700);
+    let mut expired = 0;
+    while let Some(e) = m.poll_event() {
+        if e == (Event::Expired { expires_at: 3700 }) {
+            expired += 1;
+        }
+    }
+    assert_eq!(expired, 1, "the new credential's expiry was not reported");
+}
+
+/// A success ends the failure streak: the next failure backs off from `backoff_initial`
+/// again, not from where the earlier streak left off.
+#[test]
+fn a_success_resets_the_failure_back_off() {
+    let config = Config::default().jitter_max(0).backoff_initial(5);
+    let mut m: RefreshMachine<32, 16, 8> = RefreshMachine::new(config, 1);
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    answer(&mut m, 3540, 503, ""); // retry at 3545
+    answer(&mut m, 3545, 503, ""); // retry at 3555
+    answer(
+        &mut m,
+        3555,
+        200,
+        r#"{"access_token":"a2","expires_in":3600}"#,
+    );
+    assert_eq!(m.last_error(), None);
+    // Next window: 3555 + 3600 - 60.
+    send_and_answer(&mut m, 7095, 503, "");
+    assert_eq!(
+        m.poll_event(),
+        Some(Event::RefreshFailed {
+            error: RefreshError::Status { status: 503 },
+            terminal: false,
+            retry_at: Some(7100),
+        })
+    );
+}
+
+/// A success that extends the expiry ends the stale streak: the next stale answer waits
+/// `stale_backoff`, not twice that.
+#[test]
+fn a_fresh_success_resets_the_stale_back_off() {
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    // Stale: expires before the old expiry. Stale back-off 30 s.
+    answer(&mut m, 3540, 200, r#"{"access_token":"a2","expires_in":1}"#);
+    assert_eq!(m.next_refresh_at(), Some(3570));
+    // Fresh: extends the expiry.
+    answer(
+        &mut m,
+        3570,
+        200,
+        r#"{"access_token":"a3","expires_in":3600}"#,
+    );
+    assert_eq!(m.next_refresh_at(), Some(3570 + 3600 - 60));
+    // Stale again: the streak starts over at 30 s.
+    answer(&mut m, 7110, 200, r#"{"access_token":"a4","expires_in":1}"#);
+    assert_eq!(m.next_refresh_at(), Some(7140));
+}
+
+/// A new credential starts with no unanswered send: a request that got no response is resent
+/// once, whatever happened to the previous credential's requests.
+#[test]
+fn a_new_credential_gets_its_own_resend() {
+    let mut m = small();
+    let mut buf = [0u8; 256];
+    let client = Client::public("c");
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    assert!(m.poll_request(3540, &client, &mut buf).unwrap().is_some());
+    m.handle_transport_error(3540, TransportFailure::NoResponse)
+        .unwrap();
+    // The user signs in again before the resend.
+    m.set_credential(3541, "b1", Some("s1"), 3541 + 3600)
+        .unwrap();
+    assert!(m.poll_request(7081, &client, &mut buf).unwrap().is_some());
+    m.handle_transport_error(7081, TransportFailure::NoResponse)
+        .unwrap();
+    assert_eq!(m.last_error(), Some(RefreshError::NoResponse));
+    assert!(!m.is_terminal(), "the first send of s1 is resent once");
+}
+
+/// "Never larger than the advisory margin" (`Config::mandatory_margin`): a mandatory margin
+/// configured larger is lowered to the advisory one, so the token is never withheld before a
+/// refresh may start.
+#[test]
+fn the_mandatory_margin_never_exceeds_the_advisory_margin() {
+    let config = Config::default().jitter_max(0).mandatory_margin(120);
+    let mut m: RefreshMachine<32, 16, 8> = RefreshMachine::new(config, 1);
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    assert_eq!(m.access_token(3539), Ok("a1"));
+    assert_eq!(m.status(3539), Status::Fresh);
+    assert!(!m.is_due(3539));
+    assert_eq!(m.status(3540), Status::Mandatory);
+    assert!(m.is_due(3540));
+}
+
+/// A forced refresh (`handle_refresh_requested`, `handle_token_rejected`) is a wait like the
+/// others when the wall clock steps back: what was left of it (nothing) is left from `now`.
+#[test]
+fn a_forced_refresh_survives_a_wall_clock_stepped_back() {
+    let client = Client::public("c");
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 100_000).unwrap();
+    m.handle_refresh_requested(5000);
+    assert!(m.is_due(5000));
+    // The clock is stepped back an hour before the adapter gets to send.
+    let back = 5000 - 3600;
+    let mut buf = [0u8; 256];
+    assert!(
+        m.poll_request(back, &client, &mut buf).unwrap().is_some(),
+        "the forced refresh was pushed an hour away"
+    );
+}
+
+/// A refresh the caller asked for makes the status `Advisory` (usable, a refresh should
+/// start), not `Fresh`.
+#[test]
+fn a_requested_refresh_makes_the_status_advisory() {
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    assert_eq!(m.status(100), Status::Fresh);
+    m.handle_refresh_requested(100);
+    assert_eq!(m.status(100), Status::Advisory);
+    assert_eq!(m.access_token(100), Ok("a1"));
+}
+
+/// `poll_timeout` is the next time `poll_request` or `handle_timeout` has something to do:
+/// while a request is in flight only the expiry, not the (past) refresh time, or an adapter
+/// that sleeps until it wakes up in a loop.
+#[test]
+fn poll_timeout_while_in_flight_is_the_expiry_only() {
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    let mut buf = [0u8; 256];
+    assert!(m
+        .poll_request(3540, &Client::public("c"), &mut buf)
+        .unwrap()
+        .is_some());
+    assert_eq!(m.poll_timeout(), Some(3600));
+}
+
+/// `last_error_code` goes with an OAuth `last_error` only: a later transport failure does not
+/// leave the earlier code behind.
+#[test]
+fn no_response_clears_the_last_error_code() {
+    let mut m = small();
+    let client = Client::public("c");
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    answer(&mut m, 3540, 503, r#"{"error":"temporarily_unavailable"}"#);
+    assert_eq!(
+        m.last_error_code().and_then(|c| c.as_str().map(str::len)),
+        Some("temporarily_unavailable".len())
+    );
+    let retry = m.next_refresh_at().unwrap();
+    let mut buf = [0u8; 256];
+    assert!(m.poll_request(retry, &client, &mut buf).unwrap().is_some());
+    m.handle_transport_error(retry, TransportFailure::NoResponse)
+        .unwrap();
+    assert_eq!(m.last_error(), Some(RefreshError::NoResponse));
+    assert_eq!(m.last_error_code(), None);
+}
+
+/// A refresh-token-only credential has no access token: its empty string is not a token the
+/// server could echo, so the error code stays readable.
+#[test]
+fn error_code_of_a_refresh_token_only_credential_is_kept() {
+    let mut m = small();
+    m.set_refresh_token_only(0, "r1").unwrap();
+    answer(&mut m, 0, 400, r#"{"error":"invalid_grant"}"#);
+    assert_eq!(
+        m.last_error(),
+        Some(RefreshError::OAuth {
+            code: OAuthError::InvalidGrant,
+            status: 400
+        })
+    );
+    assert_eq!(
+        m.last_error_code()
+            .and_then(|c| c.as_str().map(|s| s == "invalid_grant")),
+        Some(true)
+    );
+}
+
+/// RFC 6749 §5.1: tokens come with a 2xx (200). A 300 is not a success, whatever its body.
+#[test]
+fn tokens_in_a_300_are_not_committed() {
+    let mut m = small();
+    m.set_credential(0, "a1", Some("r1"), 3600).unwrap();
+    answer(
+        &mut m,
+        3540,
+        300,
+        r#"{"access_token":"a2","expires_in":3600}"#,
+    );
+    assert_eq!(m.last_error(), Some(RefreshError::Status { status: 300 }));
+    assert_eq!(m.access_token(3540), Ok("a1"));
 }

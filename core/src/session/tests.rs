@@ -2037,3 +2037,31 @@ fn debug_never_shows_tokens_cookies_or_the_csrf_secret() {
         "{shown}"
     );
 }
+
+/// "A new refresh token replaces the old one and an absent one keeps it" (module
+/// docs of `session::refresh`, AUTHJS.md §7 step 3 `refresh_token: new ?? old`): storing a
+/// credential without a refresh token keeps the token's own.
+#[test]
+fn oauth_token_set_credential_without_a_refresh_token_keeps_the_old_one() {
+    let mut token = OAuthToken::<64, 64, 64>::default();
+    token
+        .set_credential(OAuthFields {
+            access_token: "a1",
+            refresh_token: Some("r1"),
+            expires_at: 100,
+        })
+        .unwrap();
+    token
+        .set_credential(OAuthFields {
+            access_token: "a2",
+            refresh_token: None,
+            expires_at: 200,
+        })
+        .unwrap();
+    assert_eq!(token.access_token.as_deref(), Some("a2"));
+    assert_eq!(
+        token.refresh_token.as_deref(),
+        Some("r1"),
+        "refresh token lost"
+    );
+}
