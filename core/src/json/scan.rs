@@ -226,14 +226,19 @@ pub(crate) fn scan_string_in<'a>(
     start: usize,
 ) -> Result<Str<'a>, Error> {
     let content = start + 1;
-    let i = find_special_outlined(input, content);
-    if input.get(i) == Some(&b'"') {
-        if let Some(raw) = text.and_then(|t| t.get(content..i)) {
-            return Ok(Str {
-                raw,
-                end: i + 1,
-                escaped: false,
-            });
+    if let Some(t) = text {
+        // The closing quote is looked at in `t` itself, so that the compiler sees that the
+        // slice ends at an ASCII byte (a character boundary) and does not test it again.
+        let bytes = t.as_bytes();
+        let i = find_special_outlined(bytes, content);
+        if bytes.get(i) == Some(&b'"') {
+            if let Some(raw) = t.get(content..i) {
+                return Ok(Str {
+                    raw,
+                    end: i + 1,
+                    escaped: false,
+                });
+            }
         }
     }
     scan_string_full(input, text, start)
