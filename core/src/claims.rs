@@ -249,6 +249,19 @@ impl<'v> Checker<'v> {
         Ok(())
     }
 
+    /// What [`Checker::check_member`] does with a member whose value it does not read (see
+    /// `reads_value` below): `iss`, `sub`, `aud` and `jti` are counted, so that a second one is
+    /// refused; any other name is not a claim read by value only.
+    fn count_once(&mut self, name: &[u8]) -> Result<(), DecodeError> {
+        match name {
+            b"iss" => once(&mut self.iss, "iss"),
+            b"sub" => once(&mut self.sub, "sub"),
+            b"aud" => once(&mut self.aud, "aud"),
+            b"jti" => once(&mut self.jti, "jti"),
+            _ => Ok(()),
+        }
+    }
+
     /// The checks after the last member: required claims, then the time rules.
     pub(crate) fn finish(&self, now: i64) -> Result<TimeClaims, DecodeError> {
         let (v, t) = (self.v, &self.t);
@@ -304,6 +317,35 @@ impl<'de> json::Observer<'de> for &mut Checker<'_> {
         }
     }
 
+    #[inline]
+    fn plain_integer(&mut self, raw_name: &[u8], value: u64) -> Option<bool> {
+        // As `check_member` with a plain integer: the time claims take it whole (`set_time`);
+        // any other name goes the general way.
+        let (slot, claim) = match raw_name {
+            b"exp" => (&mut self.t.exp, "exp"),
+            b"nbf" => (&mut self.t.nbf, "nbf"),
+            b"iat" => (&mut self.t.iat, "iat"),
+            _ => return None,
+        };
+        match set_time_plain(slot, claim, value) {
+            Ok(()) => Some(true),
+            Err(e) => {
+                self.error = Some(e);
+                Some(false)
+            }
+        }
+    }
+
+    fn name_only(&mut self, raw_name: &[u8]) -> bool {
+        match self.count_once(raw_name) {
+            Ok(()) => true,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
+        }
+    }
+
     fn end(&mut self) {
         self.complete = true;
     }
@@ -333,6 +375,19 @@ fn once(seen: &mut bool, claim: &'static str) -> Result<(), DecodeError> {
     if core::mem::replace(seen, true) {
         return Err(DecodeError::InvalidClaim { claim });
     }
+    Ok(())
+}
+
+/// [`set_time`] for a plain integer value.
+fn set_time_plain(
+    slot: &mut Option<i64>,
+    claim: &'static str,
+    value: u64,
+) -> Result<(), DecodeError> {
+    if slot.is_some() {
+        return Err(DecodeError::InvalidClaim { claim });
+    }
+    *slot = Some(whole_seconds(value).ok_or(DecodeError::InvalidClaim { claim })?);
     Ok(())
 }
 

@@ -988,19 +988,50 @@ fn verify_and_finish<'s, T: Deserialize<'s>>(
     if first && !(sig_len_ok && run.verify(end, sig)) {
         return Err(DecodeError::BadSignature);
     }
-    let result = finish_with(
-        header,
-        payload,
-        arena,
-        &options.validation,
-        now,
-        &mut || run.step_to_end(end),
-    );
-    // Verified before the parse, or now.
-    if !(first || (sig_len_ok && run.verify(end, sig))) {
-        return Err(DecodeError::BadSignature);
+    let mut mac = JwsMac {
+        run,
+        end,
+        sig,
+        verified: first,
+        sig_len_ok,
+    };
+    finish_with(header, payload, arena, &options.validation, now, &mut mac)
+}
+
+/// The MAC of a JWS decode as [`finish_with`] drives it: a step per top-level member of the
+/// payload, then the check, before any result is returned.
+trait MacSteps {
+    /// One step towards the MAC.
+    fn tick(&mut self);
+    /// Whether the MAC matches.
+    fn verify(&mut self) -> bool;
+}
+
+/// No MAC (JWE decoding checked its tag before the parse).
+impl MacSteps for () {
+    fn tick(&mut self) {}
+    fn verify(&mut self) -> bool {
+        true
     }
-    result
+}
+
+/// A JWS MAC run over `data[..end]`, to be compared with `sig`; `verified` when it was already
+/// checked (verify before parse), `sig_len_ok` when `sig` has the MAC's length.
+struct JwsMac<'r, 'd, 't> {
+    run: &'r mut MacRun<'d>,
+    end: usize,
+    sig: &'t [u8],
+    verified: bool,
+    sig_len_ok: bool,
+}
+
+impl MacSteps for JwsMac<'_, '_, '_> {
+    fn tick(&mut self) {
+        self.run.step_to_end(self.end);
+    }
+    fn verify(&mut self) -> bool {
+        self.verified || (self.sig_len_ok && self.run.verify(self.end, self.sig))
+    }
 }
 
 /// The shared tail of JWS and JWE decoding: claim validation, then typed deserialization.
@@ -1015,7 +1046,7 @@ pub(crate) fn finish<'s, T: Deserialize<'s>>(
     validation: &Validation<'_>,
     now: i64,
 ) -> Result<Decoded<'s, T>, DecodeError> {
-    finish_with(header, payload, arena, validation, now, &mut || {})
+    finish_with(header, payload, arena, validation, now, &mut ())
 }
 
 /// [`finish`], running `tick` at the start of each top-level member of the payload.
@@ -1028,7 +1059,7 @@ fn finish_with<'s, T: Deserialize<'s>>(
     arena: &'s mut [u8],
     validation: &Validation<'_>,
     now: i64,
-    tick: &mut dyn FnMut(),
+    mac: &mut dyn MacSteps,
 ) -> Result<Decoded<'s, T>, DecodeError> {
     // One pass: the registered claims are checked as the typed deserialization meets them.
     // The result is exactly that of `claims::validate` followed by `json::from_slice` (the
@@ -1041,9 +1072,15 @@ fn finish_with<'s, T: Deserialize<'s>>(
     let mut checker = claims::Checker::new(validation);
     let observer = json::Ticking {
         inner: &mut checker,
-        tick,
+        tick: || mac.tick(),
     };
     let (result, _) = json::from_slice_observed::<T, _>(payload, arena, observer);
+    // The MAC ran alongside the parse: nothing that depends on the payload is returned unless
+    // it matches. (Checked here rather than by the caller, so that the result is built where
+    // it is returned instead of being copied there after the check.)
+    if !mac.verify() {
+        return Err(DecodeError::BadSignature);
+    }
     match result {
         Ok((claims, _)) => {
             let times = if checker.complete {

@@ -26,6 +26,16 @@ pub(crate) trait Observer<'de> {
     /// Sees a wanted member of the top-level object before the target type reads its value;
     /// `false` aborts the deserialization (with an unspecified error).
     fn member(&mut self, key: Key<'de>, value: Value<'de>) -> bool;
+    /// Sees a wanted member whose value it does not read ([`Observer::reads_value`]) by its
+    /// name alone, which has no escape; `false` aborts as in [`Observer::member`].
+    fn name_only(&mut self, raw_name: &[u8]) -> bool;
+    /// Sees a wanted member (its name without escapes) whose value is a plain integer, as
+    /// [`Observer::member`] would with that value; `None` to be shown it by
+    /// [`Observer::member`] instead.
+    #[inline(always)]
+    fn plain_integer(&mut self, _raw_name: &[u8], _value: u64) -> Option<bool> {
+        None
+    }
     /// The target type read the top-level object to its closing brace, so every member was
     /// offered to [`Observer::wants`].
     fn end(&mut self);
@@ -55,6 +65,14 @@ impl<'de, O: Observer<'de>, F: FnMut()> Observer<'de> for Ticking<O, F> {
         self.inner.member(key, value)
     }
     #[inline(always)]
+    fn name_only(&mut self, raw_name: &[u8]) -> bool {
+        self.inner.name_only(raw_name)
+    }
+    #[inline(always)]
+    fn plain_integer(&mut self, raw_name: &[u8], value: u64) -> Option<bool> {
+        self.inner.plain_integer(raw_name, value)
+    }
+    #[inline(always)]
     fn end(&mut self) {
         self.inner.end();
     }
@@ -72,6 +90,10 @@ impl Observer<'_> for () {
     }
     #[inline(always)]
     fn member(&mut self, _key: Key<'_>, _value: Value<'_>) -> bool {
+        true
+    }
+    #[inline(always)]
+    fn name_only(&mut self, _raw_name: &[u8]) -> bool {
         true
     }
     #[inline(always)]
@@ -213,6 +235,12 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
     }
 
     /// Scans the string at `self.pos` (the opening quote).
+    ///
+    /// This, [`Self::parse_str`] and the string and option entry points are inlined, so that
+    /// a string value's position and text stay in registers on their way to the visitor,
+    /// instead of passing through a `Result` in memory at each of three calls (the position
+    /// is the parse's critical path; measured faster, BENCHMARKS.md, eleventh round).
+    #[inline(always)]
     fn scan_str(&mut self) -> Result<scan::Str<'de>, Error> {
         let s = scan::scan_string_in(self.input, self.text, self.pos)?;
         self.pos = s.end;
@@ -221,6 +249,7 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
     }
 
     /// Parses the string at `self.pos`, unescaping into the arena if needed.
+    #[inline(always)]
     fn parse_str(&mut self) -> Result<&'de str, Error> {
         let start = self.pos;
         let s = self.scan_str()?;
@@ -498,10 +527,12 @@ impl<'de, O: Observer<'de>> de::Deserializer<'de> for &mut Deserializer<'de, O> 
         self.deserialize_any(visitor)
     }
 
+    #[inline]
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.string_or_any(visitor)
     }
 
+    #[inline]
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         self.string_or_any(visitor)
     }
@@ -521,6 +552,7 @@ impl<'de, O: Observer<'de>> de::Deserializer<'de> for &mut Deserializer<'de, O> 
         self.deserialize_bytes(visitor)
     }
 
+    #[inline]
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
         let start = self.pos;
         if self.peek()? == b'n' {
@@ -692,7 +724,38 @@ impl<'de, O: Observer<'de>> Deserializer<'de, O> {
 
     /// Shows the observer the top-level member whose name starts at `key_start`; `self.pos`
     /// is just after its colon. Reads ahead without moving `self.pos`.
+    ///
+    /// The two common cases are inline and take no more than they need: a member the observer
+    /// only counts (`jti`, usually `sub`) by its name, and a plain integer (`iat`, `exp`) by its
+    /// value, without the `Key` and `Value` that [`Self::observe_member`] builds. Every
+    /// instruction here runs beside the MAC's compressions, which fill the processor's
+    /// reorder buffer, so fewer instructions is less time (BENCHMARKS.md, eleventh round).
+    #[inline(always)]
     fn observe(&mut self, raw: &'de [u8], escaped: bool, key_start: usize) -> Result<(), Error> {
+        if !escaped {
+            let handled = if !self.observer.reads_value(raw, false) {
+                Some(self.observer.name_only(raw))
+            } else {
+                let value_start = scan::skip_ws(self.input, self.pos);
+                scan::plain_u64(self.input, value_start)
+                    .and_then(|(value, _)| self.observer.plain_integer(raw, value))
+            };
+            match handled {
+                Some(true) => return Ok(()),
+                Some(false) => return Err(Error::mismatch(None)),
+                None => {}
+            }
+        }
+        self.observe_member(raw, escaped, key_start)
+    }
+
+    /// [`Self::observe`] for any member.
+    fn observe_member(
+        &mut self,
+        raw: &'de [u8],
+        escaped: bool,
+        key_start: usize,
+    ) -> Result<(), Error> {
         // The target type's identifier deserialization validated the name already.
         let name = match self
             .text
