@@ -967,4 +967,34 @@ mod tests {
             assert_eq!(decode(&e, &mut back).unwrap(), &data[..n]);
         }
     }
+
+    /// `validate` refuses exactly what `decode` refuses, with the same error, for every input
+    /// of two and three characters: the unused low bits of the last character are four
+    /// (`AI`: value 8 sets only the highest of them) and two (`AAC`: value 2).
+    #[test]
+    fn validate_agrees_with_decode_on_every_short_tail() {
+        assert_eq!(validate(b"AI"), Err(Base64Error::NonCanonical));
+        assert_eq!(validate(b"AAC"), Err(Base64Error::NonCanonical));
+        assert_eq!(validate(b"AAAAAI"), Err(Base64Error::NonCanonical));
+        assert_eq!(validate(b"AAAAAAC"), Err(Base64Error::NonCanonical));
+        let mut out = [0u8; 8];
+        for &a in ENCODE {
+            for &b in ENCODE {
+                let two = [a, b];
+                assert_eq!(
+                    validate(&two),
+                    decode(&two, &mut out).map(|d| d.len()),
+                    "{:?}",
+                    core::str::from_utf8(&two)
+                );
+                let three = [b'A', a, b];
+                assert_eq!(
+                    validate(&three),
+                    decode(&three, &mut out).map(|d| d.len()),
+                    "{:?}",
+                    core::str::from_utf8(&three)
+                );
+            }
+        }
+    }
 }

@@ -742,4 +742,77 @@ mod tests {
             );
         }
     }
+
+    /// `iss`, `sub`, `aud` and `jti` given twice are `InvalidClaim` naming the claim, as the
+    /// time claims are ("A registered claim given twice is refused"), whether or not the
+    /// validation names an expected value.
+    #[test]
+    fn repeated_string_claims_are_invalid() {
+        for (claim, payload) in [
+            ("iss", r#"{"iss":"me","iss":"you"}"#),
+            ("sub", r#"{"sub":"1","sub":"2"}"#),
+            ("aud", r#"{"aud":"app","aud":"other"}"#),
+            ("jti", r#"{"jti":"a","jti":"a"}"#),
+            ("sub", r#"{"sub":"1","\u0073ub":"1"}"#),
+        ] {
+            assert_eq!(
+                check(payload, &Validation::new(), 0),
+                Err(DecodeError::InvalidClaim { claim }),
+                "{payload}"
+            );
+        }
+        let v = Validation::new().with_issuer("me").with_subject("1");
+        assert_eq!(
+            check(r#"{"iss":"me","iss":"me"}"#, &v, 0),
+            Err(DecodeError::InvalidClaim { claim: "iss" })
+        );
+        assert_eq!(
+            check(r#"{"sub":"1","sub":"1"}"#, &v.with_issuer("me"), 0),
+            Err(DecodeError::InvalidClaim { claim: "sub" })
+        );
+    }
+
+    /// The largest NumericDate is accepted in every decimal form, not only as a plain integer.
+    #[test]
+    fn the_largest_numeric_date_is_accepted_in_any_form() {
+        for text in [
+            "253402300799",
+            "253402300799.0",
+            "253402300799.000",
+            "2.53402300799e11",
+            "2.53402300799E+11",
+            "25340230079.9e1",
+            "+253402300799",
+        ] {
+            assert_eq!(numeric_date(text), Some(MAX_NUMERIC_DATE), "{text}");
+        }
+        for text in ["253402300799.5", "2.534023008e11", "253402300799.0000001"] {
+            assert_eq!(numeric_date(text), None, "{text}");
+        }
+        assert_eq!(
+            check(r#"{"exp":2.53402300799e11}"#, &Validation::new(), 0),
+            Ok(TimeClaims {
+                exp: Some(MAX_NUMERIC_DATE),
+                ..TimeClaims::default()
+            })
+        );
+    }
+
+    /// Exponents of any length are decided without overflow (a panic in debug builds, and a
+    /// wrapped exponent, hence a wrong date, in release builds): huge positive exponents are
+    /// too large, huge negative ones round up to one second.
+    #[test]
+    fn huge_exponents_neither_overflow_nor_wrap() {
+        let digits = "9".repeat(40);
+        assert_eq!(numeric_date(&std::format!("1e{digits}")), None);
+        assert_eq!(numeric_date(&std::format!("1e+{digits}")), None);
+        assert_eq!(numeric_date(&std::format!("1e-{digits}")), Some(1));
+        // 10^20 + 1: wrapping i64 arithmetic would make this exponent small.
+        assert_eq!(numeric_date("1e100000000000000000001"), None);
+        assert_eq!(numeric_date("1e18446744073709551617"), None);
+        assert_eq!(
+            check(r#"{"exp":1e99999999999999999999}"#, &Validation::new(), 0),
+            Err(DecodeError::InvalidClaim { claim: "exp" })
+        );
+    }
 }

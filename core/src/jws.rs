@@ -2176,4 +2176,78 @@ mod tests {
             assert_eq!(got, Ok(()), "{n}: encode wrote a token that decode refuses");
         }
     }
+
+    /// An empty payload segment is `Malformed(EmptySegment)` (RFC 7515 §7.1 has three
+    /// non-empty parts here: a JWT payload is a JSON object), even with a valid MAC over it,
+    /// and not a JSON or signature error.
+    #[test]
+    fn an_empty_payload_segment_is_an_empty_segment() {
+        let key = rfc7515_key();
+        let empty = Err(DecodeError::Malformed(Malformed::EmptySegment));
+        let mut buf = [0u8; 64];
+        let header = base64url::encode(br#"{"alg":"HS256"}"#, &mut buf).unwrap();
+        let signing_input = std::format!("{header}.");
+        let mut mac = [0u8; MAX_MAC_LEN];
+        let n = key.sign(signing_input.as_bytes(), &mut mac);
+        let mut sig = [0u8; 128];
+        let sig = base64url::encode(&mac[..n], &mut sig).unwrap();
+        let mut scratch = [0u8; 256];
+        for token in [
+            std::format!("{signing_input}.{sig}"),
+            std::format!("{signing_input}."),
+        ] {
+            let got = decode::<serde::de::IgnoredAny>(
+                token.as_bytes(),
+                &key,
+                &DecodeOptions::new(),
+                0,
+                &mut scratch,
+            );
+            assert_eq!(got.map(|_| ()), empty, "{token}");
+        }
+    }
+
+    /// A header naming another HMAC algorithm than the key's is `AlgMismatch` with the one it
+    /// names (the error's documented `found`), not `UnsupportedAlg`: only names outside
+    /// HS256/384/512 are unsupported.
+    #[test]
+    fn another_hmac_alg_is_an_alg_mismatch_naming_it() {
+        for (header, found) in [
+            (&br#"{"alg":"HS384"}"#[..], Algorithm::Hs384),
+            (br#"{"alg":"HS512","typ":"JWT"}"#, Algorithm::Hs512),
+            (
+                br#"{"typ":"JWT","alg":"HS384","kid":"k"}"#,
+                Algorithm::Hs384,
+            ),
+        ] {
+            assert_eq!(
+                decode_raw(header, br#"{"sub":"a"}"#),
+                Err(DecodeError::AlgMismatch {
+                    expected: Algorithm::Hs256,
+                    found: Some(found),
+                })
+            );
+        }
+        assert_eq!(
+            decode_raw(br#"{"alg":"HS257"}"#, br#"{"sub":"a"}"#),
+            Err(DecodeError::UnsupportedAlg)
+        );
+    }
+
+    /// `HmacKey::verify` takes only the whole MAC: a prefix of it, and the empty tag above
+    /// all, is refused (the decoders check the length first, this public method must too).
+    #[test]
+    fn hmac_verify_refuses_a_truncated_or_empty_tag() {
+        for alg in [Algorithm::Hs256, Algorithm::Hs384, Algorithm::Hs512] {
+            let key = HmacKey::new(alg, &[7u8; 64]).unwrap();
+            let data = b"header.payload";
+            let mut mac = [0u8; MAX_MAC_LEN];
+            let n = key.sign(data, &mut mac);
+            assert!(key.verify(data, &mac[..n]));
+            assert!(!key.verify(data, &[]), "{alg}: empty tag");
+            for len in [1, 16, n / 2, n - 1] {
+                assert!(!key.verify(data, &mac[..len]), "{alg}: {len}-byte prefix");
+            }
+        }
+    }
 }

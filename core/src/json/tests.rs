@@ -1641,3 +1641,44 @@ fn the_first_problem_in_document_order_is_reported() {
         );
     }
 }
+
+/// The deserializer's own depth limit: a type that opens arrays as deep as the input goes
+/// (not through `IgnoredAny`, whose skip has its own budget) gets `TooDeep` at the 65th
+/// level, and reads 64.
+#[test]
+fn a_recursive_type_is_held_to_the_depth_limit() {
+    struct Nest(usize);
+    impl<'de> Deserialize<'de> for Nest {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> serde::de::Visitor<'de> for V {
+                type Value = Nest;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("nested arrays")
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut a: A,
+                ) -> Result<Nest, A::Error> {
+                    let mut depth = 1;
+                    while let Some(Nest(inner)) = a.next_element::<Nest>()? {
+                        depth = depth.max(inner + 1);
+                    }
+                    Ok(Nest(depth))
+                }
+            }
+            d.deserialize_seq(V)
+        }
+    }
+    let arrays = |n: usize| [vec![b'['; n], vec![b']'; n]].concat();
+    let ok = arrays(MAX_DEPTH);
+    assert_eq!(
+        from_slice::<Nest>(&ok, &mut arena()).map(|(n, _)| n.0),
+        Ok(MAX_DEPTH)
+    );
+    let deep = arrays(MAX_DEPTH + 1);
+    assert_eq!(
+        from_slice::<Nest>(&deep, &mut arena()).map(|(n, _)| n.0),
+        Err(Error::TooDeep { offset: MAX_DEPTH })
+    );
+}
