@@ -297,6 +297,22 @@ mod tests {
         assert!(CircuitBreaker::default().peek(t(0)).is_ok());
     }
 
+    /// README, *Defaults*: the default breaker opens after 5 consecutive transient failures,
+    /// for 30 s.
+    #[test]
+    fn the_default_opens_after_five_failures_for_thirty_seconds() {
+        let b = CircuitBreaker::default();
+        let t = Duration::from_secs;
+        for _ in 0..4 {
+            assert!(!b.record_failure(t(100)));
+        }
+        assert!(b.allow(t(100)).is_ok());
+        assert!(b.record_failure(t(100)));
+        assert_eq!(b.allow(t(100)), Err(t(30)));
+        assert!(b.peek(t(129)).is_err());
+        assert_eq!(b.allow(t(130)), Ok(()));
+    }
+
     #[test]
     fn debug_shows_the_probe() {
         let b = opened();

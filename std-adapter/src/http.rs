@@ -972,6 +972,51 @@ mod tests {
         }
     }
 
+    /// `Endpoint::parse` refuses a fragment, and anything that is not printable ASCII
+    /// (spaces, control characters: a CR LF would end the request line), as `InvalidUrl`: no
+    /// request could be sent to such a URL, and one that fails is retried for ever (README,
+    /// *Endpoints*).
+    #[test]
+    fn fragments_and_unprintable_bytes_are_invalid_urls() {
+        for url in [
+            "https://auth.example.com/token#frag",
+            "https://auth.example.com/token#",
+            "https://auth.example.com/to ken",
+            "https://auth.example.com/token\r\nX-Injected: 1",
+            "https://auth.example.com/token\t",
+            "https://auth.example.com/t\u{e9}",
+        ] {
+            assert_eq!(
+                Endpoint::parse(url),
+                Err(EndpointError::InvalidUrl),
+                "{url:?}"
+            );
+        }
+        assert!(Endpoint::parse("https://auth.example.com/token?a=b").is_ok());
+    }
+
+    /// README, *Defaults*: connect 5 s, read 10 s, total 30 s.
+    #[test]
+    fn default_timeouts_are_5_10_and_30_seconds() {
+        let expected = Timeouts::new(
+            Duration::from_secs(5),
+            Duration::from_secs(10),
+            Duration::from_secs(30),
+        );
+        assert_eq!(Timeouts::default(), expected);
+        assert_eq!(HttpsTransport::default().timeouts(), expected);
+    }
+
+    /// A URL whose path is empty and that has a query (`https://host?x=1`) gets the path `/`
+    /// in front of the query: the request target must start with `/` (RFC 9112 §3.2.1).
+    #[test]
+    fn a_query_without_a_path_gets_the_root_path() {
+        let e = Endpoint::parse("https://auth.example.com?client=a").unwrap();
+        assert_eq!(e.as_str(), "https://auth.example.com/?client=a");
+        let e = Endpoint::parse("http://127.0.0.1:9?x=1").unwrap();
+        assert_eq!(e.as_str(), "http://127.0.0.1:9/?x=1");
+    }
+
     #[test]
     fn endpoints() {
         assert!(Endpoint::parse("https://auth.example.com/oauth/token").is_ok());

@@ -215,3 +215,55 @@ fn bracketed_hosts_must_be_ipv6_addresses() {
         assert_eq!((endpoint.host(), endpoint.port()), (host, port), "{url}");
     }
 }
+
+/// `Timeouts::connect` is "never more than `total`": a connect timeout longer than the total
+/// one is cut to it. A server that accepts and never answers the TLS handshake is given up on
+/// at the total timeout (0.3 s), not at the connect timeout (5 s).
+#[test]
+fn the_connect_timeout_is_never_longer_than_the_total_one() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let held: Vec<TcpStream> = listener.incoming().flatten().take(1).collect();
+        std::thread::sleep(TRICKLE_FOR);
+        drop(held);
+    });
+    let transport = HttpsTransport::with_roots(
+        Timeouts::new(
+            Duration::from_secs(5),
+            Duration::from_secs(5),
+            Duration::from_millis(300),
+        ),
+        test_roots(),
+    );
+    let (err, took) = post_failing(&transport, port);
+    assert_eq!(err.failure, TransportFailure::NotSent);
+    assert_eq!(err.kind, TransportErrorKind::Timeout);
+    assert!(took < Duration::from_secs(2), "{took:?}");
+}
+
+/// Over plain `http://` (loopback) the connect timeout covers the connection setup only: an
+/// answer that takes longer than it, within the read and total timeouts, is read.
+#[test]
+fn a_plain_http_answer_slower_than_the_connect_timeout_is_read() {
+    let server = common::TokenServer::start();
+    let (_, rt) = server.sign_in();
+    server.push_fault(common::Fault::Delay(Duration::from_millis(800)));
+    let transport = HttpsTransport::new(Timeouts::new(
+        Duration::from_millis(200),
+        Duration::from_secs(3),
+        Duration::from_secs(5),
+    ));
+    let endpoint = Endpoint::parse(&server.token_url()).unwrap();
+    let body =
+        format!("grant_type=refresh_token&refresh_token={rt}&client_id=app&client_secret=s3cret");
+    let result = transport.post_form(
+        &endpoint,
+        &FormPost {
+            body: &body,
+            authorization: None,
+        },
+    );
+    let response = result.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(response.status, 200);
+}

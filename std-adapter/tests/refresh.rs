@@ -720,3 +720,202 @@ fn refresh_token_is_the_one_held_now() {
     r.sign_out().unwrap();
     assert_eq!(held(), None);
 }
+
+/// Saving a new set: by default 3 tries, 50 ms then 100 ms apart (README, *Defaults*;
+/// `RetryPolicy::persist_backoff` doubles each time). The clock is manual, so the pauses are
+/// exactly what was slept (the answer itself needs no retry).
+#[test]
+fn failed_saves_are_tried_three_times_50_then_100_ms_apart_by_default() {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir("flaky-default");
+    let store = Arc::new(FlakyStore {
+        inner: FileStore::new(dir.path()).unwrap(),
+        failing: false.into(),
+        failures: 0.into(),
+    });
+    store
+        .save("user", &TokenSet::new(at, Some(Secret::new(rt)), NOW - 5))
+        .unwrap();
+    store
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let clock = Arc::new(ManualClock::new(NOW));
+    let r = Refresher::builder(
+        Endpoint::parse(&server.token_url()).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .key("user")
+    .store(store.clone())
+    .clock(clock.clone())
+    .transport(Arc::new(HttpsTransport::new(timeouts())))
+    .build();
+    let err = r.access_token().unwrap_err();
+    assert_eq!(err, Error::Persist(StoreError::Unavailable));
+    assert_eq!(server.requests(), 1);
+    assert_eq!(store.failures.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(clock.slept(), Duration::from_millis(50 + 100));
+}
+
+/// RFC 6749 §5.1: `scope` in a token response is optional when it is the one requested; an
+/// answer without it keeps the granted scope. The set the refresher saves and hands out keeps
+/// the scope stored with the set it was given (the machine only knows scopes from answers).
+#[test]
+fn an_answer_without_scope_keeps_the_stored_scope() {
+    let s = setup("scope-kept");
+    let (at, rt) = s.server.sign_in();
+    let mut set = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
+    set.scope = Some("openid offline_access".to_owned());
+    s.refresher.set_tokens(set).unwrap();
+    s.server.push_fault(Fault::SpendAndAnswer(
+        r#"{"access_token":"at-noscope","refresh_token":"rt-noscope","expires_in":3600,"token_type":"Bearer"}"#,
+    ));
+    let token = s.refresher.access_token().unwrap();
+    assert_eq!(token.secret(), "at-noscope");
+    assert_eq!(
+        token.token_set().scope.as_deref(),
+        Some("openid offline_access")
+    );
+    let stored = s.store.load("user").unwrap().unwrap();
+    assert_eq!(stored.scope.as_deref(), Some("openid offline_access"));
+    assert_eq!(stored.refresh_token, Some(Secret::new("rt-noscope")));
+}
+
+/// `MAX_SCOPE`: a longer scope in a response is not stored (the tokens still are). The set
+/// saved then has no scope: not the one stored before, which the server just replaced.
+#[test]
+fn a_scope_too_long_to_keep_is_dropped_not_replaced_by_the_old_one() {
+    let s = setup("scope-dropped");
+    let (at, rt) = s.server.sign_in();
+    let mut set = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
+    set.scope = Some("openid".to_owned());
+    s.refresher.set_tokens(set).unwrap();
+    let body: &'static str = Box::leak(
+        format!(
+            r#"{{"access_token":"at-bigscope","refresh_token":"rt-bigscope","expires_in":3600,"token_type":"Bearer","scope":"{}"}}"#,
+            "s".repeat(authcore_std::refresh::MAX_SCOPE + 1)
+        )
+        .into_boxed_str(),
+    );
+    s.server.push_fault(Fault::SpendAndAnswer(body));
+    let token = s.refresher.access_token().unwrap();
+    assert_eq!(token.secret(), "at-bigscope");
+    assert_eq!(token.token_set().scope, None);
+    let stored = s.store.load("user").unwrap().unwrap();
+    assert_eq!(stored.scope, None);
+    assert_eq!(stored.refresh_token, Some(Secret::new("rt-bigscope")));
+}
+
+/// `Refresher::set_tokens` validates before saving: a set whose access token does not fit
+/// (`MAX_ACCESS_TOKEN`) is `Error::Credential` and changes nothing, in the refresher or in
+/// the store (which would otherwise hold a set no refresher can load).
+#[test]
+fn a_sign_in_with_tokens_that_do_not_fit_changes_nothing() {
+    let s = setup("set-tokens-too-large");
+    let (at, rt) = s.server.sign_in();
+    let good = TokenSet::new(at.clone(), Some(Secret::new(rt)), NOW + 3600);
+    s.refresher.set_tokens(good.clone()).unwrap();
+    let huge = TokenSet::new(
+        "a".repeat(authcore_std::refresh::MAX_ACCESS_TOKEN + 1),
+        Some(Secret::new("rt-huge")),
+        NOW + 3600,
+    );
+    let err = s.refresher.set_tokens(huge).unwrap_err();
+    assert!(matches!(err, Error::Credential(_)), "{err:?}");
+    assert_eq!(s.store.load("user").unwrap(), Some(good));
+    assert_eq!(s.refresher.access_token().unwrap().secret(), at);
+    assert_eq!(s.server.requests(), 0);
+}
+
+/// README, *Defaults*: the largest token response is 1 MiB. An answer just under it (an
+/// `id_token` with many claims) is read and its tokens kept, not refused as unreadable (which
+/// would end the credential with its refresh token spent).
+#[test]
+fn a_token_response_just_under_one_mib_is_read() {
+    let s = setup("almost-1mib");
+    s.server.push_fault(Fault::SpendAndPad(1024 * 1024 - 2048));
+    let token = s.refresher.access_token().unwrap();
+    assert_new_stored(&s, &token);
+    assert_eq!(s.server.requests(), 1);
+}
+
+/// The transport's error kinds (`TransportErrorKind`): a 2xx whose body is over
+/// `MAX_RESPONSE` is `SuccessUnreadable` (with `TransportFailure::UnreadableSuccess`); an error
+/// status whose head is over it is `TooLarge`. Each is its own kind, not a generic I/O or
+/// protocol error.
+#[test]
+fn oversized_responses_have_their_own_transport_error_kinds() {
+    use authcore_std::http::{FormPost, TransportErrorKind};
+    let server = TokenServer::start();
+    let endpoint = Endpoint::parse(&server.token_url()).unwrap();
+    let transport = HttpsTransport::new(timeouts());
+    let (_, rt) = server.sign_in();
+    let body =
+        format!("grant_type=refresh_token&refresh_token={rt}&client_id=app&client_secret=s3cret");
+    let form = FormPost {
+        body: &body,
+        authorization: None,
+    };
+    server.push_fault(Fault::SpendAndPad(2 * 1024 * 1024));
+    let err = authcore_std::http::Transport::post_form(&transport, &endpoint, &form).unwrap_err();
+    assert_eq!(
+        (err.failure, err.kind),
+        (
+            authcore::refresh::TransportFailure::UnreadableSuccess,
+            TransportErrorKind::SuccessUnreadable
+        )
+    );
+    // An error status whose head alone is over the limit (an error status whose body is too
+    // large is returned without its body, as the core's exchange documents).
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        use std::io::{Read as _, Write as _};
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut request = [0u8; 4096];
+        let _ = conn.read(&mut request);
+        let _ = conn.write_all(b"HTTP/1.1 500 Internal Server Error\r\nX-Pad: ");
+        let _ = conn.write_all(&vec![b'a'; 2 * 1024 * 1024]);
+        let _ = conn.write_all(b"\r\nContent-Length: 0\r\n\r\n");
+    });
+    let endpoint = Endpoint::parse(&format!("http://{addr}/token")).unwrap();
+    let err = authcore_std::http::Transport::post_form(&transport, &endpoint, &form).unwrap_err();
+    assert_eq!(err.kind, TransportErrorKind::TooLarge, "{err:?}");
+}
+
+/// Persist first (README, *Guarantees*): a new set is not handed out before it is saved, and
+/// `Refresher::current` ("the set currently handed out") is one way to hand it out. While its
+/// save fails, the refresher still shows the old, stored set.
+#[test]
+fn a_set_that_could_not_be_saved_is_not_the_current_one() {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let dir = common::temp_dir("flaky-current");
+    let store = Arc::new(FlakyStore {
+        inner: FileStore::new(dir.path()).unwrap(),
+        failing: false.into(),
+        failures: 0.into(),
+    });
+    let old = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
+    store.save("user", &old).unwrap();
+    store
+        .failing
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let r = Refresher::builder(
+        Endpoint::parse(&server.token_url()).unwrap(),
+        ClientCredentials::basic("app", "s3cret"),
+    )
+    .key("user")
+    .store(store.clone())
+    .clock(Arc::new(ManualClock::new(NOW)))
+    .transport(Arc::new(HttpsTransport::new(timeouts())))
+    .retry_policy(RetryPolicy::DEFAULT.persist(1, Duration::from_millis(1)))
+    .build();
+    assert_eq!(
+        r.access_token().unwrap_err(),
+        Error::Persist(StoreError::Unavailable)
+    );
+    assert_eq!(server.requests(), 1);
+    assert_eq!(r.current(), Some(old.clone()), "an unsaved set is shown");
+    assert_eq!(store.load("user").unwrap(), Some(old));
+}

@@ -441,3 +441,250 @@ fn a_rotated_refresh_token_is_kept_after_set_refresh_token() {
     );
     assert_eq!(server.requests(), 1);
 }
+
+// ---------------------------------------------------------------- error codes, saves (from the mutation review)
+
+/// An OAuth `error` code is echoed only when it contains no known secret (README, *Secrets
+/// never print*): a server that puts the client secret, the refresh token or the access token
+/// into `error` must not get it into the error's message or `oauth_code` (nor the logs, which
+/// print the message). The tokens here are plain (`[a-z0-9_]`), as the secret is, so only the
+/// secret check stands between them and the message.
+#[test]
+fn an_error_code_that_carries_a_known_secret_is_not_echoed() {
+    for (case, code) in [
+        ("client secret", "leak_s3cret_x"),
+        ("refresh token", "leak_plainrefresh1_x"),
+        ("access token", "leak_plainaccess1_x"),
+    ] {
+        let clock = Arc::new(ManualClock::new(NOW));
+        let (server, _dir, _store, b) = setup("rv-code-secret", clock);
+        let r = b.build();
+        r.set_tokens(TokenSet::new(
+            "plainaccess1",
+            Some(Secret::new("plainrefresh1")),
+            NOW - 5,
+        ))
+        .unwrap();
+        let body: &'static str = Box::leak(format!(r#"{{"error":"{code}"}}"#).into_boxed_str());
+        server.push_fault(Fault::Status(400, body, None));
+        let err = r.access_token().unwrap_err();
+        assert_eq!(err.kind(), "refresh_failed", "{case}");
+        let shown = format!("{err} {err:?} {:?}", err.oauth_code());
+        assert!(!shown.contains("leak_"), "{case} echoed: {shown}");
+    }
+    // A plain code without a secret is still echoed (the check above is not vacuous).
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-code-plain", clock);
+    let r = b.build();
+    server.push_fault(Fault::Status(400, r#"{"error":"plain_code_9"}"#, None));
+    let err = r.access_token().unwrap_err();
+    assert_eq!(err.oauth_code(), Some("plain_code_9"), "{err:?}");
+}
+
+/// Only `Bearer` sets are handed out (`TokenSet::is_bearer`: the refresher sends the access
+/// token in a `Bearer` header). A store that is not a `FileStore` may hold another type,
+/// written by other code: loading it is `Error::UnsupportedTokenType`, not a `DPoP` token
+/// sent as a bearer one.
+#[test]
+fn a_stored_set_that_is_not_bearer_is_not_handed_out() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-load-dpop", clock);
+    let store = Arc::new(authcore_std::store::MemoryStore::new());
+    let mut dpop = TokenSet::new("at-dpop", Some(Secret::new("rt-dpop")), NOW + 3600);
+    dpop.token_type = "DPoP".to_owned();
+    store.save("user", &dpop).unwrap();
+    let r = b.store(store).build();
+    let got = r.access_token();
+    assert!(
+        matches!(got, Err(Error::UnsupportedTokenType)),
+        "{:?}",
+        got.map(|t| t.token_set().clone())
+    );
+    assert_eq!(server.requests(), 0);
+}
+
+/// The same for a set another writer stored meanwhile: it is not taken over (the refresh goes
+/// on with the credential's own refresh token).
+#[test]
+fn a_set_another_writer_stored_that_is_not_bearer_is_not_taken_over() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-adopt-dpop", clock.clone());
+    let store = Arc::new(authcore_std::store::MemoryStore::new());
+    let (at, rt) = server.sign_in();
+    store
+        .save("user", &TokenSet::new(at, Some(Secret::new(rt)), NOW - 5))
+        .unwrap();
+    let r = b
+        .store(store.clone())
+        .retry_policy(RetryPolicy::DEFAULT.max_retries(0))
+        .build();
+    server.push_fault(Fault::Status(503, "{}", None));
+    assert_eq!(r.access_token().unwrap_err().kind(), "unavailable");
+    let mut dpop = TokenSet::new("at-dpop", Some(Secret::new("rt-dpop")), NOW + 3600);
+    dpop.token_type = "DPoP".to_owned();
+    store.save("user", &dpop).unwrap();
+    clock.advance(Duration::from_secs(60));
+    let token = r.access_token().unwrap();
+    assert_ne!(token.secret(), "at-dpop");
+    assert!(token.token_set().is_bearer(), "{:?}", token.token_set());
+    assert_eq!(server.requests(), 2);
+}
+
+/// README, *Defaults*: the first back-off is 1 s (`backoff_initial`), `Retry-After` is a floor,
+/// and each wait gets "up to 20 % random jitter" on top (`jitter_per_mille` 200), never past
+/// `max_wait` (30 s, jitter included). On a manual clock the waits are exactly what was slept.
+#[test]
+fn waits_are_the_machine_delay_plus_up_to_20_percent_jitter() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-jitter", clock.clone());
+    let r = b.build();
+    // A 503: the machine's first back-off, 1 s (a quarter of 1 s, in whole seconds, is 0).
+    server.push_fault(Fault::Status(503, "{}", None));
+    r.access_token().unwrap();
+    let first = clock.slept();
+    assert!(
+        first >= Duration::from_secs(1) && first <= Duration::from_millis(1200),
+        "first back-off {first:?}"
+    );
+    // `Retry-After: 7`, ten times: 7 s plus 0 to 1.4 s each, and not always exactly 7 s.
+    let mut waits = Vec::new();
+    for _ in 0..10 {
+        clock.advance(Duration::from_secs(11)); // past the minimum interval
+        server.push_fault(Fault::Status(429, "{}", Some(7)));
+        let before = clock.slept();
+        r.refresh().unwrap();
+        waits.push(clock.slept() - before);
+    }
+    assert!(
+        waits
+            .iter()
+            .all(|w| *w >= Duration::from_secs(7) && *w <= Duration::from_millis(8400)),
+        "{waits:?}"
+    );
+    assert!(
+        waits.iter().any(|w| *w > Duration::from_secs(7)),
+        "no jitter: {waits:?}"
+    );
+    // `Retry-After` over the cap: 30 s, and jitter does not take it past `max_wait` (30 s).
+    clock.advance(Duration::from_secs(11));
+    server.push_fault(Fault::Status(429, "{}", Some(100_000)));
+    let before = clock.slept();
+    r.refresh().unwrap();
+    assert_eq!(clock.slept() - before, Duration::from_secs(30));
+    assert_eq!(server.requests(), 2 + 2 * 10 + 2);
+}
+
+/// An endpoint that never answers is a transient failure for the circuit breaker (its docs:
+/// "timeouts" count), also when the second unanswered send ends the refresh for good
+/// (`NoResponseAfterRetry`): only an answer shows the endpoint works. Two timeouts are two
+/// consecutive failures; they must not read as a success that closes the breaker.
+#[test]
+fn two_unanswered_sends_count_as_two_breaker_failures() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-hang-breaker", clock);
+    let breaker = Arc::new(CircuitBreaker::new(2, Duration::from_secs(30)));
+    let r = b.circuit_breaker(breaker.clone()).build();
+    server.push_fault(Fault::Hang(Duration::from_secs(2)));
+    server.push_fault(Fault::Hang(Duration::from_secs(2)));
+    let err = r.access_token().unwrap_err();
+    assert_eq!(
+        err,
+        Error::Refresh {
+            error: RefreshError::NoResponseAfterRetry,
+            code: None
+        }
+    );
+    assert_eq!(server.requests(), 2);
+    assert_eq!(breaker.failures(), 2, "{breaker:?}");
+    assert!(breaker.peek(Duration::ZERO).is_err(), "open: {breaker:?}");
+}
+
+/// A `FileStore` whose saves fail while `failing` is set.
+#[derive(Debug)]
+struct FailingSaves {
+    inner: FileStore,
+    failing: AtomicBool,
+}
+
+impl TokenStore for FailingSaves {
+    fn load(&self, key: &str) -> Result<Option<TokenSet>, authcore_std::store::StoreError> {
+        self.inner.load(key)
+    }
+    fn save(&self, key: &str, set: &TokenSet) -> Result<(), authcore_std::store::StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(authcore_std::store::StoreError::Unavailable);
+        }
+        self.inner.save(key, set)
+    }
+    fn remove(&self, key: &str) -> Result<(), authcore_std::store::StoreError> {
+        self.inner.remove(key)
+    }
+}
+
+/// A refused 2xx answer rotated the refresh token; saving the kept token fails, so the store
+/// still holds the set this refresher loaded, with the spent token. That stored set is what
+/// this refresher last saw there, not another writer's newer work: it must not be taken over
+/// on the next call (the credential has failed for good, and the store is read again then),
+/// or the rotated token, the only live one, is dropped from memory too.
+#[test]
+fn a_kept_refresh_token_that_could_not_be_saved_is_not_replaced_by_the_stored_spent_one() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, dir, _store, b) = setup("rv-kept-unsaved", clock.clone());
+    let store = Arc::new(FailingSaves {
+        inner: FileStore::new(dir.path()).unwrap(),
+        failing: AtomicBool::new(true),
+    });
+    let r = b
+        .store(store.clone())
+        .retry_policy(RetryPolicy::DEFAULT.persist(2, Duration::from_millis(1)))
+        .build();
+    let old = store.load("user").unwrap().unwrap();
+    server.push_fault(Fault::SpendAndAnswer(
+        r#"{"access_token":"at-x","refresh_token":"rt-kept","expires_in":3600,"token_type":"DPoP"}"#,
+    ));
+    assert!(matches!(r.access_token(), Err(Error::Refresh { .. })));
+    assert_eq!(store.load("user").unwrap(), Some(old), "the save failed");
+    assert_eq!(
+        r.refresh_token().as_ref().map(Secret::expose),
+        Some("rt-kept")
+    );
+    // The next calls: still failed for good, and the kept token is still held.
+    clock.advance(Duration::from_secs(60));
+    for _ in 0..2 {
+        let got = r.access_token();
+        assert!(matches!(got, Err(Error::SignInRequired { .. })), "{got:?}");
+        assert_eq!(
+            r.refresh_token().as_ref().map(Secret::expose),
+            Some("rt-kept"),
+            "the rotated refresh token was dropped for the spent stored one"
+        );
+    }
+    assert_eq!(server.requests(), 1);
+    assert_eq!(server.reuse_attempts(), 0);
+}
+
+/// `RetryPolicy::max_wait`: "a longer backoff or `Retry-After` ends the refresh with
+/// `Error::Unavailable` instead of blocking callers". `Retry-After: 20` with `max_wait` 10 s:
+/// the call returns at once, holding nobody for a retry the machine would not allow anyway.
+#[test]
+fn a_wait_longer_than_max_wait_is_not_waited_at_all() {
+    let clock = Arc::new(ManualClock::new(NOW));
+    let (server, _dir, _store, b) = setup("rv-max-wait-over", clock.clone());
+    let r = b
+        .retry_policy(RetryPolicy::DEFAULT.max_wait(Duration::from_secs(10)))
+        .build();
+    server.push_fault(Fault::Status(429, "{}", Some(20)));
+    let got = r.access_token();
+    assert!(
+        matches!(
+            got,
+            Err(Error::Unavailable {
+                last: Some(RefreshError::Status { status: 429 }),
+                ..
+            })
+        ),
+        "{got:?}"
+    );
+    assert_eq!(clock.slept(), Duration::ZERO);
+    assert_eq!(server.requests(), 1);
+}

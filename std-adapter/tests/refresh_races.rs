@@ -483,3 +483,132 @@ fn a_credential_that_failed_for_good_takes_over_a_later_sign_in_elsewhere() {
     assert_eq!(b.access_token().unwrap().secret(), at2);
     assert_eq!(server.requests(), 1);
 }
+
+/// Another process signs in (or refreshes) in the moment between this refresher's look at the
+/// store and its request, and stores a set whose access token is already past use: the token
+/// this refresher sent is refused as spent (`invalid_grant`), it takes the stored set over, and
+/// the refresh goes on with that set's live refresh token. The caller gets the new token, not
+/// the `invalid_grant` ("sign in again") of a credential that was replaced, not lost.
+#[test]
+fn a_set_taken_over_after_invalid_grant_that_needs_a_refresh_is_refreshed() {
+    let server = TokenServer::start();
+    let (at, rt) = server.sign_in();
+    let (other_at, other_rt) = server.sign_in();
+    let dir = common::temp_dir("adopt-then-refresh");
+    let store = Arc::new(FileStore::new(dir.path()).unwrap());
+    store
+        .save(
+            "user",
+            &TokenSet::new(at, Some(Secret::new(rt.clone())), NOW - 5),
+        )
+        .unwrap();
+    let other = FileStore::new(dir.path()).unwrap();
+    let state = Arc::clone(&server.state);
+    let other_set = TokenSet::new(other_at, Some(Secret::new(other_rt.clone())), NOW - 5);
+    let race = Arc::new(AtomicBool::new(true));
+    let r = {
+        let race = race.clone();
+        builder(&server, store.clone())
+            .step_hook(Arc::new(move |step| {
+                if step == authcore_std::refresh::Step::BeforeSend
+                    && race.swap(false, Ordering::SeqCst)
+                {
+                    // The other process spent our refresh token and stored its own set.
+                    let mut s = state.lock().unwrap();
+                    s.live_refresh.remove(&rt);
+                    s.spent_refresh.insert(rt.clone());
+                    drop(s);
+                    other.save("user", &other_set).unwrap();
+                }
+            }))
+            .build()
+    };
+    let got = r.access_token();
+    let token = got.unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(server.requests(), 2);
+    assert_eq!(
+        server.reuse_attempts(),
+        1,
+        "our spent token was refused once"
+    );
+    assert!(
+        !server.is_live_refresh(&other_rt),
+        "the taken-over token was used"
+    );
+    assert_eq!(
+        store.load("user").unwrap().as_ref(),
+        Some(token.token_set())
+    );
+}
+
+/// As above, for a refresher that had already read the store: another process stored a set
+/// after that read, and then a refresh token is installed by hand. The stored set is older
+/// than the token given (module docs, *Shared stores*: nothing is taken over after
+/// `set_refresh_token` until its first save); the given token is what gets sent.
+#[test]
+fn a_refresh_token_given_by_hand_after_a_load_is_used_not_a_set_stored_meanwhile() {
+    let server = TokenServer::start();
+    let (first_at, first_rt) = server.sign_in();
+    let dir = common::temp_dir("by-hand-after-load");
+    let store = Arc::new(FileStore::new(dir.path()).unwrap());
+    store
+        .save(
+            "user",
+            &TokenSet::new(first_at.clone(), Some(Secret::new(first_rt)), NOW + 7200),
+        )
+        .unwrap();
+    let r = builder(&server, store.clone()).build();
+    assert_eq!(r.access_token().unwrap().secret(), first_at); // loaded
+    let (other_at, other_rt) = server.sign_in();
+    FileStore::new(dir.path())
+        .unwrap()
+        .save(
+            "user",
+            &TokenSet::new(
+                other_at.clone(),
+                Some(Secret::new(other_rt.clone())),
+                NOW + 7200,
+            ),
+        )
+        .unwrap();
+    let (_, given) = server.sign_in();
+    r.set_refresh_token(&Secret::new(given.clone())).unwrap();
+    let token = r.access_token().unwrap();
+    assert_ne!(
+        token.secret(),
+        other_at,
+        "the set stored before was taken over"
+    );
+    assert_eq!(server.requests(), 1);
+    assert!(!server.is_live_refresh(&given), "the given token was used");
+    assert!(server.is_live_refresh(&other_rt));
+}
+
+/// A sign-out that lands after a refresh saved its set but before the refresh hands it out
+/// (the refresh's `Step::AfterWrite`): the sign-out removed that set, so the refresh must not
+/// hand it out or bring it back into the refresher (module docs, *Sign-in and sign-out against
+/// a refresh*: the store, and the refresher, end with what the last of them wrote).
+#[test]
+fn a_sign_out_right_after_the_save_is_not_undone_by_the_refresh() {
+    let (server, _dir, store, _old) = gated("race-signout-after-write");
+    let slot: Arc<std::sync::Mutex<Option<Refresher>>> = Arc::new(std::sync::Mutex::new(None));
+    let r = {
+        let slot = slot.clone();
+        builder(&server, store.clone())
+            .step_hook(Arc::new(move |step| {
+                if step == authcore_std::refresh::Step::AfterWrite {
+                    if let Some(r) = slot.lock().unwrap().take() {
+                        r.sign_out().unwrap();
+                    }
+                }
+            }))
+            .build()
+    };
+    *slot.lock().unwrap() = Some(r.clone());
+    let got = r.access_token();
+    assert!(matches!(got, Err(Error::NoCredential)), "{got:?}");
+    assert_eq!(server.requests(), 1);
+    assert_eq!(store.load("user").unwrap(), None);
+    assert_eq!(r.current(), None);
+    assert!(matches!(r.access_token(), Err(Error::NoCredential)));
+}

@@ -289,3 +289,35 @@ fn a_set_the_file_store_cannot_load_is_refused_by_save() {
     assert_eq!(saved.unwrap_err().kind(), "store_empty_access_token");
     assert_eq!(leftovers(&store), Vec::<String>::new());
 }
+
+/// `FileStore::load` reads what `save` never writes as `StoreError::Corrupt`: a record with an
+/// empty access token (`StoreError::EmptyAccessToken`'s docs) or of another format version
+/// than 1 (a later format is not read as this one), not a set.
+#[test]
+fn records_save_never_writes_load_as_corrupt() {
+    let dir = temp_dir("store-unwritten");
+    let store = FileStore::new(dir.path()).unwrap();
+    for (what, record) in [
+        (
+            "empty access token",
+            r#"{"v":1,"access_token":"","refresh_token":"rt","expires_at":1700000000,"token_type":"Bearer","scope":null}"#,
+        ),
+        (
+            "version 2",
+            r#"{"v":2,"access_token":"at","refresh_token":"rt","expires_at":1700000000,"token_type":"Bearer","scope":null}"#,
+        ),
+    ] {
+        fs::write(store.path_for("k"), record).unwrap();
+        assert_eq!(store.load("k"), Err(StoreError::Corrupt), "{what}");
+    }
+    // The same record as version 1 with a token loads.
+    fs::write(
+        store.path_for("k"),
+        r#"{"v":1,"access_token":"at","refresh_token":"rt","expires_at":1700000000,"token_type":"Bearer","scope":null}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        store.load("k").unwrap(),
+        Some(TokenSet::new("at", Some(Secret::new("rt")), 1_700_000_000))
+    );
+}
