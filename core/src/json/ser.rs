@@ -114,21 +114,24 @@ impl<'a> Writer<'a> {
         self.byte(b'"');
     }
 
-    fn unsigned(&mut self, mut v: u64) {
-        let mut buf = [0u8; 20];
-        let mut i = buf.len();
-        loop {
-            i -= 1;
-            if let Some(slot) = buf.get_mut(i) {
-                // `v % 10` is a single digit.
-                *slot = b'0' + u8::try_from(v % 10).unwrap_or(0);
-            }
-            v /= 10;
-            if v == 0 || i == 0 {
-                break;
-            }
+    /// Writes `v` in decimal straight into the output, two digits a step: no staging buffer
+    /// and no copy of a variable length (a `memcpy` call) when the digits fit.
+    fn unsigned(&mut self, v: u64) {
+        let n = decimal_len(v);
+        let end = self.len.saturating_add(n);
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            write_decimal(v, dst);
+            self.len = end;
+        } else if self.len < self.buf.len() {
+            // Partly fits: keep the output a true prefix.
+            let mut buf = [0u8; 20];
+            let digits = buf.get_mut(20 - n..).unwrap_or_default();
+            write_decimal(v, digits);
+            self.put(digits);
+        } else {
+            // Only counted (nothing more fits, or a length-only pass).
+            self.len = end;
         }
-        self.put(buf.get(i..).unwrap_or_default());
     }
 
     fn signed(&mut self, v: i64) {
@@ -177,6 +180,33 @@ impl<'a> Writer<'a> {
         write!(buf, "{v:?}").map_err(|_| Error::Unsupported)?;
         self.put(buf.buf.get(..buf.len).unwrap_or_default());
         Ok(())
+    }
+}
+
+/// The number of decimal digits of `v` (1 for 0; at most 20).
+fn decimal_len(v: u64) -> usize {
+    v.checked_ilog10().map_or(1, |d| d as usize + 1)
+}
+
+/// Writes the last `dst.len()` decimal digits of `v` into `dst`, two at a time from the end.
+fn write_decimal(mut v: u64, dst: &mut [u8]) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut i = dst.len();
+    while i >= 2 {
+        let pair = usize::try_from(v % 100).unwrap_or(0) * 2;
+        v /= 100;
+        i -= 2;
+        if let (Some(d), Some(p)) = (dst.get_mut(i..i + 2), PAIRS.get(pair..pair + 2)) {
+            d.copy_from_slice(p);
+        }
+    }
+    if let Some(d) = dst.first_mut().filter(|_| i == 1) {
+        // `v < 10` here: a single digit.
+        *d = b'0' + u8::try_from(v).unwrap_or(0);
     }
 }
 

@@ -837,6 +837,36 @@ fn ser<T: Serialize + ?Sized>(value: &T) -> String {
     String::from_utf8(buf[..len].to_vec()).unwrap()
 }
 
+/// Integers are written two digits a step straight into the output: every digit count, the
+/// values around each power of ten, both signs, and every buffer too short for them (which
+/// holds a prefix of the output, as for strings).
+#[test]
+fn serialize_integers_of_every_length() {
+    let mut values = vec![0u64, 1, u64::MAX, u64::MAX - 1, 12_345_678_901_234_567_890];
+    let mut p = 1u64;
+    while let Some(next) = p.checked_mul(10) {
+        values.extend([p - 1, p, p + 1, next / 2 + 7]);
+        p = next;
+    }
+    values.extend([p - 1, p, p + 1]);
+    for v in values {
+        assert_eq!(ser(&v), format!("{v}"));
+        let signed = v.cast_signed();
+        for s in [signed, signed.wrapping_neg(), i64::MIN, i64::MAX] {
+            assert_eq!(ser(&s), format!("{s}"));
+        }
+        let text = format!("[{v}]");
+        for n in 0..text.len() {
+            let mut buf = vec![b'#'; n];
+            assert_eq!(
+                to_slice(&[v], &mut buf),
+                Err(Error::BufferTooSmall { needed: text.len() })
+            );
+            assert_eq!(buf, text.as_bytes()[..n], "{v} into {n} bytes");
+        }
+    }
+}
+
 #[test]
 fn serialize_values() {
     assert_eq!(

@@ -248,10 +248,11 @@ impl TokenCodec for JwsCodec<'_> {
 /// [`Stamp::new`] UUID), which the serializer copies unescaped as [`stamp_claims`] does.
 #[cfg(feature = "jwe")]
 fn one_pass_times(stamp: &Stamp) -> Option<jwe::Times<'_>> {
-    let plain = stamp
-        .jti
-        .iter()
-        .all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\');
+    // Every byte tested and the answers ANDed with `&` (no early exit), which the compiler
+    // turns into a few vector compares over the 36 bytes instead of a byte loop.
+    let plain = stamp.jti.iter().fold(true, |plain, &b| {
+        plain & (0x20..0x7f).contains(&b) & (b != b'"') & (b != b'\\')
+    });
     Some(jwe::Times {
         iat: stamp.iat,
         exp: stamp.exp,

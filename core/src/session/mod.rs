@@ -419,6 +419,23 @@ enum Opened<'b, T> {
     Token(OpenSession<'b, T>),
 }
 
+/// What a read (or, with `update`, an update) passes to `jwt` besides the token.
+fn read_params<'a>(now_ms: i64, update: Option<&Update<'a>>) -> JwtParams<'a> {
+    JwtParams {
+        trigger: if update.is_some() {
+            Trigger::Update
+        } else {
+            Trigger::Session
+        },
+        now: seconds(now_ms),
+        user: None,
+        account: None,
+        profile: None,
+        is_new_user: None,
+        session: update.and_then(|u| u.data),
+    }
+}
+
 /// Splits `now_ms` into whole seconds (floor) for token claims.
 const fn seconds(now_ms: i64) -> i64 {
     now_ms.div_euclid(1000)
@@ -707,10 +724,17 @@ impl<K: TokenCodec> Engine<K> {
         rng: &mut dyn RandomSource,
         bufs: Buffers<'b>,
     ) -> Result<Response<'b>, SessionError> {
-        match self.open::<C::Token>(cookie_header, now_ms, bufs)? {
-            Opened::Done(response) => Ok(response),
-            Opened::Token(open) => self.complete(callbacks, open, now_ms, update, rng),
-        }
+        self.open_with(
+            cookie_header,
+            now_ms,
+            bufs,
+            |response| response,
+            |token, present, bufs| {
+                // `jwt` runs here, on the token where it was decoded.
+                let kept = callbacks.jwt(token, &read_params(now_ms, update));
+                self.write_kept(callbacks, &kept, &present, now_ms, rng, bufs)
+            },
+        )
     }
 
     /// Steps 1–2: reassemble and decode. A missing or bad token is already the answer.
@@ -720,6 +744,39 @@ impl<K: TokenCodec> Engine<K> {
         now_ms: i64,
         bufs: Buffers<'b>,
     ) -> Result<Opened<'b, T>, SessionError> {
+        self.open_with(
+            cookie_header,
+            now_ms,
+            bufs,
+            Opened::Done,
+            |token, present, bufs| {
+                Ok(Opened::Token(OpenSession {
+                    token,
+                    present,
+                    bufs,
+                }))
+            },
+        )
+    }
+
+    /// [`Self::open`], handing the decoded token, the chunks present and the buffers to `then`
+    /// right where the token was decoded, so that a read can run `jwt` on it there: the token
+    /// (hundreds of bytes with fixed-capacity strings) is not moved through an
+    /// [`OpenSession`], an [`Opened`] and a `Result` first. `done` wraps a response that is
+    /// already the answer.
+    #[inline(always)]
+    fn open_with<'b, T: serde::de::DeserializeOwned, R>(
+        &self,
+        cookie_header: &[u8],
+        now_ms: i64,
+        bufs: Buffers<'b>,
+        done: impl FnOnce(Response<'b>) -> R,
+        then: impl FnOnce(
+            T,
+            Vec<ChunkName, { cookie::MAX_CHUNKS }>,
+            Buffers<'b>,
+        ) -> Result<R, SessionError>,
+    ) -> Result<R, SessionError> {
         let Buffers {
             token: token_buf,
             scratch,
@@ -727,53 +784,47 @@ impl<K: TokenCodec> Engine<K> {
             cookies,
         } = bufs;
         let base = self.config.session_cookie_name();
-        let (token, present) = match cookie::reassemble(cookie_header, base, token_buf) {
+        match cookie::reassemble(cookie_header, base, token_buf) {
             // No session cookie (Auth.js ignores empty chunks): empty body, no cookies.
-            Ok(r) if r.is_empty() => return self.clear(&[], None, cookies).map(Opened::Done),
+            Ok(r) if r.is_empty() => self.clear(&[], None, cookies).map(done),
             Ok(r) => {
                 let present: Vec<ChunkName, { cookie::MAX_CHUNKS }> =
                     Vec::from_slice(r.present()).unwrap_or_default();
                 match self.codec.decode::<T>(r.value(), seconds(now_ms), scratch) {
-                    Ok(d) => (d.claims, present),
+                    Ok(d) => then(
+                        d.claims,
+                        present,
+                        Buffers {
+                            token: token_buf,
+                            scratch,
+                            body,
+                            cookies,
+                        },
+                    ),
                     // The caller's scratch is too small: that is not the token's fault, so the
                     // session (and the user's cookie) must survive it.
                     Err(DecodeError::BufferTooSmall { needed }) => {
-                        return Err(SessionError::BufferTooSmall {
+                        Err(SessionError::BufferTooSmall {
                             buffer: BufferKind::Scratch,
                             needed,
                         })
                     }
-                    Err(e) => {
-                        return self
-                            .clear(&present, Some(Dropped::Invalid(e)), cookies)
-                            .map(Opened::Done)
-                    }
+                    Err(e) => self
+                        .clear(&present, Some(Dropped::Invalid(e)), cookies)
+                        .map(done),
                 }
             }
             // Likewise a token buffer too small for the cookie.
-            Err(CookieError::BufferTooSmall { needed }) => {
-                return Err(SessionError::BufferTooSmall {
-                    buffer: BufferKind::Token,
-                    needed,
-                })
-            }
+            Err(CookieError::BufferTooSmall { needed }) => Err(SessionError::BufferTooSmall {
+                buffer: BufferKind::Token,
+                needed,
+            }),
             Err(e) => {
                 let present = self.present_chunks(cookie_header);
-                return self
-                    .clear(&present, Some(Dropped::Unreadable(e)), cookies)
-                    .map(Opened::Done);
+                self.clear(&present, Some(Dropped::Unreadable(e)), cookies)
+                    .map(done)
             }
-        };
-        Ok(Opened::Token(OpenSession {
-            token,
-            present,
-            bufs: Buffers {
-                token: token_buf,
-                scratch,
-                body,
-                cookies,
-            },
-        }))
+        }
     }
 
     /// Steps 3–5: `jwt`, `session`, re-encode with a sliding expiry, cookies.
@@ -785,8 +836,35 @@ impl<K: TokenCodec> Engine<K> {
         update: Option<&Update<'_>>,
         rng: &mut dyn RandomSource,
     ) -> Result<Response<'b>, SessionError> {
-        self.complete_keeping(callbacks, open, now_ms, update, rng)
-            .map_err(|e| e.error)
+        let OpenSession {
+            token,
+            present,
+            bufs,
+        } = open;
+        let kept = callbacks.jwt(token, &read_params(now_ms, update));
+        self.write_kept(callbacks, &kept, &present, now_ms, rng, bufs)
+    }
+
+    /// Steps 4–5 after `jwt` answered `kept`: the session and its cookies, or, when `jwt` ended
+    /// the session or failed, the cookies cleared. Takes the answer by reference, so that the
+    /// token stays where `jwt` returned it.
+    fn write_kept<'b, C: Callbacks>(
+        &self,
+        callbacks: &mut C,
+        kept: &Result<Option<C::Token>, CallbackError>,
+        present: &[ChunkName],
+        now_ms: i64,
+        rng: &mut dyn RandomSource,
+        bufs: Buffers<'b>,
+    ) -> Result<Response<'b>, SessionError> {
+        let ended = match kept {
+            Ok(Some(token)) => {
+                return self.write_session(callbacks, token, present, now_ms, rng, bufs)
+            }
+            Ok(None) => Dropped::Ended,
+            Err(e) => Dropped::Callback(*e),
+        };
+        self.clear(present, Some(ended), bufs.cookies)
     }
 
     /// [`Self::complete`], handing the token back with the error when `jwt` kept the session
@@ -805,20 +883,7 @@ impl<K: TokenCodec> Engine<K> {
             present,
             bufs,
         } = open;
-        let params = JwtParams {
-            trigger: if update.is_some() {
-                Trigger::Update
-            } else {
-                Trigger::Session
-            },
-            now: seconds(now_ms),
-            user: None,
-            account: None,
-            profile: None,
-            is_new_user: None,
-            session: update.and_then(|u| u.data),
-        };
-        let ended = match callbacks.jwt(token, &params) {
+        let ended = match callbacks.jwt(token, &read_params(now_ms, update)) {
             Ok(Some(token)) => {
                 return match self.write_session(callbacks, &token, &present, now_ms, rng, bufs) {
                     Ok(response) => Ok(response),
