@@ -586,75 +586,9 @@ fn claims_object(stdin: &str) -> Result<serde_json::Map<String, Value>, CliError
 /// twice: `{"id":"alice","id":"bob"}` has two meanings, where `JSON.parse` and `serde_json`
 /// silently keep the last. A usage error (`stdin has a duplicate member "id" …`).
 fn check_unique_members(json: &str) -> Result<(), CliError> {
-    serde_json::from_str::<UniqueMembers>(json)
+    serde_json::from_str::<UniqueValue>(json)
         .map(|_| ())
         .map_err(|e| CliError::Usage(format!("stdin has a {e}")))
-}
-
-/// Deserializes any JSON value to nothing, failing on an object that names a member twice (at
-/// any depth; names compared unescaped, so `"id"` and `"\u0069d"` are the same).
-struct UniqueMembers;
-
-impl<'de> serde::Deserialize<'de> for UniqueMembers {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(UniqueMembersVisitor)
-    }
-}
-
-struct UniqueMembersVisitor;
-
-impl<'de> serde::de::Visitor<'de> for UniqueMembersVisitor {
-    type Value = UniqueMembers;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<UniqueMembers, E> {
-        Ok(UniqueMembers)
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<UniqueMembers, E> {
-        Ok(UniqueMembers)
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<UniqueMembers, E> {
-        Ok(UniqueMembers)
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<UniqueMembers, E> {
-        Ok(UniqueMembers)
-    }
-    fn visit_str<E>(self, _: &str) -> Result<UniqueMembers, E> {
-        Ok(UniqueMembers)
-    }
-    fn visit_unit<E>(self) -> Result<UniqueMembers, E> {
-        Ok(UniqueMembers)
-    }
-    fn visit_none<E>(self) -> Result<UniqueMembers, E> {
-        Ok(UniqueMembers)
-    }
-    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<UniqueMembers, D::Error> {
-        d.deserialize_any(self)
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(
-        self,
-        mut seq: A,
-    ) -> Result<UniqueMembers, A::Error> {
-        while seq.next_element::<UniqueMembers>()?.is_some() {}
-        Ok(UniqueMembers)
-    }
-    // (With `serde_json`'s `arbitrary_precision` a number arrives as a one-member map.)
-    fn visit_map<A: serde::de::MapAccess<'de>>(
-        self,
-        mut map: A,
-    ) -> Result<UniqueMembers, A::Error> {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(name) = map.next_key::<String>()? {
-            if seen.contains(&name) {
-                return Err(serde::de::Error::custom(duplicate_member(&name)));
-            }
-            map.next_value::<UniqueMembers>()?;
-            seen.insert(name);
-        }
-        Ok(UniqueMembers)
-    }
 }
 
 /// `duplicate member "name"`, the name escaped as JSON and cut to 64 characters.
@@ -1143,8 +1077,9 @@ impl<'de> serde::Deserialize<'de> for JsonToken {
     }
 }
 
-/// Builds a [`Value`] from the core's JSON deserializer, refusing an object that names a
-/// member twice (names compared unescaped).
+/// Builds a [`Value`] from any JSON deserializer (the core's for session tokens,
+/// `serde_json`'s for stdin and `decode`'s check), refusing an object that names a member
+/// twice, at any depth (names compared unescaped, so `"id"` and `"\u0069d"` are the same).
 struct UniqueValueVisitor;
 
 impl<'de> serde::Deserialize<'de> for UniqueValue {
@@ -1304,7 +1239,7 @@ pub fn render(header: &[u8], payload: &[u8]) -> Result<String, CliError> {
             kind: "bad_json",
             message: e.to_string(),
         })?;
-        serde_json::from_slice::<UniqueMembers>(b).map_err(|e| CliError::Failed {
+        serde_json::from_slice::<UniqueValue>(b).map_err(|e| CliError::Failed {
             kind: DUPLICATE_MEMBER,
             message: format!("the token has a {e}"),
         })?;
