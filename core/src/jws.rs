@@ -2124,17 +2124,7 @@ mod tests {
     /// written, and the decode then failed with `BadJson(TooDeep)`).
     #[test]
     fn encode_never_writes_a_token_decode_refuses_as_too_deep() {
-        struct Nest(usize);
-        impl Serialize for Nest {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                use serde::ser::SerializeSeq;
-                let mut seq = s.serialize_seq(Some(1))?;
-                if self.0 > 0 {
-                    seq.serialize_element(&Nest(self.0 - 1))?;
-                }
-                seq.end()
-            }
-        }
+        use crate::json::tests::NestArrays as Nest;
         #[derive(Serialize)]
         struct Claims {
             sub: &'static str,

@@ -31,8 +31,6 @@ pub use claims::Validation;
 pub use error::{DecodeError, EncodeError, KeyError};
 pub use jws::{Algorithm, HmacKey};
 
-/// A small deterministic generator for the randomized unit tests: `rnd(n)` is in `0..n`
-/// (xorshift64, so every run sees the same inputs).
 /// Whether a `Debug` output shows `secret`, as text or as the decimal bytes a `[u8]` field
 /// prints (`82, 84, ...`). For the tests that check that secrets are redacted.
 #[cfg(test)]
@@ -45,6 +43,8 @@ pub(crate) fn debug_shows(shown: &str, secret: &str) -> bool {
     shown.contains(secret) || shown.contains(&bytes)
 }
 
+/// A small deterministic generator for the randomized unit tests: `rnd(n)` is in `0..n`
+/// (xorshift64, so every run sees the same inputs).
 #[cfg(test)]
 pub(crate) fn test_rng(seed: u64) -> impl FnMut(usize) -> usize {
     let mut x = seed | 1;

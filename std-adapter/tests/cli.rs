@@ -44,6 +44,19 @@ fn text(b: &[u8]) -> String {
     String::from_utf8(b.to_vec()).unwrap()
 }
 
+/// Asserts that `out` is a failed operation of `kind` (exit 1, one line
+/// `error: <kind>: ...` on stderr, nothing on stdout); `context` labels the assertion.
+fn assert_failed(out: &Output, kind: &str, context: &str) {
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{context}: {err}");
+    assert!(
+        err.starts_with(&format!("error: {kind}: ")),
+        "{context}: {err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{context}: {err}");
+    assert!(out.stdout.is_empty(), "{context}: {}", text(&out.stdout));
+}
+
 fn encode(claims: &str, extra: &[&str]) -> String {
     let mut args = vec!["encode", "--secret-env", "S", "--now", "1700000000"];
     args.extend_from_slice(extra);
@@ -658,12 +671,7 @@ fn session_and_sign_in_input_over_the_limit_is_input_too_large() {
             &input,
             &[("S", SECRET)],
         );
-        assert_eq!(out.status.code(), Some(1), "{command}");
-        let err = text(&out.stderr);
-        assert!(
-            err.starts_with("error: input_too_large: "),
-            "{command}: {err}"
-        );
+        assert_failed(&out, "input_too_large", command);
     }
 }
 
@@ -680,12 +688,7 @@ fn sign_in_too_large_for_a_cookie_is_too_many_chunks() {
             &user,
             &[("S", SECRET)],
         );
-        assert_eq!(out.status.code(), Some(1), "{format}");
-        let err = text(&out.stderr);
-        assert!(
-            err.starts_with("error: too_many_chunks: "),
-            "{format}: {err}"
-        );
+        assert_failed(&out, "too_many_chunks", format);
     }
 }
 
@@ -731,9 +734,7 @@ fn session_whose_claims_grow_when_reissued_gets_the_engines_answer() {
         &chunks.join("; "),
         &[("S", SECRET)],
     );
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(err.starts_with("error: too_many_chunks: "), "{err}");
+    assert_failed(&out, "too_many_chunks", "session");
 }
 
 /// A JSON object naming a member twice has two meanings (which user signs in?). `sign-in` and
@@ -971,10 +972,7 @@ fn decode_refuses_a_token_that_names_a_member_twice() {
             &token,
             &[("S", SECRET)],
         );
-        assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
-        let err = text(&out.stderr);
-        assert!(err.starts_with("error: duplicate_member: "), "{err}");
-        assert!(out.stdout.is_empty());
+        assert_failed(&out, "duplicate_member", "decode");
     }
     // One name per object is fine, the same name in two objects too.
     let token = encode(r#"{"sub":"42","a":{"x":1},"b":{"x":2}}"#, &[]);
@@ -1020,12 +1018,7 @@ fn every_command_stops_reading_stdin_after_one_mib() {
         });
         let out = child.wait_with_output().unwrap();
         let written = writer.join().unwrap();
-        let err = text(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
-        assert!(
-            err.starts_with("error: input_too_large: "),
-            "{args:?}: {err}"
-        );
+        assert_failed(&out, "input_too_large", &format!("{args:?}"));
         assert!(
             written < 64 << 20,
             "{args:?}: all {written} bytes were read"

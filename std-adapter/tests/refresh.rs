@@ -576,11 +576,11 @@ impl TokenStore for FlakyStore {
     }
 }
 
-#[test]
-fn failed_persist_keeps_the_new_set_in_memory_and_retries() {
-    let server = TokenServer::start();
+/// A signed-in user's set (expired, so the next call refreshes) saved in a [`FlakyStore`]
+/// under `name`, whose saves fail from now on.
+fn failing_store(server: &TokenServer, name: &str) -> (Arc<FlakyStore>, TokenSet, common::TempDir) {
     let (at, rt) = server.sign_in();
-    let dir = common::temp_dir("flaky");
+    let dir = common::temp_dir(name);
     let store = Arc::new(FlakyStore {
         inner: FileStore::new(dir.path()).unwrap(),
         failing: false.into(),
@@ -591,6 +591,13 @@ fn failed_persist_keeps_the_new_set_in_memory_and_retries() {
     store
         .failing
         .store(true, std::sync::atomic::Ordering::SeqCst);
+    (store, old, dir)
+}
+
+#[test]
+fn failed_persist_keeps_the_new_set_in_memory_and_retries() {
+    let server = TokenServer::start();
+    let (store, old, _dir) = failing_store(&server, "flaky");
     let clock = Arc::new(ManualClock::new(NOW));
     let r = Refresher::builder(
         Endpoint::parse(&server.token_url()).unwrap(),
@@ -727,19 +734,7 @@ fn refresh_token_is_the_one_held_now() {
 #[test]
 fn failed_saves_are_tried_three_times_50_then_100_ms_apart_by_default() {
     let server = TokenServer::start();
-    let (at, rt) = server.sign_in();
-    let dir = common::temp_dir("flaky-default");
-    let store = Arc::new(FlakyStore {
-        inner: FileStore::new(dir.path()).unwrap(),
-        failing: false.into(),
-        failures: 0.into(),
-    });
-    store
-        .save("user", &TokenSet::new(at, Some(Secret::new(rt)), NOW - 5))
-        .unwrap();
-    store
-        .failing
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (store, _old, _dir) = failing_store(&server, "flaky-default");
     let clock = Arc::new(ManualClock::new(NOW));
     let r = Refresher::builder(
         Endpoint::parse(&server.token_url()).unwrap(),
@@ -889,18 +884,7 @@ fn oversized_responses_have_their_own_transport_error_kinds() {
 #[test]
 fn a_set_that_could_not_be_saved_is_not_the_current_one() {
     let server = TokenServer::start();
-    let (at, rt) = server.sign_in();
-    let dir = common::temp_dir("flaky-current");
-    let store = Arc::new(FlakyStore {
-        inner: FileStore::new(dir.path()).unwrap(),
-        failing: false.into(),
-        failures: 0.into(),
-    });
-    let old = TokenSet::new(at, Some(Secret::new(rt)), NOW - 5);
-    store.save("user", &old).unwrap();
-    store
-        .failing
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (store, old, _dir) = failing_store(&server, "flaky-current");
     let r = Refresher::builder(
         Endpoint::parse(&server.token_url()).unwrap(),
         ClientCredentials::basic("app", "s3cret"),

@@ -632,6 +632,22 @@ fn a_rotated_refresh_token_that_cannot_be_printed_is_reported_lost() {
 /// later", nor `{"error":"io"}` as "the new set was lost".
 #[test]
 fn a_server_error_code_never_poses_as_a_tool_kind() {
+    // The stderr line of a refresh answered with a terminal 400 carrying `code`.
+    let refused_with = |code: &str| {
+        let server = TokenServer::start();
+        let (_, rt) = server.sign_in();
+        let body: &'static str = Box::leak(format!(r#"{{"error":"{code}"}}"#).into_boxed_str());
+        server.push_fault(Fault::Status(400, body, None));
+        let out = refresh(
+            &args(&server.token_url(), &["--refresh-token-env", "RT"]),
+            &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
+            "",
+        );
+        assert_eq!(out.status.code(), Some(1));
+        let line = stderr_line(&out);
+        assert_eq!(server.requests(), 1, "a 400 is terminal: {line}");
+        line
+    };
     for code in [
         "unavailable",
         "io",
@@ -639,19 +655,7 @@ fn a_server_error_code_never_poses_as_a_tool_kind() {
         "usage",
         "invalid_target",
     ] {
-        let server = TokenServer::start();
-        let (_, rt) = server.sign_in();
-        let body: &'static str = Box::leak(format!(r#"{{"error":"{code}"}}"#).into_boxed_str());
-        server.push_fault(Fault::Status(400, body, None));
-        let url = server.token_url();
-        let out = refresh(
-            &args(&url, &["--refresh-token-env", "RT"]),
-            &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
-            "",
-        );
-        assert_eq!(out.status.code(), Some(1));
-        let line = stderr_line(&out);
-        assert_eq!(server.requests(), 1, "a 400 is terminal: {line}");
+        let line = refused_with(code);
         assert!(
             line.starts_with("error: oauth_error: ") && line.contains(&format!("error {code} ")),
             "{code}: {line}"
@@ -666,17 +670,7 @@ fn a_server_error_code_never_poses_as_a_tool_kind() {
         "unsupported_grant_type",
         "invalid_scope",
     ] {
-        let server = TokenServer::start();
-        let (_, rt) = server.sign_in();
-        let body: &'static str = Box::leak(format!(r#"{{"error":"{code}"}}"#).into_boxed_str());
-        server.push_fault(Fault::Status(400, body, None));
-        let url = server.token_url();
-        let out = refresh(
-            &args(&url, &["--refresh-token-env", "RT"]),
-            &[("CLIENT_SECRET", "s3cret"), ("RT", &rt)],
-            "",
-        );
-        let line = stderr_line(&out);
+        let line = refused_with(code);
         assert!(line.starts_with(&format!("error: {code}: ")), "{line}");
     }
 }

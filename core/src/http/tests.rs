@@ -78,6 +78,11 @@ fn run(
     ))
 }
 
+/// What `exchange` returns for a 200 whose body could not be read whole, for `cause`.
+const fn unreadable_200(cause: &'static str) -> ExchangeError<ErrorKind> {
+    ExchangeError::SuccessUnreadable { status: 200, cause }
+}
+
 #[test]
 fn request_bytes() {
     let mut mock = Mock::new(b"HTTP/1.1 204 No Content\r\n\r\n", 64);
@@ -151,20 +156,11 @@ fn retry_after_and_errors() {
     let cases: &[(&[u8], ExchangeError<ErrorKind>)] = &[
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{}",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "truncated",
-            },
+            unreadable_200("truncated"),
         ),
         // A success whose head is cut off or broken: the status is enough to know the
         // server acted.
-        (
-            b"HTTP/1.1 200 OK\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "truncated",
-            },
-        ),
+        (b"HTTP/1.1 200 OK\r\n", unreadable_200("truncated")),
         (
             b"HTTP/1.0 204\r\nA",
             ExchangeError::SuccessUnreadable {
@@ -181,66 +177,39 @@ fn retry_after_and_errors() {
         ),
         (
             b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "truncated",
-            },
+            unreadable_200("truncated"),
         ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "response_too_large",
-            },
+            unreadable_200("response_too_large"),
         ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "malformed",
-            },
+            unreadable_200("malformed"),
         ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "malformed",
-            },
+            unreadable_200("malformed"),
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "unsupported_transfer_encoding",
-            },
+            unreadable_200("unsupported_transfer_encoding"),
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 1\r\n\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "unsupported_transfer_encoding",
-            },
+            unreadable_200("unsupported_transfer_encoding"),
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "malformed",
-            },
+            unreadable_200("malformed"),
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabX\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "malformed",
-            },
+            unreadable_200("malformed"),
         ),
         (
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n",
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "truncated",
-            },
+            unreadable_200("truncated"),
         ),
         (b"garbage\r\n\r\n", ExchangeError::Malformed),
     ];
@@ -256,10 +225,7 @@ fn retry_after_and_errors() {
         }
     }
     // 400 bytes for a 256-byte buffer.
-    let too_large = ExchangeError::SuccessUnreadable {
-        status: 200,
-        cause: "response_too_large",
-    };
+    let too_large = unreadable_200("response_too_large");
     for (start, fill, expected) in [
         // A success body, until-close framing.
         (&b"HTTP/1.1 200 OK\r\n\r\n"[..], b' ', too_large),
@@ -280,10 +246,7 @@ fn retry_after_and_errors() {
     for (status, expected) in [
         (
             &b"HTTP/1.1 200 OK\r\n"[..],
-            ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "too_many_headers",
-            },
+            unreadable_200("too_many_headers"),
         ),
         (&b"HTTP/1.1 503 x\r\n"[..], ExchangeError::TooManyHeaders),
     ] {
@@ -314,10 +277,7 @@ fn until_close_body_may_fill_the_buffer_exactly() {
             } else {
                 assert_eq!(
                     result.err(),
-                    Some(ExchangeError::SuccessUnreadable {
-                        status: 200,
-                        cause: "response_too_large"
-                    }),
+                    Some(unreadable_200("response_too_large")),
                     "{extra} more, step {step}"
                 );
             }
@@ -430,10 +390,7 @@ fn deadline_is_checked_between_reads() {
         reads += 1;
         reads > head_len
     });
-    let lost = ExchangeError::SuccessUnreadable {
-        status: 200,
-        cause: "timeout",
-    };
+    let lost = unreadable_200("timeout");
     assert_eq!(result, Err(lost));
     assert_eq!(
         lost.transport_failure(),
@@ -498,10 +455,7 @@ fn chunk_size_line_without_a_digit_is_malformed() {
             let mut buf = [0u8; 256];
             assert_eq!(
                 run(&input, step, &mut buf),
-                Err(ExchangeError::SuccessUnreadable {
-                    status: 200,
-                    cause: "malformed"
-                }),
+                Err(unreadable_200("malformed")),
                 "{:?} step {step}",
                 core::str::from_utf8(size_line)
             );
@@ -515,10 +469,7 @@ fn chunk_size_line_without_a_digit_is_malformed() {
             1000,
             &mut buf
         ),
-        Err(ExchangeError::SuccessUnreadable {
-            status: 200,
-            cause: "malformed"
-        })
+        Err(unreadable_200("malformed"))
     );
 }
 
@@ -549,10 +500,7 @@ fn empty_transfer_encoding_list_elements_are_ignored() {
         let mut buf = [0u8; 256];
         assert_eq!(
             run(&input, 1000, &mut buf),
-            Err(ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "unsupported_transfer_encoding"
-            }),
+            Err(unreadable_200("unsupported_transfer_encoding")),
             "{te:?}"
         );
     }
@@ -615,10 +563,7 @@ fn obs_fold_in_a_response_head_is_whitespace() {
             1000,
             &mut buf
         ),
-        Err(ExchangeError::SuccessUnreadable {
-            status: 200,
-            cause: "malformed"
-        })
+        Err(unreadable_200("malformed"))
     );
 }
 
@@ -723,10 +668,7 @@ fn http10_with_transfer_encoding_is_faulty_framing() {
         let mut buf = [0u8; 256];
         assert_eq!(
             run(&input, 1000, &mut buf),
-            Err(ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "unsupported_transfer_encoding"
-            })
+            Err(unreadable_200("unsupported_transfer_encoding"))
         );
     }
     // An error status is still the answer (see the next test).
@@ -844,10 +786,7 @@ fn chunked_twice_is_unsupported() {
         let mut buf = [0u8; 256];
         assert_eq!(
             run(&input, 1000, &mut buf),
-            Err(ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "unsupported_transfer_encoding"
-            }),
+            Err(unreadable_200("unsupported_transfer_encoding")),
             "{:?}",
             core::str::from_utf8(head)
         );
@@ -868,10 +807,7 @@ fn content_length_body_may_fill_the_buffer_exactly() {
         let mut small = std::vec![0u8; head.len() + 59];
         assert_eq!(
             run(&input, step, &mut small).err(),
-            Some(ExchangeError::SuccessUnreadable {
-                status: 200,
-                cause: "response_too_large"
-            })
+            Some(unreadable_200("response_too_large"))
         );
     }
 }
@@ -888,10 +824,7 @@ fn chunk_data_must_end_with_crlf() {
             let mut buf = [0u8; 256];
             assert_eq!(
                 run(input, step, &mut buf),
-                Err(ExchangeError::SuccessUnreadable {
-                    status: 200,
-                    cause: "malformed"
-                }),
+                Err(unreadable_200("malformed")),
                 "step {step}"
             );
         }
@@ -922,10 +855,7 @@ fn an_empty_content_length_is_malformed() {
             1000,
             &mut buf
         ),
-        Err(ExchangeError::SuccessUnreadable {
-            status: 200,
-            cause: "malformed"
-        })
+        Err(unreadable_200("malformed"))
     );
 }
 
@@ -962,11 +892,5 @@ fn the_deadline_is_checked_before_the_end_of_stream_probe() {
         calls > 1
     })
     .map(|r| r.status);
-    assert_eq!(
-        result,
-        Err(ExchangeError::SuccessUnreadable {
-            status: 200,
-            cause: "timeout"
-        })
-    );
+    assert_eq!(result, Err(unreadable_200("timeout")));
 }

@@ -1591,6 +1591,28 @@ fn debug_of_values_and_iterators_does_not_show_the_text() {
     );
 }
 
+/// Serializes as `depth + 1` nested arrays (`[[...[]...]]`). Used by the encoders' depth
+/// tests (`jws`, `jwe`).
+pub(crate) struct NestArrays(pub(crate) usize);
+
+impl Serialize for NestArrays {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(1))?;
+        if self.0 > 0 {
+            seq.serialize_element(&NestArrays(self.0 - 1))?;
+        }
+        seq.end()
+    }
+}
+
+/// `NestArrays(n)` is `n + 1` levels deep.
+#[test]
+fn nest_arrays_is_one_level_more_than_its_count() {
+    assert_eq!(serialized_len_measured(&NestArrays(0)).unwrap(), (2, 1));
+    assert_eq!(serialized_len_measured(&NestArrays(2)).unwrap(), (6, 3));
+}
+
 /// Serializes as `depth` arrays around a byte array (`serialize_bytes`). Also used by the
 /// session codecs' tests.
 pub(crate) struct NestBytes(pub(crate) usize);

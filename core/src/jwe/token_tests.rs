@@ -57,6 +57,21 @@ fn raw_token(key: &AuthJsKey, blocks: &[[u8; 16]]) -> std::string::String {
     format!("{aad}..{}.{}.{}", b64(&iv), b64(&ct), b64(tag))
 }
 
+/// `token` decoded with `key` alone, at time 0, default options.
+fn decode_at_zero<'s>(
+    key: &AuthJsKey,
+    token: &str,
+    scratch: &'s mut [u8],
+) -> Result<Decoded<'s, serde::de::IgnoredAny>, DecodeError> {
+    decode_authjs(
+        token.as_bytes(),
+        core::slice::from_ref(key),
+        &DecodeOptions::new(),
+        0,
+        scratch,
+    )
+}
+
 #[test]
 fn the_raw_construction_matches_the_derived_key() {
     let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
@@ -64,14 +79,7 @@ fn the_raw_construction_matches_the_derived_key() {
     last[7..].fill(9);
     let token = raw_token(&key, &[last]);
     let mut scratch = [0u8; 1024];
-    let d = decode_authjs::<serde::de::IgnoredAny>(
-        token.as_bytes(),
-        core::slice::from_ref(&key),
-        &DecodeOptions::new(),
-        0,
-        &mut scratch,
-    )
-    .unwrap();
+    let d = decode_at_zero(&key, &token, &mut scratch).unwrap();
     assert_eq!(d.payload_json(), br#"{"a":1}"#);
 }
 
@@ -88,14 +96,7 @@ fn bad_padding_after_a_valid_tag_is_malformed_and_wiped() {
     for block in bad {
         let token = raw_token(&key, &[*b"0123456789abcdef", block]);
         let mut scratch = [0xeeu8; 1024];
-        let err = decode_authjs::<serde::de::IgnoredAny>(
-            token.as_bytes(),
-            core::slice::from_ref(&key),
-            &DecodeOptions::new(),
-            0,
-            &mut scratch,
-        )
-        .unwrap_err();
+        let err = decode_at_zero(&key, &token, &mut scratch).unwrap_err();
         assert_eq!(err, DecodeError::Malformed(Malformed::Padding), "{block:?}");
         // The decrypted (authentic, unpadded) plaintext does not stay in the scratch buffer.
         let header_len = base64url::decoded_len(token.find('.').unwrap()).unwrap();
@@ -108,14 +109,7 @@ fn empty_plaintext_with_full_padding_block_is_not_json() {
     let key = AuthJsKey::derive(b"secret", "authjs.session-token").unwrap();
     let token = raw_token(&key, &[[16; 16]]);
     let mut scratch = [0u8; 1024];
-    let err = decode_authjs::<serde::de::IgnoredAny>(
-        token.as_bytes(),
-        core::slice::from_ref(&key),
-        &DecodeOptions::new(),
-        0,
-        &mut scratch,
-    )
-    .unwrap_err();
+    let err = decode_at_zero(&key, &token, &mut scratch).unwrap_err();
     assert_eq!(err.kind(), "bad_json");
 }
 
@@ -136,14 +130,7 @@ fn a_plaintext_syntax_error_wins_over_a_claim_error() {
         let blocks: Vec<[u8; 16]> = padded.chunks(16).map(|c| c.try_into().unwrap()).collect();
         let token = raw_token(&key, &blocks);
         let mut scratch = [0u8; 1024];
-        let err = decode_authjs::<serde::de::IgnoredAny>(
-            token.as_bytes(),
-            core::slice::from_ref(&key),
-            &DecodeOptions::new(),
-            0,
-            &mut scratch,
-        )
-        .unwrap_err();
+        let err = decode_at_zero(&key, &token, &mut scratch).unwrap_err();
         assert_eq!(
             err.kind(),
             "bad_json",
@@ -240,17 +227,7 @@ fn a_top_level_enum_variant_is_refused() {
 /// the decode then failed with `BadJson(TooDeep)`).
 #[test]
 fn claims_nested_too_deep_are_refused_on_encode() {
-    struct Nest(usize);
-    impl serde::Serialize for Nest {
-        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-            use serde::ser::SerializeSeq;
-            let mut seq = s.serialize_seq(Some(1))?;
-            if self.0 > 0 {
-                seq.serialize_element(&Nest(self.0 - 1))?;
-            }
-            seq.end()
-        }
-    }
+    use crate::json::tests::NestArrays as Nest;
     #[derive(serde::Serialize)]
     struct Claims {
         sub: &'static str,
